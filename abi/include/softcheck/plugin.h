@@ -1,0 +1,293 @@
+/*
+ * softcheck plugin ABI, version 1.
+ *
+ * The one door every kernel comes through. A shared library that wants its
+ * kernels verified exports one C function,
+ *
+ *     const softcheck_plugin *softcheck_plugin_v1(void);
+ *
+ * which returns a static description of the kernel sets it provides. Each
+ * kernel set is a table of function pointers, one table per dtype. A NULL
+ * entry means "not provided" and is reported as skipped, never as passed.
+ * Plain C99: no C++ types, no exceptions cross this boundary; every kernel
+ * returns a softcheck_status.
+ *
+ * ---------------------------------------------------------------------------
+ * Layout
+ *
+ * Every tensor is contiguous with shape [outer, classes, inner]; ops reduce
+ * over `classes`. Element (o, c, i) is at offset (o * classes + c) * inner + i.
+ * inner = 1 is the usual last-dimension case; inner > 1 is a reduction over a
+ * middle dimension (PyTorch's `dim`), or N-d cross-entropy with spatial dims.
+ * A "row" is the `classes` elements that share (o, i); there are
+ * outer * inner rows. Per-row outputs (logsumexp, unreduced losses, targets)
+ * have shape [outer, inner], element (o, i) at offset o * inner + i.
+ *
+ * Data pointers are float * in the `f32` table and double * in the `f64`
+ * table; loss weights have the table's dtype too. Targets are int64_t.
+ * An output may alias an input of the same shape exactly (in-place); partial
+ * overlap is undefined.
+ *
+ * ---------------------------------------------------------------------------
+ * Semantics (softcheck's definitions; the built-in kernels are held to them,
+ * and the suite reports any other kernel's departures as findings)
+ *
+ * softmax(x)_c      = exp(x_c - lse(x))
+ * log_softmax(x)_c  = x_c - lse(x)
+ * logsumexp(x)      = lse(x) = log(sum_c exp(x_c))
+ *
+ *   A row with a NaN           : softmax, log_softmax and logsumexp are NaN
+ *                                for the whole row, and only for that row.
+ *   A row with +inf (no NaN)   : logsumexp = +inf; softmax and log_softmax
+ *                                are NaN for the whole row (inf - inf).
+ *   A row that is all -inf     : ("fully masked") logsumexp = -inf,
+ *                                softmax = 0, log_softmax = -inf everywhere.
+ *                                -inf entries of any other row give exactly 0
+ *                                and -inf.
+ *   classes = 1                : softmax = 1, log_softmax = 0 (exactly), and
+ *                                logsumexp = x, for finite x.
+ *   classes = 0                : softmax/log_softmax write nothing;
+ *                                logsumexp = -inf (the log of an empty sum).
+ *   outer = 0 or inner = 0     : nothing to compute; status OK.
+ *
+ * softmax_backward(y, dy)      dx_c = y_c * (dy_c - sum_k dy_k y_k)
+ *   y is the softmax output; dx is the gradient w.r.t. the logits.
+ * log_softmax_backward(y, dy)  dx_c = dy_c - exp(y_c) * sum_k dy_k
+ *   y is the log_softmax output.
+ *
+ * Losses (class-index targets t[o, i], PyTorch's definitions, with
+ * softcheck's fix for label smoothing with ignored targets):
+ *   K = classes, eps = label_smoothing, w = weight (all ones when NULL).
+ *   For a row r with t_r != ignore_index:
+ *     l_r = (1 - eps) * (-w[t_r] * logp[r, t_r])
+ *           + (eps / K) * sum_k (-w[k] * logp[r, k])
+ *   and for an ignored row l_r = 0: an ignored row contributes nothing to
+ *   the loss, the smoothing term, the gradient or the mean's denominator.
+ *   reduction none: out[o, i] = l_r.
+ *   reduction sum : out[0] = sum_r l_r  (0 for no rows).
+ *   reduction mean: out[0] = sum_r l_r / sum_{r not ignored} w[t_r].
+ *                   All targets ignored (or no rows): 0 / 0 = NaN, as in
+ *                   PyTorch. A zero or negative weight sum is divided by as
+ *                   written (IEEE division).
+ *   nll_loss takes logp = log-probabilities (typically log_softmax output);
+ *   cross_entropy takes logits and uses logp = log_softmax(logits), so
+ *   cross_entropy(x) == nll_loss(log_softmax(x)) for every option.
+ *   Targets must be in [0, K) or equal ignore_index.
+ *   Weights must be finite; negative weights are used as written.
+ *   A term whose coefficient ((1 - eps) w[t_r], (eps / K) w[k]) is exactly
+ *   zero is omitted, not evaluated: a zero-weight class does not count even
+ *   where its log-probability is -inf or NaN, and eps = 0 or eps = 1 never
+ *   turns an infinite term into 0 * inf = NaN.
+ *
+ * Probability targets (cross_entropy_prob): target has the logits' shape;
+ *   p'_{r,k} = (1 - eps) * target_{r,k} + eps / K
+ *   l_r = -sum_k w[k] * p'_{r,k} * logp[r, k]
+ *   Targets that are negative or do not sum to 1 are used as written (no
+ *   normalisation, no error); a NaN target gives a NaN loss for its row.
+ *   reduction mean divides by the number of rows outer * inner (PyTorch).
+ *   ignore_index does not apply.
+ *
+ * Loss backward ops take `dout`, the gradient of the loss output: shape
+ * [outer, inner] for reduction none, a single element otherwise.
+ *   nll_loss_backward            : dlogp[r, k] = -g_r * a_{r,k}
+ *   cross_entropy_backward       : dx[r, k] = g_r * (s_r * softmax(x_r)_k - a_{r,k})
+ *   cross_entropy_prob_backward  : same, with a_{r,k} = w[k] * p'_{r,k}
+ *   where a_{r,k} = (1 - eps) w[t_r] [k == t_r] + (eps / K) w[k] for
+ *   class-index targets (0 for an ignored row), s_r = sum_k a_{r,k}, and
+ *   g_r = dout[r] (none), dout[0] (sum) or dout[0] / denominator (mean).
+ *   A zero coefficient a_{r,k} (and a row with all a_{r,k} = 0) gives
+ *   exactly 0, as in the forward pass; an ignored row's gradient is 0.
+ *
+ * Accuracy contracts (softcheck_contract): max_ulp bounds every output
+ * element against the correctly rounded exact result (for losses: the
+ * per-row values of reduction none). max_normwise_u bounds, in units of
+ * the dtype's unit roundoff u, ||got - exact||_2 / ||exact||_2 per row for
+ * vector outputs, and |got - exact| / sum_r |l_r| for reduced losses.
+ *
+ * Bad input (each is an error status; outputs are left untouched):
+ *   negative sizes, outer * classes * inner past INT64_MAX or past what
+ *   size_t can address, NULL data pointers with a non-empty shape, a NULL
+ *   options pointer, an unknown reduction, label_smoothing outside [0, 1] or
+ *   NaN, a non-finite weight, a target outside [0, K) that is not
+ *   ignore_index.
+ */
+#ifndef SOFTCHECK_PLUGIN_H
+#define SOFTCHECK_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SOFTCHECK_ABI_VERSION 1u
+#define SOFTCHECK_PLUGIN_ENTRY "softcheck_plugin_v1"
+
+#if defined(_WIN32)
+#define SOFTCHECK_EXPORT __declspec(dllexport)
+#else
+#define SOFTCHECK_EXPORT __attribute__((visibility("default")))
+#endif
+
+typedef enum softcheck_status {
+  SOFTCHECK_OK = 0,
+  SOFTCHECK_ERR_NEGATIVE_SIZE = 1, /* outer, classes or inner < 0 */
+  SOFTCHECK_ERR_SIZE_OVERFLOW = 2, /* element count past int64 / size_t */
+  SOFTCHECK_ERR_NULL_POINTER = 3,  /* NULL data with a non-empty shape */
+  SOFTCHECK_ERR_BAD_REDUCTION = 4, /* reduction not none/mean/sum */
+  SOFTCHECK_ERR_BAD_SMOOTHING = 5, /* label_smoothing NaN or outside [0,1] */
+  SOFTCHECK_ERR_BAD_WEIGHT = 6,    /* a weight is NaN or infinite */
+  SOFTCHECK_ERR_TARGET_RANGE = 7,  /* target outside [0, K), not ignored */
+  SOFTCHECK_ERR_UNSUPPORTED = 8,   /* the kernel does not handle this case */
+  SOFTCHECK_ERR_INTERNAL = 9       /* anything else (allocation, ...) */
+} softcheck_status;
+
+typedef enum softcheck_reduction {
+  SOFTCHECK_REDUCTION_NONE = 0,
+  SOFTCHECK_REDUCTION_MEAN = 1,
+  SOFTCHECK_REDUCTION_SUM = 2
+} softcheck_reduction;
+
+typedef enum softcheck_dtype { SOFTCHECK_F32 = 0, SOFTCHECK_F64 = 1 } softcheck_dtype;
+
+/* Index of each op; the order of the function pointers in softcheck_ops. */
+typedef enum softcheck_op {
+  SOFTCHECK_OP_SOFTMAX = 0,
+  SOFTCHECK_OP_LOG_SOFTMAX,
+  SOFTCHECK_OP_LOGSUMEXP,
+  SOFTCHECK_OP_SOFTMAX_BACKWARD,
+  SOFTCHECK_OP_LOG_SOFTMAX_BACKWARD,
+  SOFTCHECK_OP_NLL_LOSS,
+  SOFTCHECK_OP_NLL_LOSS_BACKWARD,
+  SOFTCHECK_OP_CROSS_ENTROPY,
+  SOFTCHECK_OP_CROSS_ENTROPY_BACKWARD,
+  SOFTCHECK_OP_CROSS_ENTROPY_PROB,
+  SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD,
+  SOFTCHECK_OP_COUNT
+} softcheck_op;
+
+typedef struct softcheck_shape {
+  int64_t outer;
+  int64_t classes;
+  int64_t inner;
+} softcheck_shape;
+
+typedef struct softcheck_loss_options {
+  int32_t reduction;      /* softcheck_reduction */
+  int64_t ignore_index;   /* PyTorch's default is -100 */
+  const void *weight;     /* NULL or [classes] of the table's dtype */
+  double label_smoothing; /* in [0, 1] */
+} softcheck_loss_options;
+
+typedef softcheck_status (*softcheck_unary_fn)(softcheck_shape shape, const void *x, void *y);
+typedef softcheck_status (*softcheck_backward_fn)(softcheck_shape shape, const void *y,
+                                                  const void *dy, void *dx);
+typedef softcheck_status (*softcheck_loss_fn)(softcheck_shape shape, const void *input,
+                                              const int64_t *target,
+                                              const softcheck_loss_options *options, void *out);
+typedef softcheck_status (*softcheck_nll_backward_fn)(softcheck_shape shape, const int64_t *target,
+                                                      const softcheck_loss_options *options,
+                                                      const void *dout, void *dinput);
+typedef softcheck_status (*softcheck_loss_backward_fn)(softcheck_shape shape, const void *logits,
+                                                       const int64_t *target,
+                                                       const softcheck_loss_options *options,
+                                                       const void *dout, void *dlogits);
+typedef softcheck_status (*softcheck_prob_loss_fn)(softcheck_shape shape, const void *logits,
+                                                   const void *target,
+                                                   const softcheck_loss_options *options,
+                                                   void *out);
+typedef softcheck_status (*softcheck_prob_loss_backward_fn)(softcheck_shape shape,
+                                                            const void *logits, const void *target,
+                                                            const softcheck_loss_options *options,
+                                                            const void *dout, void *dlogits);
+
+/* One dtype's kernels, in softcheck_op order. NULL = not provided. */
+typedef struct softcheck_ops {
+  softcheck_unary_fn softmax;
+  softcheck_unary_fn log_softmax;
+  softcheck_unary_fn logsumexp; /* out: [outer, inner] */
+  softcheck_backward_fn softmax_backward;
+  softcheck_backward_fn log_softmax_backward;
+  softcheck_loss_fn nll_loss; /* input: log-probabilities */
+  softcheck_nll_backward_fn nll_loss_backward;
+  softcheck_loss_fn cross_entropy; /* input: logits */
+  softcheck_loss_backward_fn cross_entropy_backward;
+  softcheck_prob_loss_fn cross_entropy_prob;
+  softcheck_prob_loss_backward_fn cross_entropy_prob_backward;
+} softcheck_ops;
+
+/* A declared accuracy bound; a negative field means "not declared", and the
+ * suite's default bound (derived by error analysis) applies instead. */
+typedef struct softcheck_bound {
+  double max_ulp;        /* elementwise, against the correctly rounded result */
+  double max_normwise_u; /* normwise relative error per row, in units of u */
+} softcheck_bound;
+
+typedef struct softcheck_contract {
+  softcheck_bound f32[SOFTCHECK_OP_COUNT];
+  softcheck_bound f64[SOFTCHECK_OP_COUNT];
+} softcheck_contract;
+
+typedef struct softcheck_kernel_set {
+  uint32_t struct_size;    /* sizeof(softcheck_kernel_set) */
+  const char *name;        /* unique within the plugin; [A-Za-z0-9_.-]+ */
+  const char *description; /* one line, may be NULL */
+  const char *version;     /* may be NULL */
+  softcheck_ops f32;
+  softcheck_ops f64;
+  const softcheck_contract *contract; /* NULL: no declared contract */
+  /* NULL, or sets the number of threads the set's kernels may use (>= 1). */
+  softcheck_status (*set_num_threads)(int threads);
+} softcheck_kernel_set;
+
+typedef struct softcheck_plugin {
+  uint32_t abi_version; /* SOFTCHECK_ABI_VERSION */
+  uint32_t struct_size; /* sizeof(softcheck_plugin) */
+  const char *name;     /* the plugin's name, for messages */
+  size_t set_count;
+  const softcheck_kernel_set *sets;
+} softcheck_plugin;
+
+typedef const softcheck_plugin *(*softcheck_plugin_entry_fn)(void);
+
+/* Human-readable names; never NULL. Inline so a plugin needs no library. */
+static inline const char *softcheck_status_name(softcheck_status status) {
+  switch (status) {
+  case SOFTCHECK_OK: return "ok";
+  case SOFTCHECK_ERR_NEGATIVE_SIZE: return "negative size";
+  case SOFTCHECK_ERR_SIZE_OVERFLOW: return "size overflow";
+  case SOFTCHECK_ERR_NULL_POINTER: return "null pointer";
+  case SOFTCHECK_ERR_BAD_REDUCTION: return "unknown reduction";
+  case SOFTCHECK_ERR_BAD_SMOOTHING: return "label_smoothing not in [0, 1]";
+  case SOFTCHECK_ERR_BAD_WEIGHT: return "non-finite weight";
+  case SOFTCHECK_ERR_TARGET_RANGE: return "target out of range";
+  case SOFTCHECK_ERR_UNSUPPORTED: return "unsupported";
+  case SOFTCHECK_ERR_INTERNAL: return "internal error";
+  }
+  return "unknown status";
+}
+
+static inline const char *softcheck_op_name(softcheck_op op) {
+  switch (op) {
+  case SOFTCHECK_OP_SOFTMAX: return "softmax";
+  case SOFTCHECK_OP_LOG_SOFTMAX: return "log_softmax";
+  case SOFTCHECK_OP_LOGSUMEXP: return "logsumexp";
+  case SOFTCHECK_OP_SOFTMAX_BACKWARD: return "softmax_backward";
+  case SOFTCHECK_OP_LOG_SOFTMAX_BACKWARD: return "log_softmax_backward";
+  case SOFTCHECK_OP_NLL_LOSS: return "nll_loss";
+  case SOFTCHECK_OP_NLL_LOSS_BACKWARD: return "nll_loss_backward";
+  case SOFTCHECK_OP_CROSS_ENTROPY: return "cross_entropy";
+  case SOFTCHECK_OP_CROSS_ENTROPY_BACKWARD: return "cross_entropy_backward";
+  case SOFTCHECK_OP_CROSS_ENTROPY_PROB: return "cross_entropy_prob";
+  case SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD: return "cross_entropy_prob_backward";
+  case SOFTCHECK_OP_COUNT: break;
+  }
+  return "unknown op";
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SOFTCHECK_PLUGIN_H */

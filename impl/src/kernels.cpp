@@ -1,0 +1,519 @@
+// The built-in careful scalar kernels. Semantics: <softcheck/plugin.h>;
+// contract and error analysis: <softcheck/kernels.hpp>.
+#include "validate.hpp"
+#include "wide.hpp"
+
+#include <softcheck/kernels.hpp>
+
+#include <cmath>
+#include <limits>
+
+namespace softcheck {
+namespace {
+
+using detail::CompensatedSum;
+using detail::Extent;
+using detail::missing;
+
+template <class T> constexpr T nan_v = std::numeric_limits<T>::quiet_NaN();
+template <class T> constexpr T inf_v = std::numeric_limits<T>::infinity();
+
+// A strided view of one row: classes elements, `stride` apart.
+template <class P> struct Row {
+  P *p;
+  int64_t n, stride;
+  P &operator[](int64_t c) const { return p[c * stride]; }
+};
+
+template <class P> Row<P> row_of(P *base, Shape s, int64_t r) {
+  int64_t o = r / s.inner, i = r % s.inner;
+  return {base + o * s.classes * s.inner + i, s.classes, s.inner};
+}
+
+enum class Kind { finite, nan, pos_inf, all_neg_inf, empty };
+
+// Everything the forward ops need to know about a row: its special-value
+// class, its max and first argmax, and log1p(sum of the non-max terms).
+template <class T> struct RowInfo {
+  using W = typename detail::Wide<T>::W;
+  Kind kind = Kind::empty;
+  T max = 0;
+  int64_t argmax = 0;
+  W rest = 0;  // sum_{c != argmax} exp(x_c - max), in W
+  W log_s = 0; // log1p(rest) = lse - max
+};
+
+template <class T> RowInfo<T> analyze(Row<const T> x) {
+  using W = typename detail::Wide<T>::W;
+  RowInfo<T> info;
+  if (x.n == 0) return info;
+  bool has_nan = false;
+  T m = x[0];
+  int64_t k = 0;
+  for (int64_t c = 0; c < x.n; ++c) {
+    T v = x[c];
+    if (std::isnan(v))
+      has_nan = true;
+    else if (v > m || std::isnan(m))
+      m = v, k = c;
+  }
+  info.max = m;
+  info.argmax = k;
+  if (has_nan)
+    info.kind = Kind::nan;
+  else if (m == inf_v<T>)
+    info.kind = Kind::pos_inf;
+  else if (m == -inf_v<T>)
+    info.kind = Kind::all_neg_inf;
+  else {
+    info.kind = Kind::finite;
+    CompensatedSum<W> sum;
+    for (int64_t c = 0; c < x.n; ++c)
+      if (c != k) sum.add(detail::exp_of(detail::diff_in(W(), x[c], m)));
+    info.rest = sum.value();
+    info.log_s = detail::wlog1p(info.rest);
+  }
+  return info;
+}
+
+// log_softmax(x)_c in W for a finite row: (x_c - max) - log1p(rest).
+template <class T> typename detail::Wide<T>::W log_prob(const RowInfo<T> &info, T xc) {
+  using W = typename detail::Wide<T>::W;
+  auto d = detail::diff_in(W(), xc, info.max);
+  return (d.hi - info.log_s) + d.lo;
+}
+
+template <class T> typename detail::Wide<T>::W prob(const RowInfo<T> &info, T xc) {
+  using W = typename detail::Wide<T>::W;
+  return detail::exp_of(detail::diff_in(W(), xc, info.max)) / (W(1) + info.rest);
+}
+
+// logsumexp of a finite row. max + log1p(rest) cancels when max is in
+// (-log K, 0); such rows are recomputed in the fallback format V.
+template <class T> T finite_lse(Row<const T> x, const RowInfo<T> &info) {
+  using W = typename detail::Wide<T>::W;
+  using V = typename detail::Wide<T>::V;
+  W r = W(info.max) + info.log_s;
+  if (!(info.max < 0 && detail::wabs(r) < detail::wabs(W(info.max)) * W(1.0 / 32))) return T(r);
+  CompensatedSum<V> sum;
+  for (int64_t c = 0; c < x.n; ++c)
+    if (c != info.argmax) sum.add(detail::exp_of(detail::diff_in(V(), x[c], info.max)));
+  return T(V(info.max) + detail::wlog1p(sum.value()));
+}
+
+// ---------------------------------------------------------------- forward
+
+template <class T>
+Status forward_checks(Shape s, const void *x, const void *y, Extent &e, int64_t y_count_rows) {
+  if (Status st = detail::check_shape<T>(s, e)) return st;
+  if (missing(x, e.elems) || missing(y, y_count_rows ? e.rows : e.elems))
+    return SOFTCHECK_ERR_NULL_POINTER;
+  return SOFTCHECK_OK;
+}
+
+template <class T, class F> void for_rows(Shape s, const T *x, T *y, int64_t rows, F &&f) {
+  for (int64_t r = 0; r < rows; ++r) f(row_of(x, s, r), row_of(y, s, r));
+}
+
+} // namespace
+
+template <class T> Status softmax(Shape s, const T *x, T *y) {
+  Extent e;
+  if (Status st = forward_checks<T>(s, x, y, e, 0)) return st;
+  for_rows(s, x, y, e.rows, [](Row<const T> xr, Row<T> yr) {
+    RowInfo<T> info = analyze(xr);
+    for (int64_t c = 0; c < xr.n; ++c) {
+      switch (info.kind) {
+      case Kind::finite: yr[c] = T(prob(info, xr[c])); break;
+      case Kind::all_neg_inf: yr[c] = T(0); break;
+      default: yr[c] = nan_v<T>; break;
+      }
+    }
+  });
+  return SOFTCHECK_OK;
+}
+
+template <class T> Status log_softmax(Shape s, const T *x, T *y) {
+  Extent e;
+  if (Status st = forward_checks<T>(s, x, y, e, 0)) return st;
+  for_rows(s, x, y, e.rows, [](Row<const T> xr, Row<T> yr) {
+    RowInfo<T> info = analyze(xr);
+    for (int64_t c = 0; c < xr.n; ++c) {
+      switch (info.kind) {
+      case Kind::finite: yr[c] = T(log_prob(info, xr[c])); break;
+      case Kind::all_neg_inf: yr[c] = -inf_v<T>; break;
+      default: yr[c] = nan_v<T>; break;
+      }
+    }
+  });
+  return SOFTCHECK_OK;
+}
+
+template <class T> Status logsumexp(Shape s, const T *x, T *out) {
+  Extent e;
+  if (Status st = forward_checks<T>(s, x, out, e, 1)) return st;
+  for (int64_t r = 0; r < e.rows; ++r) {
+    Row<const T> xr = row_of(x, s, r);
+    RowInfo<T> info = analyze(xr);
+    T v;
+    switch (info.kind) {
+    case Kind::finite: v = finite_lse(xr, info); break;
+    case Kind::nan: v = nan_v<T>; break;
+    case Kind::pos_inf: v = inf_v<T>; break;
+    default: v = -inf_v<T>; break; // all -inf, or classes = 0
+    }
+    out[r] = v; // [outer, inner] is row-major in r
+  }
+  return SOFTCHECK_OK;
+}
+
+// --------------------------------------------------------------- backward
+
+template <class T> Status softmax_backward(Shape s, const T *y, const T *dy, T *dx) {
+  using W = typename detail::Wide<T>::W;
+  Extent e;
+  if (Status st = detail::check_shape<T>(s, e)) return st;
+  if (missing(y, e.elems) || missing(dy, e.elems) || missing(dx, e.elems))
+    return SOFTCHECK_ERR_NULL_POINTER;
+  for (int64_t r = 0; r < e.rows; ++r) {
+    Row<const T> yr = row_of(y, s, r), dyr = row_of(dy, s, r);
+    Row<T> dxr = row_of(dx, s, r);
+    CompensatedSum<W> dot;
+    for (int64_t c = 0; c < s.classes; ++c) dot.add(W(dyr[c]) * W(yr[c]));
+    W d = dot.value();
+    for (int64_t c = 0; c < s.classes; ++c) dxr[c] = T(W(yr[c]) * (W(dyr[c]) - d));
+  }
+  return SOFTCHECK_OK;
+}
+
+template <class T> Status log_softmax_backward(Shape s, const T *y, const T *dy, T *dx) {
+  using W = typename detail::Wide<T>::W;
+  Extent e;
+  if (Status st = detail::check_shape<T>(s, e)) return st;
+  if (missing(y, e.elems) || missing(dy, e.elems) || missing(dx, e.elems))
+    return SOFTCHECK_ERR_NULL_POINTER;
+  for (int64_t r = 0; r < e.rows; ++r) {
+    Row<const T> yr = row_of(y, s, r), dyr = row_of(dy, s, r);
+    Row<T> dxr = row_of(dx, s, r);
+    CompensatedSum<W> sum;
+    for (int64_t c = 0; c < s.classes; ++c) sum.add(W(dyr[c]));
+    W total = sum.value();
+    for (int64_t c = 0; c < s.classes; ++c) dxr[c] = T(W(dyr[c]) - detail::wexp(W(yr[c])) * total);
+  }
+  return SOFTCHECK_OK;
+}
+
+// ----------------------------------------------------------------- losses
+
+namespace {
+
+// The coefficients a_{r,k} of one row's loss l_r = -sum_k a_{r,k} logp_{r,k}
+// (see <softcheck/plugin.h>), for class-index or probability targets.
+template <class T> struct Coefficients {
+  using W = typename detail::Wide<T>::W;
+  const LossOptions<T> *opt;
+  int64_t classes;
+  W one_minus_eps, eps_over_k;
+
+  Coefficients(const LossOptions<T> &o, int64_t k)
+      : opt(&o), classes(k), one_minus_eps(W(1) - W(o.label_smoothing)),
+        eps_over_k(k > 0 ? W(o.label_smoothing) / W(k) : W(0)) {}
+
+  W weight(int64_t k) const { return opt->weight ? W(opt->weight[k]) : W(1); }
+  // Class-index target t (not ignored).
+  W index(int64_t t, int64_t k) const {
+    W a = eps_over_k == 0 ? W(0) : eps_over_k * weight(k);
+    if (k == t && one_minus_eps != 0) a += one_minus_eps * weight(k);
+    return a;
+  }
+  // Probability target p (the row's target value at class k).
+  W prob(T p, int64_t k) const {
+    W pk = one_minus_eps * W(p) + eps_over_k;
+    return weight(k) * pk;
+  }
+};
+
+// -sum_k a_k * logp_k with zero-coefficient terms omitted; logp from `lp`.
+template <class T, class A, class LP>
+typename detail::Wide<T>::W row_loss(int64_t classes, A &&coef, LP &&lp) {
+  using W = typename detail::Wide<T>::W;
+  CompensatedSum<W> sum;
+  for (int64_t k = 0; k < classes; ++k) {
+    W a = coef(k);
+    if (a != 0) sum.add(-a * lp(k));
+  }
+  return sum.value();
+}
+
+// log-probability of class c of a row of logits, per the log_softmax semantics.
+template <class T> typename detail::Wide<T>::W logit_logp(const RowInfo<T> &info, T xc) {
+  using W = typename detail::Wide<T>::W;
+  switch (info.kind) {
+  case Kind::finite: return log_prob(info, xc);
+  case Kind::all_neg_inf: return -std::numeric_limits<W>::infinity();
+  default: return std::numeric_limits<W>::quiet_NaN();
+  }
+}
+
+// probability of class c, per the softmax semantics.
+template <class T> typename detail::Wide<T>::W logit_p(const RowInfo<T> &info, T xc) {
+  using W = typename detail::Wide<T>::W;
+  switch (info.kind) {
+  case Kind::finite: return prob(info, xc);
+  case Kind::all_neg_inf: return W(0);
+  default: return std::numeric_limits<W>::quiet_NaN();
+  }
+}
+
+template <class T>
+Status loss_checks(Shape s, const void *input, const void *target, bool target_full,
+                   const LossOptions<T> &o, const void *out, Extent &e) {
+  if (Status st = detail::check_shape<T>(s, e)) return st;
+  if (missing(input, e.elems) || missing(target, target_full ? e.elems : e.rows) ||
+      missing(out, detail::loss_out_count(o, e)))
+    return SOFTCHECK_ERR_NULL_POINTER;
+  if (Status st = detail::check_options(s, o)) return st;
+  if (!target_full)
+    if (Status st = detail::check_targets(static_cast<const int64_t *>(target), e.rows, s.classes,
+                                          o.ignore_index))
+      return st;
+  return SOFTCHECK_OK;
+}
+
+// Reduce per-row losses l (computed by `row`) into out, per the reduction.
+// `denominator_of(r)` is row r's share of the mean's denominator.
+template <class T, class RowLoss, class Den>
+void reduce(const LossOptions<T> &o, int64_t rows, T *out, RowLoss &&row, Den &&den) {
+  using W = typename detail::Wide<T>::W;
+  if (o.reduction == Reduction::none) {
+    for (int64_t r = 0; r < rows; ++r) out[r] = T(row(r));
+    return;
+  }
+  CompensatedSum<W> total, denominator;
+  for (int64_t r = 0; r < rows; ++r) {
+    total.add(row(r));
+    denominator.add(den(r));
+  }
+  out[0] =
+      o.reduction == Reduction::sum ? T(total.value()) : T(total.value() / denominator.value());
+}
+
+template <class T>
+typename detail::Wide<T>::W index_denominator(const LossOptions<T> &o, const int64_t *t,
+                                              int64_t rows) {
+  using W = typename detail::Wide<T>::W;
+  CompensatedSum<W> d;
+  for (int64_t r = 0; r < rows; ++r)
+    if (t[r] != o.ignore_index) d.add(o.weight ? W(o.weight[t[r]]) : W(1));
+  return d.value();
+}
+
+} // namespace
+
+template <class T>
+Status nll_loss(Shape s, const T *logp, const int64_t *target, const LossOptions<T> &o, T *out) {
+  using W = typename detail::Wide<T>::W;
+  Extent e;
+  if (Status st = loss_checks<T>(s, logp, target, false, o, out, e)) return st;
+  Coefficients<T> coef(o, s.classes);
+  reduce<T>(
+      o, e.rows, out,
+      [&](int64_t r) -> W {
+        if (target[r] == o.ignore_index) return W(0);
+        Row<const T> lp = row_of(logp, s, r);
+        return row_loss<T>(
+            s.classes, [&](int64_t k) { return coef.index(target[r], k); },
+            [&](int64_t k) { return W(lp[k]); });
+      },
+      [&](int64_t r) -> W {
+        if (target[r] == o.ignore_index) return W(0);
+        return o.weight ? W(o.weight[target[r]]) : W(1);
+      });
+  return SOFTCHECK_OK;
+}
+
+template <class T>
+Status cross_entropy(Shape s, const T *logits, const int64_t *target, const LossOptions<T> &o,
+                     T *out) {
+  using W = typename detail::Wide<T>::W;
+  Extent e;
+  if (Status st = loss_checks<T>(s, logits, target, false, o, out, e)) return st;
+  Coefficients<T> coef(o, s.classes);
+  reduce<T>(
+      o, e.rows, out,
+      [&](int64_t r) -> W {
+        if (target[r] == o.ignore_index) return W(0);
+        Row<const T> x = row_of(logits, s, r);
+        RowInfo<T> info = analyze(x);
+        return row_loss<T>(
+            s.classes, [&](int64_t k) { return coef.index(target[r], k); },
+            [&](int64_t k) { return logit_logp(info, x[k]); });
+      },
+      [&](int64_t r) -> W {
+        if (target[r] == o.ignore_index) return W(0);
+        return o.weight ? W(o.weight[target[r]]) : W(1);
+      });
+  return SOFTCHECK_OK;
+}
+
+template <class T>
+Status cross_entropy_prob(Shape s, const T *logits, const T *target, const LossOptions<T> &o,
+                          T *out) {
+  using W = typename detail::Wide<T>::W;
+  Extent e;
+  if (Status st = loss_checks<T>(s, logits, target, true, o, out, e)) return st;
+  Coefficients<T> coef(o, s.classes);
+  reduce<T>(
+      o, e.rows, out,
+      [&](int64_t r) -> W {
+        Row<const T> x = row_of(logits, s, r), p = row_of(target, s, r);
+        RowInfo<T> info = analyze(x);
+        return row_loss<T>(
+            s.classes, [&](int64_t k) { return coef.prob(p[k], k); },
+            [&](int64_t k) { return logit_logp(info, x[k]); });
+      },
+      [](int64_t) { return W(1); });
+  return SOFTCHECK_OK;
+}
+
+// ------------------------------------------------------- loss backward ops
+
+namespace {
+
+template <class T>
+Status loss_backward_checks(Shape s, const void *input, const void *target, bool target_full,
+                            const LossOptions<T> &o, const void *dout, const void *dinput,
+                            Extent &e) {
+  if (Status st = detail::check_shape<T>(s, e)) return st;
+  if (missing(input, e.elems) || missing(target, target_full ? e.elems : e.rows) ||
+      missing(dout, detail::loss_out_count(o, e)) || missing(dinput, e.elems))
+    return SOFTCHECK_ERR_NULL_POINTER;
+  if (Status st = detail::check_options(s, o)) return st;
+  if (!target_full)
+    if (Status st = detail::check_targets(static_cast<const int64_t *>(target), e.rows, s.classes,
+                                          o.ignore_index))
+      return st;
+  return SOFTCHECK_OK;
+}
+
+template <class T>
+typename detail::Wide<T>::W g_of(const LossOptions<T> &o, const T *dout, int64_t r,
+                                 typename detail::Wide<T>::W denominator) {
+  using W = typename detail::Wide<T>::W;
+  switch (o.reduction) {
+  case Reduction::none: return W(dout[r]);
+  case Reduction::sum: return W(dout[0]);
+  default: return W(dout[0]) / denominator;
+  }
+}
+
+// dx[r, k] = g_r * (s_r * p_k - a_k), zero where every a_k is zero.
+template <class T, class A>
+void logits_grad_row(const RowInfo<T> &info, Row<const T> x, Row<T> dx,
+                     typename detail::Wide<T>::W g, A &&coef) {
+  using W = typename detail::Wide<T>::W;
+  CompensatedSum<W> total;
+  for (int64_t k = 0; k < x.n; ++k) total.add(coef(k));
+  W sr = total.value();
+  if (sr == 0) {
+    bool any = false;
+    for (int64_t k = 0; k < x.n && !any; ++k) any = coef(k) != 0;
+    if (!any) {
+      for (int64_t k = 0; k < x.n; ++k) dx[k] = T(0);
+      return;
+    }
+  }
+  for (int64_t k = 0; k < x.n; ++k) {
+    W a = coef(k);
+    W pk = logit_p(info, x[k]);
+    W v = sr * pk - a;
+    dx[k] = T(g * v);
+  }
+}
+
+} // namespace
+
+template <class T>
+Status nll_loss_backward(Shape s, const int64_t *target, const LossOptions<T> &o, const T *dout,
+                         T *dlogp) {
+  using W = typename detail::Wide<T>::W;
+  Extent e;
+  // nll_loss_backward has no input tensor; pass dlogp as the "input" slot so
+  // only the pointers that are really read are required.
+  if (Status st = loss_backward_checks<T>(s, dlogp, target, false, o, dout, dlogp, e)) return st;
+  Coefficients<T> coef(o, s.classes);
+  W den = o.reduction == Reduction::mean ? index_denominator(o, target, e.rows) : W(1);
+  for (int64_t r = 0; r < e.rows; ++r) {
+    Row<T> d = row_of(dlogp, s, r);
+    bool ignored = target[r] == o.ignore_index;
+    W g = ignored ? W(0) : g_of(o, dout, r, den);
+    for (int64_t k = 0; k < s.classes; ++k) {
+      W a = ignored ? W(0) : coef.index(target[r], k);
+      d[k] = a == 0 ? T(0) : T(-g * a);
+    }
+  }
+  return SOFTCHECK_OK;
+}
+
+template <class T>
+Status cross_entropy_backward(Shape s, const T *logits, const int64_t *target,
+                              const LossOptions<T> &o, const T *dout, T *dlogits) {
+  using W = typename detail::Wide<T>::W;
+  Extent e;
+  if (Status st = loss_backward_checks<T>(s, logits, target, false, o, dout, dlogits, e)) return st;
+  Coefficients<T> coef(o, s.classes);
+  W den = o.reduction == Reduction::mean ? index_denominator(o, target, e.rows) : W(1);
+  for (int64_t r = 0; r < e.rows; ++r) {
+    Row<const T> x = row_of(logits, s, r);
+    Row<T> dx = row_of(dlogits, s, r);
+    bool ignored = target[r] == o.ignore_index;
+    if (ignored) {
+      for (int64_t k = 0; k < s.classes; ++k) dx[k] = T(0);
+      continue;
+    }
+    RowInfo<T> info = analyze(x);
+    logits_grad_row(info, x, dx, g_of(o, dout, r, den),
+                    [&](int64_t k) { return coef.index(target[r], k); });
+  }
+  return SOFTCHECK_OK;
+}
+
+template <class T>
+Status cross_entropy_prob_backward(Shape s, const T *logits, const T *target,
+                                   const LossOptions<T> &o, const T *dout, T *dlogits) {
+  using W = typename detail::Wide<T>::W;
+  Extent e;
+  if (Status st = loss_backward_checks<T>(s, logits, target, true, o, dout, dlogits, e)) return st;
+  Coefficients<T> coef(o, s.classes);
+  W den = W(e.rows);
+  for (int64_t r = 0; r < e.rows; ++r) {
+    Row<const T> x = row_of(logits, s, r), p = row_of(target, s, r);
+    Row<T> dx = row_of(dlogits, s, r);
+    RowInfo<T> info = analyze(x);
+    logits_grad_row(info, x, dx, g_of(o, dout, r, den),
+                    [&](int64_t k) { return coef.prob(p[k], k); });
+  }
+  return SOFTCHECK_OK;
+}
+
+#define SOFTCHECK_INSTANTIATE(T)                                                                   \
+  template Status softmax<T>(Shape, const T *, T *);                                               \
+  template Status log_softmax<T>(Shape, const T *, T *);                                           \
+  template Status logsumexp<T>(Shape, const T *, T *);                                             \
+  template Status softmax_backward<T>(Shape, const T *, const T *, T *);                           \
+  template Status log_softmax_backward<T>(Shape, const T *, const T *, T *);                       \
+  template Status nll_loss<T>(Shape, const T *, const int64_t *, const LossOptions<T> &, T *);     \
+  template Status nll_loss_backward<T>(Shape, const int64_t *, const LossOptions<T> &, const T *,  \
+                                       T *);                                                       \
+  template Status cross_entropy<T>(Shape, const T *, const int64_t *, const LossOptions<T> &,      \
+                                   T *);                                                           \
+  template Status cross_entropy_backward<T>(Shape, const T *, const int64_t *,                     \
+                                            const LossOptions<T> &, const T *, T *);               \
+  template Status cross_entropy_prob<T>(Shape, const T *, const T *, const LossOptions<T> &, T *); \
+  template Status cross_entropy_prob_backward<T>(Shape, const T *, const T *,                      \
+                                                 const LossOptions<T> &, const T *, T *);
+SOFTCHECK_INSTANTIATE(float)
+SOFTCHECK_INSTANTIATE(double)
+#undef SOFTCHECK_INSTANTIATE
+
+} // namespace softcheck
