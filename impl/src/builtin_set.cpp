@@ -9,15 +9,6 @@ namespace {
 template <class T> const T *in(const void *p) { return static_cast<const T *>(p); }
 template <class T> T *out(void *p) { return static_cast<T *>(p); }
 
-template <class T> bool to_options(const softcheck_loss_options *o, LossOptions<T> &lo) {
-  if (o == nullptr) return false;
-  lo.reduction = static_cast<Reduction>(o->reduction);
-  lo.ignore_index = o->ignore_index;
-  lo.weight = in<T>(o->weight);
-  lo.label_smoothing = o->label_smoothing;
-  return true;
-}
-
 template <class T> softcheck_ops ops_for() {
   softcheck_ops ops{};
   ops.softmax = [](Shape s, const void *x, void *y) { return softmax<T>(s, in<T>(x), out<T>(y)); };
@@ -36,38 +27,38 @@ template <class T> softcheck_ops ops_for() {
   ops.nll_loss = [](Shape s, const void *x, const int64_t *t, const softcheck_loss_options *o,
                     void *y) {
     LossOptions<T> lo;
-    if (!to_options(o, lo)) return SOFTCHECK_ERR_NULL_POINTER;
+    if (!to_loss_options(o, lo)) return SOFTCHECK_ERR_NULL_POINTER;
     return nll_loss<T>(s, in<T>(x), t, lo, out<T>(y));
   };
   ops.nll_loss_backward = [](Shape s, const int64_t *t, const softcheck_loss_options *o,
                              const void *dout, void *dx) {
     LossOptions<T> lo;
-    if (!to_options(o, lo)) return SOFTCHECK_ERR_NULL_POINTER;
+    if (!to_loss_options(o, lo)) return SOFTCHECK_ERR_NULL_POINTER;
     return nll_loss_backward<T>(s, t, lo, in<T>(dout), out<T>(dx));
   };
   ops.cross_entropy = [](Shape s, const void *x, const int64_t *t, const softcheck_loss_options *o,
                          void *y) {
     LossOptions<T> lo;
-    if (!to_options(o, lo)) return SOFTCHECK_ERR_NULL_POINTER;
+    if (!to_loss_options(o, lo)) return SOFTCHECK_ERR_NULL_POINTER;
     return cross_entropy<T>(s, in<T>(x), t, lo, out<T>(y));
   };
   ops.cross_entropy_backward = [](Shape s, const void *x, const int64_t *t,
                                   const softcheck_loss_options *o, const void *dout, void *dx) {
     LossOptions<T> lo;
-    if (!to_options(o, lo)) return SOFTCHECK_ERR_NULL_POINTER;
+    if (!to_loss_options(o, lo)) return SOFTCHECK_ERR_NULL_POINTER;
     return cross_entropy_backward<T>(s, in<T>(x), t, lo, in<T>(dout), out<T>(dx));
   };
   ops.cross_entropy_prob = [](Shape s, const void *x, const void *t,
                               const softcheck_loss_options *o, void *y) {
     LossOptions<T> lo;
-    if (!to_options(o, lo)) return SOFTCHECK_ERR_NULL_POINTER;
+    if (!to_loss_options(o, lo)) return SOFTCHECK_ERR_NULL_POINTER;
     return cross_entropy_prob<T>(s, in<T>(x), in<T>(t), lo, out<T>(y));
   };
   ops.cross_entropy_prob_backward = [](Shape s, const void *x, const void *t,
                                        const softcheck_loss_options *o, const void *dout,
                                        void *dx) {
     LossOptions<T> lo;
-    if (!to_options(o, lo)) return SOFTCHECK_ERR_NULL_POINTER;
+    if (!to_loss_options(o, lo)) return SOFTCHECK_ERR_NULL_POINTER;
     return cross_entropy_prob_backward<T>(s, in<T>(x), in<T>(t), lo, in<T>(dout), out<T>(dx));
   };
   return ops;

@@ -1,9 +1,9 @@
 // The built-in careful scalar kernels. Semantics: <softcheck/plugin.h>;
 // contract and error analysis: <softcheck/kernels.hpp>.
-#include "validate.hpp"
 #include "wide.hpp"
 
 #include <softcheck/kernels.hpp>
+#include <softcheck/validate.hpp>
 
 #include <cmath>
 #include <limits>

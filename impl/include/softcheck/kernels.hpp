@@ -43,27 +43,11 @@
 // outputs are produced, never flushed.
 #pragma once
 
-#include <softcheck/plugin.h>
+#include <softcheck/types.hpp>
 
 #include <cstdint>
 
 namespace softcheck {
-
-using Status = softcheck_status;
-using Shape = softcheck_shape;
-
-enum class Reduction : int32_t {
-  none = SOFTCHECK_REDUCTION_NONE,
-  mean = SOFTCHECK_REDUCTION_MEAN,
-  sum = SOFTCHECK_REDUCTION_SUM,
-};
-
-template <class T> struct LossOptions {
-  Reduction reduction = Reduction::mean;
-  int64_t ignore_index = -100;
-  const T *weight = nullptr; // [classes] or nullptr
-  double label_smoothing = 0.0;
-};
 
 // The numbers of the contract above; the built-in set's softcheck_contract
 // is made of these, and the properties read it from there.

@@ -1,8 +1,9 @@
-// Input validation shared by every built-in kernel. Each check runs before a
-// kernel writes anything, so a rejected call leaves its outputs untouched.
+// The "bad input" rules of <softcheck/plugin.h> as code, for the built-in
+// kernels and the oracle. Each check runs before anything is written, so a
+// rejected call leaves its outputs untouched.
 #pragma once
 
-#include <softcheck/kernels.hpp>
+#include <softcheck/types.hpp>
 
 #include <cmath>
 #include <cstddef>

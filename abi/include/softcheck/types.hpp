@@ -1,0 +1,37 @@
+// C++ spellings of the plugin ABI's types, shared by the built-in kernels,
+// the oracle and the tools.
+#pragma once
+
+#include <softcheck/plugin.h>
+
+#include <cstdint>
+
+namespace softcheck {
+
+using Status = softcheck_status;
+using Shape = softcheck_shape;
+
+enum class Reduction : int32_t {
+  none = SOFTCHECK_REDUCTION_NONE,
+  mean = SOFTCHECK_REDUCTION_MEAN,
+  sum = SOFTCHECK_REDUCTION_SUM,
+};
+
+template <class T> struct LossOptions {
+  Reduction reduction = Reduction::mean;
+  int64_t ignore_index = -100;
+  const T *weight = nullptr; // [classes] or nullptr
+  double label_smoothing = 0.0;
+};
+
+// The typed options of an ABI call; false when `o` is NULL.
+template <class T> bool to_loss_options(const softcheck_loss_options *o, LossOptions<T> &lo) {
+  if (o == nullptr) return false;
+  lo.reduction = static_cast<Reduction>(o->reduction);
+  lo.ignore_index = o->ignore_index;
+  lo.weight = static_cast<const T *>(o->weight);
+  lo.label_smoothing = o->label_smoothing;
+  return true;
+}
+
+} // namespace softcheck
