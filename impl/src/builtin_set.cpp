@@ -1,4 +1,5 @@
 // The built-in kernels behind the plugin ABI: the set `softcheck`.
+#include <softcheck/adapt.hpp>
 #include <softcheck/kernels.hpp>
 
 #include <initializer_list>
@@ -6,63 +7,7 @@
 namespace softcheck {
 namespace {
 
-template <class T> const T *in(const void *p) { return static_cast<const T *>(p); }
-template <class T> T *out(void *p) { return static_cast<T *>(p); }
-
-template <class T> softcheck_ops ops_for() {
-  softcheck_ops ops{};
-  ops.softmax = [](Shape s, const void *x, void *y) { return softmax<T>(s, in<T>(x), out<T>(y)); };
-  ops.log_softmax = [](Shape s, const void *x, void *y) {
-    return log_softmax<T>(s, in<T>(x), out<T>(y));
-  };
-  ops.logsumexp = [](Shape s, const void *x, void *y) {
-    return logsumexp<T>(s, in<T>(x), out<T>(y));
-  };
-  ops.softmax_backward = [](Shape s, const void *y, const void *dy, void *dx) {
-    return softmax_backward<T>(s, in<T>(y), in<T>(dy), out<T>(dx));
-  };
-  ops.log_softmax_backward = [](Shape s, const void *y, const void *dy, void *dx) {
-    return log_softmax_backward<T>(s, in<T>(y), in<T>(dy), out<T>(dx));
-  };
-  ops.nll_loss = [](Shape s, const void *x, const int64_t *t, const softcheck_loss_options *o,
-                    void *y) {
-    LossOptions<T> lo;
-    if (!to_loss_options(o, lo)) return SOFTCHECK_ERR_NULL_POINTER;
-    return nll_loss<T>(s, in<T>(x), t, lo, out<T>(y));
-  };
-  ops.nll_loss_backward = [](Shape s, const int64_t *t, const softcheck_loss_options *o,
-                             const void *dout, void *dx) {
-    LossOptions<T> lo;
-    if (!to_loss_options(o, lo)) return SOFTCHECK_ERR_NULL_POINTER;
-    return nll_loss_backward<T>(s, t, lo, in<T>(dout), out<T>(dx));
-  };
-  ops.cross_entropy = [](Shape s, const void *x, const int64_t *t, const softcheck_loss_options *o,
-                         void *y) {
-    LossOptions<T> lo;
-    if (!to_loss_options(o, lo)) return SOFTCHECK_ERR_NULL_POINTER;
-    return cross_entropy<T>(s, in<T>(x), t, lo, out<T>(y));
-  };
-  ops.cross_entropy_backward = [](Shape s, const void *x, const int64_t *t,
-                                  const softcheck_loss_options *o, const void *dout, void *dx) {
-    LossOptions<T> lo;
-    if (!to_loss_options(o, lo)) return SOFTCHECK_ERR_NULL_POINTER;
-    return cross_entropy_backward<T>(s, in<T>(x), t, lo, in<T>(dout), out<T>(dx));
-  };
-  ops.cross_entropy_prob = [](Shape s, const void *x, const void *t,
-                              const softcheck_loss_options *o, void *y) {
-    LossOptions<T> lo;
-    if (!to_loss_options(o, lo)) return SOFTCHECK_ERR_NULL_POINTER;
-    return cross_entropy_prob<T>(s, in<T>(x), in<T>(t), lo, out<T>(y));
-  };
-  ops.cross_entropy_prob_backward = [](Shape s, const void *x, const void *t,
-                                       const softcheck_loss_options *o, const void *dout,
-                                       void *dx) {
-    LossOptions<T> lo;
-    if (!to_loss_options(o, lo)) return SOFTCHECK_ERR_NULL_POINTER;
-    return cross_entropy_prob_backward<T>(s, in<T>(x), in<T>(t), lo, in<T>(dout), out<T>(dx));
-  };
-  return ops;
-}
+SOFTCHECK_KERNELS_OF_NAMESPACE(Builtin, softcheck)
 
 softcheck_contract make_contract() {
   softcheck_contract c{};
@@ -95,8 +40,8 @@ const softcheck_kernel_set &builtin_kernel_set() {
     s.name = "softcheck";
     s.description = "softcheck's careful scalar kernels (wide accumulation, log1p, exact x - max)";
     s.version = SOFTCHECK_VERSION;
-    s.f32 = ops_for<float>();
-    s.f64 = ops_for<double>();
+    s.f32 = make_ops<Builtin, float>();
+    s.f64 = make_ops<Builtin, double>();
     s.contract = &contract;
     s.set_num_threads = nullptr;
     return s;

@@ -220,16 +220,21 @@ template <class T> struct Coefficients {
         eps_over_k(k > 0 ? W(o.label_smoothing) / W(k) : W(0)) {}
 
   W weight(int64_t k) const { return opt->weight ? W(opt->weight[k]) : W(1); }
-  // Class-index target t (not ignored).
-  W index(int64_t t, int64_t k) const {
-    W a = eps_over_k == 0 ? W(0) : eps_over_k * weight(k);
-    if (k == t && one_minus_eps != 0) a += one_minus_eps * weight(k);
-    return a;
+  bool zero_weight(int64_t k) const { return opt->weight && opt->weight[k] == 0; }
+  // a_k for class-index target t (not ignored); false when the term is
+  // omitted (its coefficient is zero by construction).
+  bool index(int64_t t, int64_t k, W &a) const {
+    bool smooth = opt->label_smoothing != 0 && !zero_weight(k);
+    bool hit = k == t && opt->label_smoothing != 1 && !zero_weight(k);
+    a = smooth ? eps_over_k * weight(k) : W(0);
+    if (hit) a += one_minus_eps * weight(k);
+    return smooth || hit;
   }
-  // Probability target p (the row's target value at class k).
-  W prob(T p, int64_t k) const {
-    W pk = one_minus_eps * W(p) + eps_over_k;
-    return weight(k) * pk;
+  // a_k for a probability target value p.
+  bool prob(T p, int64_t k, W &a) const {
+    if (zero_weight(k) || (p == 0 && opt->label_smoothing == 0)) return false;
+    a = weight(k) * (one_minus_eps * W(p) + eps_over_k);
+    return true;
   }
 };
 
@@ -238,10 +243,9 @@ template <class T, class A, class LP>
 typename detail::Wide<T>::W row_loss(int64_t classes, A &&coef, LP &&lp) {
   using W = typename detail::Wide<T>::W;
   CompensatedSum<W> sum;
-  for (int64_t k = 0; k < classes; ++k) {
-    W a = coef(k);
-    if (a != 0) sum.add(-a * lp(k));
-  }
+  W a;
+  for (int64_t k = 0; k < classes; ++k)
+    if (coef(k, a)) sum.add(-a * lp(k));
   return sum.value();
 }
 
@@ -322,7 +326,7 @@ Status nll_loss(Shape s, const T *logp, const int64_t *target, const LossOptions
         if (target[r] == o.ignore_index) return W(0);
         Row<const T> lp = row_of(logp, s, r);
         return row_loss<T>(
-            s.classes, [&](int64_t k) { return coef.index(target[r], k); },
+            s.classes, [&](int64_t k, W &a) { return coef.index(target[r], k, a); },
             [&](int64_t k) { return W(lp[k]); });
       },
       [&](int64_t r) -> W {
@@ -346,7 +350,7 @@ Status cross_entropy(Shape s, const T *logits, const int64_t *target, const Loss
         Row<const T> x = row_of(logits, s, r);
         RowInfo<T> info = analyze(x);
         return row_loss<T>(
-            s.classes, [&](int64_t k) { return coef.index(target[r], k); },
+            s.classes, [&](int64_t k, W &a) { return coef.index(target[r], k, a); },
             [&](int64_t k) { return logit_logp(info, x[k]); });
       },
       [&](int64_t r) -> W {
@@ -369,7 +373,7 @@ Status cross_entropy_prob(Shape s, const T *logits, const T *target, const LossO
         Row<const T> x = row_of(logits, s, r), p = row_of(target, s, r);
         RowInfo<T> info = analyze(x);
         return row_loss<T>(
-            s.classes, [&](int64_t k) { return coef.prob(p[k], k); },
+            s.classes, [&](int64_t k, W &a) { return coef.prob(p[k], k, a); },
             [&](int64_t k) { return logit_logp(info, x[k]); });
       },
       [](int64_t) { return W(1); });
@@ -407,26 +411,24 @@ typename detail::Wide<T>::W g_of(const LossOptions<T> &o, const T *dout, int64_t
   }
 }
 
-// dx[r, k] = g_r * (s_r * p_k - a_k), zero where every a_k is zero.
+// dx[r, k] = g_r * (s_r * p_k - a_k), zero where every term is omitted.
 template <class T, class A>
 void logits_grad_row(const RowInfo<T> &info, Row<const T> x, Row<T> dx,
                      typename detail::Wide<T>::W g, A &&coef) {
   using W = typename detail::Wide<T>::W;
   CompensatedSum<W> total;
-  for (int64_t k = 0; k < x.n; ++k) total.add(coef(k));
-  W sr = total.value();
-  if (sr == 0) {
-    bool any = false;
-    for (int64_t k = 0; k < x.n && !any; ++k) any = coef(k) != 0;
-    if (!any) {
-      for (int64_t k = 0; k < x.n; ++k) dx[k] = T(0);
-      return;
-    }
+  bool any = false;
+  W a;
+  for (int64_t k = 0; k < x.n; ++k)
+    if (coef(k, a)) total.add(a), any = true;
+  if (!any) {
+    for (int64_t k = 0; k < x.n; ++k) dx[k] = T(0);
+    return;
   }
+  W sr = total.value();
   for (int64_t k = 0; k < x.n; ++k) {
-    W a = coef(k);
-    W pk = logit_p(info, x[k]);
-    W v = sr * pk - a;
+    W v = sr * logit_p(info, x[k]);
+    if (coef(k, a)) v -= a;
     dx[k] = T(g * v);
   }
 }
@@ -447,10 +449,9 @@ Status nll_loss_backward(Shape s, const int64_t *target, const LossOptions<T> &o
     Row<T> d = row_of(dlogp, s, r);
     bool ignored = target[r] == o.ignore_index;
     W g = ignored ? W(0) : g_of(o, dout, r, den);
-    for (int64_t k = 0; k < s.classes; ++k) {
-      W a = ignored ? W(0) : coef.index(target[r], k);
-      d[k] = a == 0 ? T(0) : T(-g * a);
-    }
+    W a;
+    for (int64_t k = 0; k < s.classes; ++k)
+      d[k] = !ignored && coef.index(target[r], k, a) ? T(-g * a) : T(0);
   }
   return SOFTCHECK_OK;
 }
@@ -473,7 +474,7 @@ Status cross_entropy_backward(Shape s, const T *logits, const int64_t *target,
     }
     RowInfo<T> info = analyze(x);
     logits_grad_row(info, x, dx, g_of(o, dout, r, den),
-                    [&](int64_t k) { return coef.index(target[r], k); });
+                    [&](int64_t k, W &a) { return coef.index(target[r], k, a); });
   }
   return SOFTCHECK_OK;
 }
@@ -491,7 +492,7 @@ Status cross_entropy_prob_backward(Shape s, const T *logits, const T *target,
     Row<T> dx = row_of(dlogits, s, r);
     RowInfo<T> info = analyze(x);
     logits_grad_row(info, x, dx, g_of(o, dout, r, den),
-                    [&](int64_t k) { return coef.prob(p[k], k); });
+                    [&](int64_t k, W &a) { return coef.prob(p[k], k, a); });
   }
   return SOFTCHECK_OK;
 }

@@ -74,10 +74,13 @@
  *   cross_entropy(x) == nll_loss(log_softmax(x)) for every option.
  *   Targets must be in [0, K) or equal ignore_index.
  *   Weights must be finite; negative weights are used as written.
- *   A term whose coefficient ((1 - eps) w[t_r], (eps / K) w[k]) is exactly
- *   zero is omitted, not evaluated: a zero-weight class does not count even
- *   where its log-probability is -inf or NaN, and eps = 0 or eps = 1 never
- *   turns an infinite term into 0 * inf = NaN.
+ *   A term whose coefficient is zero by construction is omitted, not
+ *   evaluated: the target term when eps = 1 or w[t_r] = 0, the smoothing
+ *   term of class k when eps = 0 or w[k] = 0 (and, for probability
+ *   targets, the term of class k when w[k] = 0, or target = 0 and eps = 0).
+ *   So a zero-weight class does not count even where its log-probability
+ *   is -inf or NaN, and eps = 0 or 1 never turns an infinite term into
+ *   0 * inf = NaN.
  *
  * Probability targets (cross_entropy_prob): target has the logits' shape;
  *   p'_{r,k} = (1 - eps) * target_{r,k} + eps / K

@@ -1,0 +1,236 @@
+// Interval arithmetic over MPFR with directed rounding: every operation
+// returns an interval [lo, hi] that contains the exact result of every
+// point of its operands. This is what makes the oracle's answers proofs:
+// when both ends of the enclosure round to the same target value, that
+// value is the correctly rounded result.
+#pragma once
+
+#include <mpfr.h>
+
+#include <cmath>
+#include <cstdint>
+#include <utility>
+
+namespace softcheck::oracle {
+
+class Ival {
+public:
+  // Working precision (bits) of intervals created on this thread.
+  static mpfr_prec_t &precision() {
+    static thread_local mpfr_prec_t p = 128;
+    return p;
+  }
+
+  Ival() {
+    mpfr_init2(lo_, precision());
+    mpfr_init2(hi_, precision());
+    mpfr_set_zero(lo_, 1);
+    mpfr_set_zero(hi_, 1);
+  }
+  Ival(const Ival &o) {
+    mpfr_init2(lo_, mpfr_get_prec(o.lo_));
+    mpfr_init2(hi_, mpfr_get_prec(o.hi_));
+    mpfr_set(lo_, o.lo_, MPFR_RNDD);
+    mpfr_set(hi_, o.hi_, MPFR_RNDU);
+  }
+  Ival(Ival &&o) noexcept {
+    mpfr_init2(lo_, 2);
+    mpfr_init2(hi_, 2);
+    mpfr_swap(lo_, o.lo_);
+    mpfr_swap(hi_, o.hi_);
+  }
+  Ival &operator=(Ival o) noexcept {
+    mpfr_swap(lo_, o.lo_);
+    mpfr_swap(hi_, o.hi_);
+    return *this;
+  }
+  ~Ival() {
+    mpfr_clear(lo_);
+    mpfr_clear(hi_);
+  }
+
+  // The exact value of a double (or float), enclosed at the working precision.
+  static Ival of(double v) {
+    Ival r;
+    mpfr_set_d(r.lo_, v, MPFR_RNDD);
+    mpfr_set_d(r.hi_, v, MPFR_RNDU);
+    return r;
+  }
+  static Ival of_int(int64_t v) {
+    Ival r;
+    mpfr_set_sj(r.lo_, v, MPFR_RNDD);
+    mpfr_set_sj(r.hi_, v, MPFR_RNDU);
+    return r;
+  }
+  static Ival nan() {
+    Ival r;
+    mpfr_set_nan(r.lo_);
+    mpfr_set_nan(r.hi_);
+    return r;
+  }
+  static Ival whole() {
+    Ival r;
+    mpfr_set_inf(r.lo_, -1);
+    mpfr_set_inf(r.hi_, 1);
+    return r;
+  }
+
+  const mpfr_t &lo() const { return lo_; }
+  const mpfr_t &hi() const { return hi_; }
+  mpfr_t &lo() { return lo_; }
+  mpfr_t &hi() { return hi_; }
+
+  bool is_nan() const { return mpfr_nan_p(lo_) || mpfr_nan_p(hi_); }
+  bool is_point() const { return mpfr_equal_p(lo_, hi_) != 0; }
+  bool exactly_zero() const { return mpfr_zero_p(lo_) && mpfr_zero_p(hi_); }
+  bool contains_zero() const { return mpfr_sgn(lo_) <= 0 && mpfr_sgn(hi_) >= 0; }
+  bool nonnegative() const { return mpfr_sgn(lo_) >= 0; }
+
+  friend Ival operator+(const Ival &a, const Ival &b) {
+    Ival r;
+    mpfr_add(r.lo_, a.lo_, b.lo_, MPFR_RNDD);
+    mpfr_add(r.hi_, a.hi_, b.hi_, MPFR_RNDU);
+    return r.settle();
+  }
+  friend Ival operator-(const Ival &a, const Ival &b) {
+    Ival r;
+    mpfr_sub(r.lo_, a.lo_, b.hi_, MPFR_RNDD);
+    mpfr_sub(r.hi_, a.hi_, b.lo_, MPFR_RNDU);
+    return r.settle();
+  }
+  friend Ival operator-(const Ival &a) {
+    Ival r;
+    mpfr_neg(r.lo_, a.hi_, MPFR_RNDD);
+    mpfr_neg(r.hi_, a.lo_, MPFR_RNDU);
+    return r;
+  }
+  friend Ival operator*(const Ival &a, const Ival &b) {
+    Ival r;
+    if (a.nonnegative() && b.nonnegative()) {
+      mpfr_mul(r.lo_, a.lo_, b.lo_, MPFR_RNDD);
+      mpfr_mul(r.hi_, a.hi_, b.hi_, MPFR_RNDU);
+      return r.settle(a.is_point() && b.is_point());
+    }
+    return extremes(a, b, mpfr_mul);
+  }
+  friend Ival operator/(const Ival &a, const Ival &b) {
+    if (b.exactly_zero()) {
+      // IEEE: x / 0 is +-inf, 0 / 0 is NaN; a must be a point to know which.
+      if (!a.is_point() || a.is_nan()) return a.is_nan() ? nan() : whole();
+      Ival r;
+      mpfr_div(r.lo_, a.lo_, b.hi_, MPFR_RNDD); // +0 divisor: sign of a
+      mpfr_set(r.hi_, r.lo_, MPFR_RNDU);
+      return r;
+    }
+    if (b.contains_zero()) return b.is_nan() || a.is_nan() ? nan() : whole();
+    return extremes(a, b, mpfr_div);
+  }
+
+  // Monotone increasing functions: f(lo) rounded down, f(hi) rounded up;
+  // a point operand costs one evaluation, bracketed by its ternary value.
+  template <int (*F)(mpfr_ptr, mpfr_srcptr, mpfr_rnd_t)> Ival monotone() const {
+    Ival r;
+    if (is_point()) {
+      int t = F(r.lo_, lo_, MPFR_RNDN);
+      mpfr_set(r.hi_, r.lo_, MPFR_RNDN);
+      if (t > 0) mpfr_nextbelow(r.lo_);
+      if (t < 0) mpfr_nextabove(r.hi_);
+      return r;
+    }
+    F(r.lo_, lo_, MPFR_RNDD);
+    F(r.hi_, hi_, MPFR_RNDU);
+    return r;
+  }
+
+private:
+  mpfr_t lo_, hi_;
+
+  // A NaN end from inf - inf or 0 * inf: exact (IEEE) when the operands
+  // were points, otherwise the enclosure is everything.
+  Ival &settle(bool points = false) {
+    if (mpfr_nan_p(lo_) || mpfr_nan_p(hi_)) {
+      if (points) {
+        mpfr_set_nan(lo_);
+        mpfr_set_nan(hi_);
+      } else {
+        *this = whole();
+      }
+    }
+    return *this;
+  }
+
+  // min and max of op over the four corners, each rounded outwards.
+  static Ival extremes(const Ival &a, const Ival &b,
+                       int (*op)(mpfr_ptr, mpfr_srcptr, mpfr_srcptr, mpfr_rnd_t)) {
+    if (a.is_nan() || b.is_nan()) return nan();
+    Ival r;
+    mpfr_t t;
+    mpfr_init2(t, precision());
+    bool first = true, any_nan = false;
+    for (const mpfr_t *x : {&a.lo_, &a.hi_})
+      for (const mpfr_t *y : {&b.lo_, &b.hi_}) {
+        op(t, *x, *y, MPFR_RNDD);
+        if (mpfr_nan_p(t)) any_nan = true;
+        else if (first || mpfr_less_p(t, r.lo_)) mpfr_set(r.lo_, t, MPFR_RNDD);
+        op(t, *x, *y, MPFR_RNDU);
+        if (mpfr_nan_p(t)) any_nan = true;
+        else if (first || mpfr_greater_p(t, r.hi_)) mpfr_set(r.hi_, t, MPFR_RNDU);
+        first = false;
+      }
+    mpfr_clear(t);
+    if (any_nan) {
+      if (a.is_point() && b.is_point()) return nan();
+      return whole();
+    }
+    return r;
+  }
+};
+
+// exp of a finite number is positive, however far below MPFR's smallest
+// exponent (2^-(2^62)) it lies; such a value's lower bound is raised from 0
+// to that smallest positive number. This keeps its sign, which is all that
+// can matter to a rounding (it breaks a tie, it signs a zero): the value is
+// moved by less than 2^-(2^62), which no working precision here resolves.
+inline Ival exp(const Ival &a) {
+  Ival r = a.monotone<mpfr_exp>();
+  if (mpfr_zero_p(r.lo()) && mpfr_number_p(a.lo())) {
+    mpfr_set_zero(r.lo(), 1);
+    mpfr_nextabove(r.lo());
+  }
+  if (mpfr_zero_p(r.hi()) && mpfr_number_p(a.hi())) {
+    mpfr_set_zero(r.hi(), 1);
+    mpfr_nextabove(r.hi());
+  }
+  return r;
+}
+inline Ival log1p(const Ival &a) { return a.monotone<mpfr_log1p>(); }
+
+// Rounds an enclosure to T (float or double) with round-to-nearest-even,
+// including the target's subnormal range and overflow. `ok` is false when
+// the two ends round differently: more precision is needed.
+template <class T> T round_to(const Ival &v, bool &ok) {
+  auto get = [](const mpfr_t &x) -> T {
+    if constexpr (sizeof(T) == 4) return mpfr_get_flt(x, MPFR_RNDN);
+    else return mpfr_get_d(x, MPFR_RNDN);
+  };
+  if (v.is_nan()) {
+    ok = true;
+    return T(NAN);
+  }
+  if (v.exactly_zero()) { // an exact zero result is +0
+    ok = true;
+    return T(0);
+  }
+  T a = get(v.lo()), b = get(v.hi());
+  if (a == 0 && b == 0) {
+    // Both ends round to zero: the magnitude is settled. The sign is that
+    // of the enclosure; one that touches zero from one side takes that side.
+    ok = true;
+    bool negative = mpfr_sgn(v.hi()) < 0 || (mpfr_zero_p(v.hi()) && mpfr_sgn(v.lo()) < 0);
+    return negative ? -T(0) : T(0);
+  }
+  ok = a == b;
+  return a;
+}
+
+} // namespace softcheck::oracle

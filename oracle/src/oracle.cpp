@@ -1,0 +1,370 @@
+// The oracle's ops: validation (the same rules as every kernel), the
+// special-value semantics, and the evaluation policy of each backend.
+#include "bin.hpp"
+#include "formulas.hpp"
+#include "interval.hpp"
+
+#include <softcheck/oracle.hpp>
+#include <softcheck/validate.hpp>
+
+#include <algorithm>
+#include <type_traits>
+#include <vector>
+
+namespace softcheck::oracle {
+namespace {
+
+using detail::Extent;
+using detail::missing;
+
+// MPFR's own exponent range is set to its widest once per thread, so that
+// no intermediate (exp of -2 DBL_MAX, say) overflows or underflows early.
+void widen_mpfr_range() {
+  static thread_local bool done = false;
+  if (!done) {
+    mpfr_set_emin(mpfr_get_emin_min());
+    mpfr_set_emax(mpfr_get_emax_max());
+    done = true;
+  }
+}
+
+// Runs `job` (which returns the values of a group of outputs: a row, or a
+// whole reduction) and hands each correctly rounded value to `put`.
+template <class N> struct Evaluate;
+
+template <> struct Evaluate<Ival> {
+  template <class T, class Job, class Put> static void run(const Config &c, Job &&job, Put &&put) {
+    widen_mpfr_range();
+    int64_t p = c.start_precision > 0 ? c.start_precision : (sizeof(T) == 4 ? 64 : 128);
+    std::vector<T> rounded;
+    for (bool first = true;; first = false) {
+      Ival::precision() = mpfr_prec_t(p);
+      std::vector<Ival> v = job();
+      rounded.resize(v.size());
+      bool all = true;
+      for (size_t i = 0; i < v.size(); ++i) {
+        bool ok = true;
+        rounded[i] = round_to<T>(v[i], ok);
+        all = all && ok;
+      }
+      if (c.stats) {
+        c.stats->evaluations++;
+        c.stats->retries += first ? 0 : 1;
+        c.stats->max_precision = std::max(c.stats->max_precision, p);
+      }
+      if (all || p >= c.max_precision) {
+        if (!all && c.stats) {
+          for (size_t i = 0; i < v.size(); ++i) {
+            bool ok = true;
+            round_to<T>(v[i], ok);
+            c.stats->unresolved += ok ? 0 : 1;
+          }
+        }
+        break;
+      }
+      p = std::min(2 * p, c.max_precision);
+    }
+    for (size_t i = 0; i < rounded.size(); ++i) put(i, rounded[i]);
+  }
+};
+
+template <> struct Evaluate<Bin> {
+  template <class T, class Job, class Put> static void run(const Config &c, Job &&job, Put &&put) {
+    std::vector<Bin> v = job();
+    if (c.stats) {
+      c.stats->evaluations++;
+      c.stats->max_precision = std::max<int64_t>(c.stats->max_precision, 256);
+    }
+    for (size_t i = 0; i < v.size(); ++i) put(i, round_bin<T>(v[i]));
+  }
+};
+
+template <class N> int64_t precision_of() {
+  if constexpr (std::is_same_v<N, Ival>) return Ival::precision();
+  else return 256;
+}
+
+template <class N, class T, class Job, class Put>
+void evaluate(const Config &c, Job &&job, Put &&put) {
+  Evaluate<N>::template run<T>(c, std::forward<Job>(job), std::forward<Put>(put));
+}
+
+// ------------------------------------------------------------ forward ops
+
+enum class Forward { softmax, log_softmax };
+
+template <class N, class T> void forward(Forward f, Shape s, const T *x, T *y, const Config &c,
+                                         int64_t rows) {
+  for (int64_t r = 0; r < rows; ++r) {
+    RowView<T> xr = row_at(x, s, r);
+    evaluate<N, T>(
+        c,
+        [&] {
+          RowMath<N, T> row(xr);
+          std::vector<N> v;
+          v.reserve(size_t(xr.n));
+          for (int64_t k = 0; k < xr.n; ++k)
+            v.push_back(f == Forward::softmax ? row.prob(xr[k]) : row.log_prob(xr[k]));
+          return v;
+        },
+        [&](size_t k, T value) { y[offset(s, r, int64_t(k))] = value; });
+  }
+}
+
+template <class T> Status check_forward(Shape s, const T *x, const T *y, bool per_row, Extent &e) {
+  if (Status st = detail::check_shape<T>(s, e)) return st;
+  if (missing(x, e.elems) || missing(y, per_row ? e.rows : e.elems))
+    return SOFTCHECK_ERR_NULL_POINTER;
+  return SOFTCHECK_OK;
+}
+
+// Losses: `out` is the loss output (forward) or the input gradient
+// (backward, with `dout` the gradient of the loss output).
+template <class T> Status check_loss(Shape s, const T *input, const void *target, bool prob,
+                                     const LossOptions<T> &o, const T *out, bool backward,
+                                     const T *dout, Extent &e) {
+  if (Status st = detail::check_shape<T>(s, e)) return st;
+  int64_t out_count = detail::loss_out_count(o, e);
+  if (missing(input, e.elems) || missing(target, prob ? e.elems : e.rows))
+    return SOFTCHECK_ERR_NULL_POINTER;
+  if (backward ? missing(dout, out_count) || missing(out, e.elems) : missing(out, out_count))
+    return SOFTCHECK_ERR_NULL_POINTER;
+  if (Status st = detail::check_options(s, o)) return st;
+  if (!prob)
+    if (Status st = detail::check_targets(static_cast<const int64_t *>(target), e.rows, s.classes,
+                                          o.ignore_index))
+      return st;
+  return SOFTCHECK_OK;
+}
+
+// ---------------------------------------------------------------- losses
+
+template <class N, class T>
+void loss_forward(const LossSpec<T> &spec, const T *input, bool logits, T *out, const Config &c,
+                  int64_t rows) {
+  auto row_value = [&](int64_t r) -> N {
+    if (spec.ignored(r)) return N();
+    RowView<T> xr = row_at(input, spec.shape, r);
+    if (!logits) return row_loss<N>(spec, r, [&](int64_t k) { return N::of(xr[k]); });
+    RowMath<N, T> row(xr);
+    return row_loss<N>(spec, r, [&](int64_t k) { return row.log_prob(xr[k]); });
+  };
+  if (spec.opt.reduction == Reduction::none) {
+    for (int64_t r = 0; r < rows; ++r)
+      evaluate<N, T>(
+          c, [&] { return std::vector<N>{row_value(r)}; }, [&](size_t, T v) { out[r] = v; });
+    return;
+  }
+  evaluate<N, T>(
+      c,
+      [&] {
+        N total;
+        for (int64_t r = 0; r < rows; ++r) total = total + row_value(r);
+        if (spec.opt.reduction == Reduction::mean) total = total / denominator<N>(spec, rows);
+        return std::vector<N>{total};
+      },
+      [&](size_t, T v) { out[0] = v; });
+}
+
+template <class N, class T>
+void loss_backward(const LossSpec<T> &spec, const T *logits, const T *dout, T *dinput,
+                   const Config &c, int64_t rows) {
+  const Shape s = spec.shape;
+  // The mean's denominator, once per working precision.
+  int64_t den_precision = -1;
+  N den = N::of(1);
+  auto denominator_now = [&]() -> const N & {
+    int64_t p = precision_of<N>();
+    if (spec.opt.reduction == Reduction::mean && p != den_precision) {
+      den = denominator<N>(spec, rows);
+      den_precision = p;
+    }
+    return den;
+  };
+  for (int64_t r = 0; r < rows; ++r) {
+    evaluate<N, T>(
+        c,
+        [&] {
+          if (spec.ignored(r)) return std::vector<N>(size_t(s.classes));
+          N g = upstream<N>(spec, dout, r, denominator_now());
+          if (logits == nullptr) return nll_grad_row<N>(spec, r, g);
+          return logits_grad_row<N>(spec, r, row_at(logits, s, r), g);
+        },
+        [&](size_t k, T v) { dinput[offset(s, r, int64_t(k))] = v; });
+  }
+}
+
+template <class T> LossSpec<T> spec_of(Shape s, const LossOptions<T> &o, const int64_t *t,
+                                       const T *prob) {
+  LossSpec<T> spec;
+  spec.shape = s;
+  spec.opt = o;
+  spec.target = t;
+  spec.prob = prob;
+  return spec;
+}
+
+// Dispatch on the backend.
+template <class T, class F> void with_backend(const Config &c, F &&f) {
+  if (c.backend == Backend::cpp_bin_float) f(Bin());
+  else f(Ival());
+}
+
+} // namespace
+
+template <class T> Status softmax(Shape s, const T *x, T *y, const Config &c) {
+  Extent e;
+  if (Status st = check_forward(s, x, y, false, e)) return st;
+  with_backend<T>(c, [&](auto n) { forward<decltype(n), T>(Forward::softmax, s, x, y, c, e.rows); });
+  return SOFTCHECK_OK;
+}
+
+template <class T> Status log_softmax(Shape s, const T *x, T *y, const Config &c) {
+  Extent e;
+  if (Status st = check_forward(s, x, y, false, e)) return st;
+  with_backend<T>(c,
+                  [&](auto n) { forward<decltype(n), T>(Forward::log_softmax, s, x, y, c, e.rows); });
+  return SOFTCHECK_OK;
+}
+
+template <class T> Status logsumexp(Shape s, const T *x, T *out, const Config &c) {
+  Extent e;
+  if (Status st = check_forward(s, x, out, true, e)) return st;
+  with_backend<T>(c, [&](auto n) {
+    using N = decltype(n);
+    for (int64_t r = 0; r < e.rows; ++r)
+      evaluate<N, T>(
+          c, [&] { return std::vector<N>{RowMath<N, T>(row_at(x, s, r)).lse()}; },
+          [&](size_t, T v) { out[r] = v; });
+  });
+  return SOFTCHECK_OK;
+}
+
+template <class T> Status softmax_backward(Shape s, const T *y, const T *dy, T *dx, const Config &c) {
+  Extent e;
+  if (Status st = detail::check_shape<T>(s, e)) return st;
+  if (missing(y, e.elems) || missing(dy, e.elems) || missing(dx, e.elems))
+    return SOFTCHECK_ERR_NULL_POINTER;
+  with_backend<T>(c, [&](auto n) {
+    using N = decltype(n);
+    for (int64_t r = 0; r < e.rows; ++r)
+      evaluate<N, T>(
+          c, [&] { return softmax_backward_row<N>(row_at(y, s, r), row_at(dy, s, r)); },
+          [&](size_t k, T v) { dx[offset(s, r, int64_t(k))] = v; });
+  });
+  return SOFTCHECK_OK;
+}
+
+template <class T>
+Status log_softmax_backward(Shape s, const T *y, const T *dy, T *dx, const Config &c) {
+  Extent e;
+  if (Status st = detail::check_shape<T>(s, e)) return st;
+  if (missing(y, e.elems) || missing(dy, e.elems) || missing(dx, e.elems))
+    return SOFTCHECK_ERR_NULL_POINTER;
+  with_backend<T>(c, [&](auto n) {
+    using N = decltype(n);
+    for (int64_t r = 0; r < e.rows; ++r)
+      evaluate<N, T>(
+          c, [&] { return log_softmax_backward_row<N>(row_at(y, s, r), row_at(dy, s, r)); },
+          [&](size_t k, T v) { dx[offset(s, r, int64_t(k))] = v; });
+  });
+  return SOFTCHECK_OK;
+}
+
+template <class T>
+Status nll_loss(Shape s, const T *logp, const int64_t *target, const LossOptions<T> &o, T *out,
+                const Config &c) {
+  Extent e;
+  if (Status st = check_loss<T>(s, logp, target, false, o, out, false, nullptr, e)) return st;
+  auto spec = spec_of<T>(s, o, target, nullptr);
+  with_backend<T>(c,
+                  [&](auto n) { loss_forward<decltype(n), T>(spec, logp, false, out, c, e.rows); });
+  return SOFTCHECK_OK;
+}
+
+template <class T>
+Status cross_entropy(Shape s, const T *logits, const int64_t *target, const LossOptions<T> &o,
+                     T *out, const Config &c) {
+  Extent e;
+  if (Status st = check_loss<T>(s, logits, target, false, o, out, false, nullptr, e)) return st;
+  auto spec = spec_of<T>(s, o, target, nullptr);
+  with_backend<T>(c,
+                  [&](auto n) { loss_forward<decltype(n), T>(spec, logits, true, out, c, e.rows); });
+  return SOFTCHECK_OK;
+}
+
+template <class T>
+Status cross_entropy_prob(Shape s, const T *logits, const T *target, const LossOptions<T> &o,
+                          T *out, const Config &c) {
+  Extent e;
+  if (Status st = check_loss<T>(s, logits, target, true, o, out, false, nullptr, e)) return st;
+  auto spec = spec_of<T>(s, o, nullptr, target);
+  with_backend<T>(c,
+                  [&](auto n) { loss_forward<decltype(n), T>(spec, logits, true, out, c, e.rows); });
+  return SOFTCHECK_OK;
+}
+
+template <class T>
+Status nll_loss_backward(Shape s, const int64_t *target, const LossOptions<T> &o, const T *dout,
+                         T *dlogp, const Config &c) {
+  Extent e;
+  if (Status st = check_loss<T>(s, dlogp, target, false, o, dlogp, true, dout, e)) return st;
+  auto spec = spec_of<T>(s, o, target, nullptr);
+  with_backend<T>(c, [&](auto n) {
+    loss_backward<decltype(n), T>(spec, nullptr, dout, dlogp, c, e.rows);
+  });
+  return SOFTCHECK_OK;
+}
+
+template <class T>
+Status cross_entropy_backward(Shape s, const T *logits, const int64_t *target,
+                              const LossOptions<T> &o, const T *dout, T *dlogits,
+                              const Config &c) {
+  Extent e;
+  if (Status st = check_loss<T>(s, logits, target, false, o, dlogits, true, dout, e))
+    return st;
+  auto spec = spec_of<T>(s, o, target, nullptr);
+  with_backend<T>(c, [&](auto n) {
+    loss_backward<decltype(n), T>(spec, logits, dout, dlogits, c, e.rows);
+  });
+  return SOFTCHECK_OK;
+}
+
+template <class T>
+Status cross_entropy_prob_backward(Shape s, const T *logits, const T *target,
+                                   const LossOptions<T> &o, const T *dout, T *dlogits,
+                                   const Config &c) {
+  Extent e;
+  if (Status st = check_loss<T>(s, logits, target, true, o, dlogits, true, dout, e)) return st;
+  auto spec = spec_of<T>(s, o, nullptr, target);
+  with_backend<T>(c, [&](auto n) {
+    loss_backward<decltype(n), T>(spec, logits, dout, dlogits, c, e.rows);
+  });
+  return SOFTCHECK_OK;
+}
+
+#define SOFTCHECK_ORACLE_INSTANTIATE(T)                                                           \
+  template Status softmax<T>(Shape, const T *, T *, const Config &);                              \
+  template Status log_softmax<T>(Shape, const T *, T *, const Config &);                          \
+  template Status logsumexp<T>(Shape, const T *, T *, const Config &);                            \
+  template Status softmax_backward<T>(Shape, const T *, const T *, T *, const Config &);          \
+  template Status log_softmax_backward<T>(Shape, const T *, const T *, T *, const Config &);      \
+  template Status nll_loss<T>(Shape, const T *, const int64_t *, const LossOptions<T> &, T *,     \
+                              const Config &);                                                    \
+  template Status nll_loss_backward<T>(Shape, const int64_t *, const LossOptions<T> &, const T *, \
+                                       T *, const Config &);                                      \
+  template Status cross_entropy<T>(Shape, const T *, const int64_t *, const LossOptions<T> &,     \
+                                   T *, const Config &);                                          \
+  template Status cross_entropy_backward<T>(Shape, const T *, const int64_t *,                    \
+                                            const LossOptions<T> &, const T *, T *,               \
+                                            const Config &);                                      \
+  template Status cross_entropy_prob<T>(Shape, const T *, const T *, const LossOptions<T> &, T *, \
+                                        const Config &);                                          \
+  template Status cross_entropy_prob_backward<T>(Shape, const T *, const T *,                     \
+                                                 const LossOptions<T> &, const T *, T *,          \
+                                                 const Config &);
+SOFTCHECK_ORACLE_INSTANTIATE(float)
+SOFTCHECK_ORACLE_INSTANTIATE(double)
+#undef SOFTCHECK_ORACLE_INSTANTIATE
+
+} // namespace softcheck::oracle
