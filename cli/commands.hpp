@@ -16,4 +16,19 @@ struct KernelsArgs {
 };
 int run_kernels(const KernelsArgs &args);
 
+// softcheck eval: one input through a kernel and the oracle, side by side.
+struct EvalArgs {
+  std::vector<std::string> plugins;
+  std::string set = "softcheck";
+  std::string op;
+  std::string dtype = "f32";
+  std::string shape; // "outer,classes,inner"
+  std::string input; // file of rows
+  std::vector<std::string> values, dy, prob, dout, weight, target;
+  std::string reduction = "mean";
+  int64_t ignore_index = -100;
+  double label_smoothing = 0.0;
+};
+int run_eval(const EvalArgs &args);
+
 } // namespace softcheck::cli

@@ -1,7 +1,9 @@
 // softcheck: the command-line tool.
 //   softcheck kernels [--plugin PATH ...]
+//   softcheck eval [--plugin PATH] [--set NAME] --op OP --dtype f32|f64 ... -- x1 x2 ...
 // Exit codes: 0 success, 1 a check failed, 2 usage or load error.
 #include "commands.hpp"
+#include "parse.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -19,6 +21,30 @@ int main(int argc, char **argv) {
   kernels->add_option("--plugin", kernels_args.plugins, "plugin shared library to load")
       ->type_name("PATH");
 
+  softcheck::cli::EvalArgs eval_args;
+  CLI::App *eval = app.add_subcommand(
+      "eval", "one input through a kernel and the oracle: values, correctly rounded values, ulps");
+  eval->add_option("--plugin", eval_args.plugins, "plugin shared library to load")
+      ->type_name("PATH");
+  eval->add_option("--set", eval_args.set, "kernel set (default: softcheck, the built-in set)");
+  eval->add_option("--op", eval_args.op, "op, e.g. softmax, log_softmax, cross_entropy")
+      ->required();
+  eval->add_option("--dtype", eval_args.dtype, "f32 or f64 (default f32)");
+  eval->add_option("--shape", eval_args.shape,
+                   "outer,classes,inner (default: one row of all the values)");
+  eval->add_option("--input", eval_args.input,
+                   "file of rows (decimal or hex floats), one row per line")
+      ->type_name("FILE");
+  eval->add_option("--dy", eval_args.dy, "incoming gradient (softmax/log_softmax backward)");
+  eval->add_option("--prob", eval_args.prob, "probability targets (cross_entropy_prob*)");
+  eval->add_option("--target", eval_args.target, "class-index targets, one per row");
+  eval->add_option("--dout", eval_args.dout, "gradient of the loss output (default 1)");
+  eval->add_option("--weight", eval_args.weight, "per-class weights");
+  eval->add_option("--reduction", eval_args.reduction, "none, mean or sum (default mean)");
+  eval->add_option("--ignore-index", eval_args.ignore_index, "ignored target (default -100)");
+  eval->add_option("--label-smoothing", eval_args.label_smoothing, "in [0, 1] (default 0)");
+  eval->add_option("values", eval_args.values, "the op's input, after --");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {
@@ -34,6 +60,10 @@ int main(int argc, char **argv) {
 
   try {
     if (kernels->parsed()) return softcheck::cli::run_kernels(kernels_args);
+    if (eval->parsed()) return softcheck::cli::run_eval(eval_args);
+  } catch (const softcheck::cli::UsageError &e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
   } catch (const std::exception &e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;

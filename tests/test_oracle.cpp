@@ -53,7 +53,7 @@ public:
       T big = std::numeric_limits<T>::max();
       return uniform() < 0.5 ? big : T(big * (1 - uniform() * 1e-3));
     }
-    case 4: return T(std::round(normal(3.0))); // exact ties
+    case 4: return T(std::round(normal(3.0)));     // exact ties
     default: return T(-normal(1.0) * normal(1.0)); // small, some subnormal differences
     }
   }
@@ -71,7 +71,8 @@ public:
     int regime = moderate ? moderate_regimes[int(uniform() * 3)] : int(uniform() * 6);
     c.x.resize(size_t(c.elems()));
     for (T &v : c.x) v = logit(regime);
-    if (uniform() < 0.3) c.x[size_t(uniform() * double(c.x.size()))] = logit(regime) - T(150); // dominant gap
+    if (uniform() < 0.3)
+      c.x[size_t(uniform() * double(c.x.size()))] = logit(regime) - T(150); // dominant gap
     if (uniform() < 0.1) c.x[0] = -std::numeric_limits<T>::infinity();
     c.aux.resize(c.x.size());
     for (T &v : c.aux) v = T(uniform() < 0.5 ? uniform() : normal(1.0));
@@ -89,8 +90,7 @@ public:
     if (op == SOFTCHECK_OP_SOFTMAX_BACKWARD || op == SOFTCHECK_OP_LOG_SOFTMAX_BACKWARD) {
       // y is a forward output: a (rounded) softmax or log_softmax row.
       std::vector<T> y(c.x.size());
-      auto fwd =
-          op == SOFTCHECK_OP_SOFTMAX_BACKWARD ? oracle::softmax<T> : oracle::log_softmax<T>;
+      auto fwd = op == SOFTCHECK_OP_SOFTMAX_BACKWARD ? oracle::softmax<T> : oracle::log_softmax<T>;
       REQUIRE(fwd(c.shape, c.x.data(), y.data(), oracle::current_config()) == SOFTCHECK_OK);
       c.x = y;
     }
@@ -109,8 +109,9 @@ template <class T> std::vector<T> run(const Case<T> &c, const oracle::Config &cf
   return out;
 }
 
-template <class T> void require_same(const Case<T> &c, const std::vector<T> &a,
-                                     const std::vector<T> &b, const char *what) {
+template <class T>
+void require_same(const Case<T> &c, const std::vector<T> &a, const std::vector<T> &b,
+                  const char *what) {
   for (size_t i = 0; i < a.size(); ++i) {
     if (!same(a[i], b[i])) {
       FAIL_CHECK(what << " differ at output " << i << ": " << std::hexfloat << a[i] << " vs "
@@ -130,14 +131,14 @@ template <class T> std::vector<std::vector<T>> adversarial_rows() {
   std::vector<std::vector<T>> rows = {
       {half_ulp_100, T(-100)},
       {half_ulp_100, T(-100), T(-100)},
-      {T(0), T(-100)},                       // subnormal softmax output in float
-      {T(0), T(-720)},                       // ... in double
-      {T(0), T(-746)},                       // below double's subnormals
-      {mx, mx, -mx},                         // near overflow: lse = max + log 2
-      {mx, -mx},                             // x - max overflows
+      {T(0), T(-100)},                                  // subnormal softmax output in float
+      {T(0), T(-720)},                                  // ... in double
+      {T(0), T(-746)},                                  // below double's subnormals
+      {mx, mx, -mx},                                    // near overflow: lse = max + log 2
+      {mx, -mx},                                        // x - max overflows
       {T(-0.6931471805599453), T(-0.6931471805599453)}, // lse cancels to ~0
       {T(1e-30), T(0)},
-      {T(200), T(0), T(0), T(0)},            // one dominant logit, tiny log(sum)
+      {T(200), T(0), T(0), T(0)}, // one dominant logit, tiny log(sum)
       {T(15), T(0)},
   };
   std::vector<T> big(100000);
@@ -162,8 +163,10 @@ template <class T> void seed_reference(T softmax_out[2], T log_softmax_out[2]) {
   mpfr_neg(l1, l1, MPFR_RNDN);
   mpfr_sub_ui(l0, l1, 1, MPFR_RNDN);
   auto get = [](mpfr_t v) -> T {
-    if constexpr (sizeof(T) == 4) return mpfr_get_flt(v, MPFR_RNDN);
-    else return mpfr_get_d(v, MPFR_RNDN);
+    if constexpr (sizeof(T) == 4)
+      return mpfr_get_flt(v, MPFR_RNDN);
+    else
+      return mpfr_get_d(v, MPFR_RNDN);
   };
   log_softmax_out[0] = get(l0);
   log_softmax_out[1] = get(l1);
@@ -237,8 +240,8 @@ TEMPLATE_TEST_CASE("oracle: the two backends agree after rounding", "[oracle][ba
     }
   }
   CHECK(stats.unresolved == 0);
-  INFO("cases " << cases << ", evaluations " << stats.evaluations << ", retries "
-                << stats.retries << ", max precision " << stats.max_precision);
+  INFO("cases " << cases << ", evaluations " << stats.evaluations << ", retries " << stats.retries
+                << ", max precision " << stats.max_precision);
   CHECK(stats.retries > 0); // the adversarial rows did need more precision
 }
 
@@ -262,8 +265,8 @@ namespace {
 template <class T> T reciprocal(uint64_t n) {
   const int p = std::numeric_limits<T>::digits;
   int e = 0;
-  while ((uint64_t(1) << e) < n) ++e;         // 2^(e-1) < n <= 2^e
-  const int shift = p - 1 + e;                // q = 2^shift / n has p bits
+  while ((uint64_t(1) << e) < n) ++e; // 2^(e-1) < n <= 2^e
+  const int shift = p - 1 + e;        // q = 2^shift / n has p bits
   unsigned __int128 num = (unsigned __int128)1 << shift;
   uint64_t q = uint64_t(num / n), r = uint64_t(num % n);
   if (2 * r > n || (2 * r == n && (q & 1))) ++q;
@@ -272,8 +275,10 @@ template <class T> T reciprocal(uint64_t n) {
 
 // f(args) at 400 bits, rounded once to T.
 template <class T> T to_target(mpfr_t v) {
-  if constexpr (sizeof(T) == 4) return mpfr_get_flt(v, MPFR_RNDN);
-  else return mpfr_get_d(v, MPFR_RNDN);
+  if constexpr (sizeof(T) == 4)
+    return mpfr_get_flt(v, MPFR_RNDN);
+  else
+    return mpfr_get_d(v, MPFR_RNDN);
 }
 
 } // namespace
@@ -304,7 +309,7 @@ TEMPLATE_TEST_CASE("oracle: closed forms", "[oracle][closed-form]", float, doubl
       REQUIRE(oracle::log_softmax<T>({1, 2, 1}, x, y) == SOFTCHECK_OK);
       mpfr_set_d(a, -double(alpha), MPFR_RNDN); // exact
       mpfr_exp(b, a, MPFR_RNDN);
-      mpfr_log1p(b, b, MPFR_RNDN);             // L = log1p(e^-a)
+      mpfr_log1p(b, b, MPFR_RNDN); // L = log1p(e^-a)
       mpfr_neg(b, b, MPFR_RNDN);
       INFO("a = " << alpha);
       CHECK(y[0] == to_target<T>(b));

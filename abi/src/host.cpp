@@ -43,6 +43,15 @@ const void *op_pointer(const softcheck_ops &ops, softcheck_op op) {
 
 } // namespace
 
+bool op_from_name(const std::string &name, softcheck_op &op) {
+  for (int i = 0; i < SOFTCHECK_OP_COUNT; ++i)
+    if (name == softcheck_op_name(softcheck_op(i))) {
+      op = softcheck_op(i);
+      return true;
+    }
+  return false;
+}
+
 bool provides(const softcheck_kernel_set &set, softcheck_dtype dtype, softcheck_op op) {
   return op_pointer(dtype == SOFTCHECK_F32 ? set.f32 : set.f64, op) != nullptr;
 }

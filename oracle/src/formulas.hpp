@@ -138,7 +138,8 @@ template <class T> struct LossSpec {
 };
 
 // Per-row loss from log-probabilities `logp(k)`.
-template <class N, class T, class LogP> N row_loss(const LossSpec<T> &spec, int64_t r, LogP &&logp) {
+template <class N, class T, class LogP>
+N row_loss(const LossSpec<T> &spec, int64_t r, LogP &&logp) {
   N sum;
   N a;
   for (int64_t k = 0; k < spec.shape.classes; ++k)
@@ -208,7 +209,8 @@ std::vector<N> logits_grad_row(const LossSpec<T> &spec, int64_t r, RowView<T> x,
 }
 
 // nll_loss_backward: dlogp_k = -g a_k (0 where omitted).
-template <class N, class T> std::vector<N> nll_grad_row(const LossSpec<T> &spec, int64_t r, const N &g) {
+template <class N, class T>
+std::vector<N> nll_grad_row(const LossSpec<T> &spec, int64_t r, const N &g) {
   std::vector<N> out(size_t(spec.shape.classes));
   N a;
   for (int64_t k = 0; k < spec.shape.classes; ++k)

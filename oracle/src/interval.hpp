@@ -170,11 +170,15 @@ private:
     for (const mpfr_t *x : {&a.lo_, &a.hi_})
       for (const mpfr_t *y : {&b.lo_, &b.hi_}) {
         op(t, *x, *y, MPFR_RNDD);
-        if (mpfr_nan_p(t)) any_nan = true;
-        else if (first || mpfr_less_p(t, r.lo_)) mpfr_set(r.lo_, t, MPFR_RNDD);
+        if (mpfr_nan_p(t))
+          any_nan = true;
+        else if (first || mpfr_less_p(t, r.lo_))
+          mpfr_set(r.lo_, t, MPFR_RNDD);
         op(t, *x, *y, MPFR_RNDU);
-        if (mpfr_nan_p(t)) any_nan = true;
-        else if (first || mpfr_greater_p(t, r.hi_)) mpfr_set(r.hi_, t, MPFR_RNDU);
+        if (mpfr_nan_p(t))
+          any_nan = true;
+        else if (first || mpfr_greater_p(t, r.hi_))
+          mpfr_set(r.hi_, t, MPFR_RNDU);
         first = false;
       }
     mpfr_clear(t);
@@ -210,8 +214,10 @@ inline Ival log1p(const Ival &a) { return a.monotone<mpfr_log1p>(); }
 // the two ends round differently: more precision is needed.
 template <class T> T round_to(const Ival &v, bool &ok) {
   auto get = [](const mpfr_t &x) -> T {
-    if constexpr (sizeof(T) == 4) return mpfr_get_flt(x, MPFR_RNDN);
-    else return mpfr_get_d(x, MPFR_RNDN);
+    if constexpr (sizeof(T) == 4)
+      return mpfr_get_flt(x, MPFR_RNDN);
+    else
+      return mpfr_get_d(x, MPFR_RNDN);
   };
   if (v.is_nan()) {
     ok = true;

@@ -80,8 +80,10 @@ template <> struct Evaluate<Bin> {
 };
 
 template <class N> int64_t precision_of() {
-  if constexpr (std::is_same_v<N, Ival>) return Ival::precision();
-  else return 256;
+  if constexpr (std::is_same_v<N, Ival>)
+    return Ival::precision();
+  else
+    return 256;
 }
 
 template <class N, class T, class Job, class Put>
@@ -93,8 +95,8 @@ void evaluate(const Config &c, Job &&job, Put &&put) {
 
 enum class Forward { softmax, log_softmax };
 
-template <class N, class T> void forward(Forward f, Shape s, const T *x, T *y, const Config &c,
-                                         int64_t rows) {
+template <class N, class T>
+void forward(Forward f, Shape s, const T *x, T *y, const Config &c, int64_t rows) {
   for (int64_t r = 0; r < rows; ++r) {
     RowView<T> xr = row_at(x, s, r);
     evaluate<N, T>(
@@ -120,9 +122,9 @@ template <class T> Status check_forward(Shape s, const T *x, const T *y, bool pe
 
 // Losses: `out` is the loss output (forward) or the input gradient
 // (backward, with `dout` the gradient of the loss output).
-template <class T> Status check_loss(Shape s, const T *input, const void *target, bool prob,
-                                     const LossOptions<T> &o, const T *out, bool backward,
-                                     const T *dout, Extent &e) {
+template <class T>
+Status check_loss(Shape s, const T *input, const void *target, bool prob, const LossOptions<T> &o,
+                  const T *out, bool backward, const T *dout, Extent &e) {
   if (Status st = detail::check_shape<T>(s, e)) return st;
   int64_t out_count = detail::loss_out_count(o, e);
   if (missing(input, e.elems) || missing(target, prob ? e.elems : e.rows))
@@ -194,8 +196,8 @@ void loss_backward(const LossSpec<T> &spec, const T *logits, const T *dout, T *d
   }
 }
 
-template <class T> LossSpec<T> spec_of(Shape s, const LossOptions<T> &o, const int64_t *t,
-                                       const T *prob) {
+template <class T>
+LossSpec<T> spec_of(Shape s, const LossOptions<T> &o, const int64_t *t, const T *prob) {
   LossSpec<T> spec;
   spec.shape = s;
   spec.opt = o;
@@ -206,8 +208,10 @@ template <class T> LossSpec<T> spec_of(Shape s, const LossOptions<T> &o, const i
 
 // Dispatch on the backend.
 template <class T, class F> void with_backend(const Config &c, F &&f) {
-  if (c.backend == Backend::cpp_bin_float) f(Bin());
-  else f(Ival());
+  if (c.backend == Backend::cpp_bin_float)
+    f(Bin());
+  else
+    f(Ival());
 }
 
 } // namespace
@@ -215,15 +219,16 @@ template <class T, class F> void with_backend(const Config &c, F &&f) {
 template <class T> Status softmax(Shape s, const T *x, T *y, const Config &c) {
   Extent e;
   if (Status st = check_forward(s, x, y, false, e)) return st;
-  with_backend<T>(c, [&](auto n) { forward<decltype(n), T>(Forward::softmax, s, x, y, c, e.rows); });
+  with_backend<T>(c,
+                  [&](auto n) { forward<decltype(n), T>(Forward::softmax, s, x, y, c, e.rows); });
   return SOFTCHECK_OK;
 }
 
 template <class T> Status log_softmax(Shape s, const T *x, T *y, const Config &c) {
   Extent e;
   if (Status st = check_forward(s, x, y, false, e)) return st;
-  with_backend<T>(c,
-                  [&](auto n) { forward<decltype(n), T>(Forward::log_softmax, s, x, y, c, e.rows); });
+  with_backend<T>(
+      c, [&](auto n) { forward<decltype(n), T>(Forward::log_softmax, s, x, y, c, e.rows); });
   return SOFTCHECK_OK;
 }
 
@@ -240,7 +245,8 @@ template <class T> Status logsumexp(Shape s, const T *x, T *out, const Config &c
   return SOFTCHECK_OK;
 }
 
-template <class T> Status softmax_backward(Shape s, const T *y, const T *dy, T *dx, const Config &c) {
+template <class T>
+Status softmax_backward(Shape s, const T *y, const T *dy, T *dx, const Config &c) {
   Extent e;
   if (Status st = detail::check_shape<T>(s, e)) return st;
   if (missing(y, e.elems) || missing(dy, e.elems) || missing(dx, e.elems))
@@ -288,8 +294,8 @@ Status cross_entropy(Shape s, const T *logits, const int64_t *target, const Loss
   Extent e;
   if (Status st = check_loss<T>(s, logits, target, false, o, out, false, nullptr, e)) return st;
   auto spec = spec_of<T>(s, o, target, nullptr);
-  with_backend<T>(c,
-                  [&](auto n) { loss_forward<decltype(n), T>(spec, logits, true, out, c, e.rows); });
+  with_backend<T>(
+      c, [&](auto n) { loss_forward<decltype(n), T>(spec, logits, true, out, c, e.rows); });
   return SOFTCHECK_OK;
 }
 
@@ -299,8 +305,8 @@ Status cross_entropy_prob(Shape s, const T *logits, const T *target, const LossO
   Extent e;
   if (Status st = check_loss<T>(s, logits, target, true, o, out, false, nullptr, e)) return st;
   auto spec = spec_of<T>(s, o, nullptr, target);
-  with_backend<T>(c,
-                  [&](auto n) { loss_forward<decltype(n), T>(spec, logits, true, out, c, e.rows); });
+  with_backend<T>(
+      c, [&](auto n) { loss_forward<decltype(n), T>(spec, logits, true, out, c, e.rows); });
   return SOFTCHECK_OK;
 }
 
@@ -310,23 +316,19 @@ Status nll_loss_backward(Shape s, const int64_t *target, const LossOptions<T> &o
   Extent e;
   if (Status st = check_loss<T>(s, dlogp, target, false, o, dlogp, true, dout, e)) return st;
   auto spec = spec_of<T>(s, o, target, nullptr);
-  with_backend<T>(c, [&](auto n) {
-    loss_backward<decltype(n), T>(spec, nullptr, dout, dlogp, c, e.rows);
-  });
+  with_backend<T>(
+      c, [&](auto n) { loss_backward<decltype(n), T>(spec, nullptr, dout, dlogp, c, e.rows); });
   return SOFTCHECK_OK;
 }
 
 template <class T>
 Status cross_entropy_backward(Shape s, const T *logits, const int64_t *target,
-                              const LossOptions<T> &o, const T *dout, T *dlogits,
-                              const Config &c) {
+                              const LossOptions<T> &o, const T *dout, T *dlogits, const Config &c) {
   Extent e;
-  if (Status st = check_loss<T>(s, logits, target, false, o, dlogits, true, dout, e))
-    return st;
+  if (Status st = check_loss<T>(s, logits, target, false, o, dlogits, true, dout, e)) return st;
   auto spec = spec_of<T>(s, o, target, nullptr);
-  with_backend<T>(c, [&](auto n) {
-    loss_backward<decltype(n), T>(spec, logits, dout, dlogits, c, e.rows);
-  });
+  with_backend<T>(
+      c, [&](auto n) { loss_backward<decltype(n), T>(spec, logits, dout, dlogits, c, e.rows); });
   return SOFTCHECK_OK;
 }
 
@@ -337,32 +339,29 @@ Status cross_entropy_prob_backward(Shape s, const T *logits, const T *target,
   Extent e;
   if (Status st = check_loss<T>(s, logits, target, true, o, dlogits, true, dout, e)) return st;
   auto spec = spec_of<T>(s, o, nullptr, target);
-  with_backend<T>(c, [&](auto n) {
-    loss_backward<decltype(n), T>(spec, logits, dout, dlogits, c, e.rows);
-  });
+  with_backend<T>(
+      c, [&](auto n) { loss_backward<decltype(n), T>(spec, logits, dout, dlogits, c, e.rows); });
   return SOFTCHECK_OK;
 }
 
-#define SOFTCHECK_ORACLE_INSTANTIATE(T)                                                           \
-  template Status softmax<T>(Shape, const T *, T *, const Config &);                              \
-  template Status log_softmax<T>(Shape, const T *, T *, const Config &);                          \
-  template Status logsumexp<T>(Shape, const T *, T *, const Config &);                            \
-  template Status softmax_backward<T>(Shape, const T *, const T *, T *, const Config &);          \
-  template Status log_softmax_backward<T>(Shape, const T *, const T *, T *, const Config &);      \
-  template Status nll_loss<T>(Shape, const T *, const int64_t *, const LossOptions<T> &, T *,     \
-                              const Config &);                                                    \
-  template Status nll_loss_backward<T>(Shape, const int64_t *, const LossOptions<T> &, const T *, \
-                                       T *, const Config &);                                      \
-  template Status cross_entropy<T>(Shape, const T *, const int64_t *, const LossOptions<T> &,     \
-                                   T *, const Config &);                                          \
-  template Status cross_entropy_backward<T>(Shape, const T *, const int64_t *,                    \
-                                            const LossOptions<T> &, const T *, T *,               \
-                                            const Config &);                                      \
-  template Status cross_entropy_prob<T>(Shape, const T *, const T *, const LossOptions<T> &, T *, \
-                                        const Config &);                                          \
-  template Status cross_entropy_prob_backward<T>(Shape, const T *, const T *,                     \
-                                                 const LossOptions<T> &, const T *, T *,          \
-                                                 const Config &);
+#define SOFTCHECK_ORACLE_INSTANTIATE(T)                                                            \
+  template Status softmax<T>(Shape, const T *, T *, const Config &);                               \
+  template Status log_softmax<T>(Shape, const T *, T *, const Config &);                           \
+  template Status logsumexp<T>(Shape, const T *, T *, const Config &);                             \
+  template Status softmax_backward<T>(Shape, const T *, const T *, T *, const Config &);           \
+  template Status log_softmax_backward<T>(Shape, const T *, const T *, T *, const Config &);       \
+  template Status nll_loss<T>(Shape, const T *, const int64_t *, const LossOptions<T> &, T *,      \
+                              const Config &);                                                     \
+  template Status nll_loss_backward<T>(Shape, const int64_t *, const LossOptions<T> &, const T *,  \
+                                       T *, const Config &);                                       \
+  template Status cross_entropy<T>(Shape, const T *, const int64_t *, const LossOptions<T> &, T *, \
+                                   const Config &);                                                \
+  template Status cross_entropy_backward<T>(                                                       \
+      Shape, const T *, const int64_t *, const LossOptions<T> &, const T *, T *, const Config &);  \
+  template Status cross_entropy_prob<T>(Shape, const T *, const T *, const LossOptions<T> &, T *,  \
+                                        const Config &);                                           \
+  template Status cross_entropy_prob_backward<T>(                                                  \
+      Shape, const T *, const T *, const LossOptions<T> &, const T *, T *, const Config &);
 SOFTCHECK_ORACLE_INSTANTIATE(float)
 SOFTCHECK_ORACLE_INSTANTIATE(double)
 #undef SOFTCHECK_ORACLE_INSTANTIATE

@@ -42,8 +42,8 @@ template <class T> struct Case {
     return elems();
   }
   softcheck_loss_options options() const {
-    return {static_cast<int32_t>(reduction), ignore_index,
-            weight.empty() ? nullptr : weight.data(), label_smoothing};
+    return {static_cast<int32_t>(reduction), ignore_index, weight.empty() ? nullptr : weight.data(),
+            label_smoothing};
   }
 };
 

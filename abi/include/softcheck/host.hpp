@@ -19,6 +19,9 @@ struct KernelSetRef {
 // line naming the problem (without the "error: " prefix).
 std::string validate_plugin(const softcheck_plugin *plugin, const std::string &source);
 
+// The op called `name` (as softcheck_op_name spells it); false if none is.
+bool op_from_name(const std::string &name, softcheck_op &op);
+
 // Whether a set provides op `op` for `dtype`.
 bool provides(const softcheck_kernel_set &set, softcheck_dtype dtype, softcheck_op op);
 

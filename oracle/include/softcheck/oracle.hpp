@@ -56,12 +56,16 @@ private:
 };
 
 template <class T> Status softmax(Shape s, const T *x, T *y, const Config &c = current_config());
-template <class T> Status log_softmax(Shape s, const T *x, T *y, const Config &c = current_config());
-template <class T> Status logsumexp(Shape s, const T *x, T *out, const Config &c = current_config());
 template <class T>
-Status softmax_backward(Shape s, const T *y, const T *dy, T *dx, const Config &c = current_config());
+Status log_softmax(Shape s, const T *x, T *y, const Config &c = current_config());
 template <class T>
-Status log_softmax_backward(Shape s, const T *y, const T *dy, T *dx, const Config &c = current_config());
+Status logsumexp(Shape s, const T *x, T *out, const Config &c = current_config());
+template <class T>
+Status softmax_backward(Shape s, const T *y, const T *dy, T *dx,
+                        const Config &c = current_config());
+template <class T>
+Status log_softmax_backward(Shape s, const T *y, const T *dy, T *dx,
+                            const Config &c = current_config());
 template <class T>
 Status nll_loss(Shape s, const T *logp, const int64_t *target, const LossOptions<T> &o, T *out,
                 const Config &c = current_config());
