@@ -57,13 +57,12 @@ template <class T> Case<T> build_case(const EvalArgs &a, softcheck_op op) {
     c.shape = {rows, int64_t(c.x.size()) / rows, 1};
   }
   if (__int128(c.shape.outer) * c.shape.classes * c.shape.inner != __int128(c.x.size()))
-    throw UsageError(fmt::format("--shape {},{},{} needs {} values, got {}", c.shape.outer,
-                                 c.shape.classes, c.shape.inner,
-                                 __int128(c.shape.outer) * c.shape.classes * c.shape.inner > 1e12
-                                     ? std::string("too many")
-                                     : std::to_string(c.shape.outer * c.shape.classes *
-                                                      c.shape.inner),
-                                 c.x.size()));
+    throw UsageError(fmt::format(
+        "--shape {},{},{} needs {} values, got {}", c.shape.outer, c.shape.classes, c.shape.inner,
+        __int128(c.shape.outer) * c.shape.classes * c.shape.inner > 1e12
+            ? std::string("too many")
+            : std::to_string(c.shape.outer * c.shape.classes * c.shape.inner),
+        c.x.size()));
   c.reduction = parse_reduction(a.reduction);
   c.ignore_index = a.ignore_index;
   c.label_smoothing = a.label_smoothing;

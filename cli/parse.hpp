@@ -24,8 +24,10 @@ template <class T> T parse_value(const std::string &text) {
   char *end = nullptr;
   errno = 0;
   T v;
-  if constexpr (sizeof(T) == 4) v = std::strtof(s, &end);
-  else v = std::strtod(s, &end);
+  if constexpr (sizeof(T) == 4)
+    v = std::strtof(s, &end);
+  else
+    v = std::strtod(s, &end);
   // Overflow to inf and underflow to a subnormal or 0 are correctly rounded
   // results, not errors; only a string that is not a number is.
   if (end == s || *end != '\0') throw UsageError("not a number: '" + text + "'");

@@ -259,6 +259,36 @@ TEMPLATE_TEST_CASE("oracle: raising the precision never changes a rounded result
     }
 }
 
+TEMPLATE_TEST_CASE("oracle: open ends give what closed enclosures give at full precision",
+                   "[oracle][precision]", float, double) {
+  using T = TestType;
+  // Rows whose log_softmax sits a hair (e^-gap, gap up to ~3000) from a
+  // rounding midpoint: closed intervals need ~gap*1.44 bits to settle them.
+  oracle::Config open_cfg, closed_cfg;
+  open_cfg.fast = closed_cfg.fast = false;
+  closed_cfg.open_ends = false;
+  oracle::Stats open_stats, closed_stats;
+  open_cfg.stats = &open_stats;
+  closed_cfg.stats = &closed_stats;
+  std::mt19937_64 rng(77);
+  const int p = std::numeric_limits<T>::digits;
+  for (int i = 0; i < 60; ++i) {
+    Case<T> c;
+    c.op = i % 2 ? SOFTCHECK_OP_LOG_SOFTMAX : SOFTCHECK_OP_CROSS_ENTROPY;
+    c.reduction = Reduction::none;
+    const double gap = std::uniform_real_distribution<double>(10, 2000)(rng);
+    const T big = T(std::ldexp(std::round(std::ldexp(gap, p - 12)), 12 - p));
+    // max = half an ulp of `big`: x - max = -big - ulp/2 is a midpoint.
+    c.x = {std::ldexp(T(1), std::ilogb(big) - p), -big, -big * T(1.5)};
+    c.shape = {1, 3, 1};
+    c.target = {1};
+    require_same(c, run(c, open_cfg), run(c, closed_cfg), "open vs closed ends");
+  }
+  CHECK(closed_stats.max_precision > 1000); // closed ends did need the bits
+  CHECK(open_stats.max_precision <= 256);
+  CHECK(closed_stats.unresolved == 0);
+}
+
 namespace {
 
 // 1/n correctly rounded to T, by integer arithmetic: no floating point.
@@ -355,4 +385,59 @@ TEMPLATE_TEST_CASE("oracle: closed forms", "[oracle][closed-form]", float, doubl
   }
   mpfr_clear(a);
   mpfr_clear(b);
+}
+
+TEST_CASE("oracle: the fast phase agrees with the interval path on a million outputs",
+          "[oracle][fast]") {
+  oracle::Config fast_cfg, slow_cfg;
+  oracle::Stats fast_stats;
+  fast_cfg.stats = &fast_stats;
+  slow_cfg.fast = false;
+  std::mt19937_64 rng(2024);
+  auto normal = [&](double s) { return std::normal_distribution<double>(0, s)(rng); };
+  auto uniform = [&]() { return std::uniform_real_distribution<double>(0, 1)(rng); };
+  int64_t compared = 0, rows_total = 0;
+  const float half_ulp_100 = std::ldexp(1.0f, 6 - 24);
+  for (int batch = 0; compared < 1'000'000; ++batch) {
+    const int64_t classes = batch % 5 == 0 ? 4096 : 1 + int64_t(uniform() * 300);
+    const int64_t rows = 8;
+    std::vector<float> x(size_t(rows * classes));
+    const int regime = batch % 7;
+    for (float &v : x) {
+      switch (regime) {
+      case 0: v = float(normal(1)); break;
+      case 1: v = float(normal(30)); break;
+      case 2: v = float(normal(1000)); break;
+      case 3: v = float(std::round(normal(2))); break;                        // ties
+      case 4: v = float(3e38 * (1 - uniform() * 1e-3)); break;                // near overflow
+      case 5: v = uniform() < 0.5 ? -100.0f : float(-100 - normal(1)); break; // midpoint traps
+      default: v = float(normal(1) * std::exp(normal(3))); break;
+      }
+    }
+    if (regime == 5)
+      for (int64_t r = 0; r < rows; ++r) x[size_t(r * classes)] = half_ulp_100 * float(r + 1);
+    const softcheck::Shape s{rows, classes, 1};
+    for (auto op : {oracle::softmax<float>, oracle::log_softmax<float>}) {
+      std::vector<float> a(x.size()), b(x.size());
+      REQUIRE(op(s, x.data(), a.data(), fast_cfg) == SOFTCHECK_OK);
+      REQUIRE(op(s, x.data(), b.data(), slow_cfg) == SOFTCHECK_OK);
+      for (size_t i = 0; i < a.size(); ++i)
+        if (!same(a[i], b[i])) {
+          FAIL("fast " << std::hexfloat << a[i] << " vs interval " << b[i] << " at " << i
+                       << " (regime " << regime << ", classes " << classes << ")");
+        }
+      compared += int64_t(a.size());
+    }
+    std::vector<float> a(static_cast<size_t>(rows)), b(static_cast<size_t>(rows));
+    REQUIRE(oracle::logsumexp<float>(s, x.data(), a.data(), fast_cfg) == SOFTCHECK_OK);
+    REQUIRE(oracle::logsumexp<float>(s, x.data(), b.data(), slow_cfg) == SOFTCHECK_OK);
+    for (size_t i = 0; i < a.size(); ++i) CHECK(same(a[i], b[i]));
+    compared += rows;
+    rows_total += 3 * rows;
+  }
+  INFO("rows " << rows_total << ", settled by the fast phase " << fast_stats.fast_settled
+               << ", left to intervals " << fast_stats.evaluations);
+  CHECK(compared >= 1'000'000);
+  CHECK(fast_stats.fast_settled > rows_total / 2);
+  CHECK(fast_stats.evaluations > 0); // the midpoint traps did fall back
 }

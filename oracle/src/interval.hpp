@@ -3,6 +3,13 @@
 // point of its operands. This is what makes the oracle's answers proofs:
 // when both ends of the enclosure round to the same target value, that
 // value is the correctly rounded result.
+//
+// Each end also records whether it is open: the exact value is known to lie
+// strictly inside (the end was rounded outwards, or came from an open end by
+// a strictly monotone operation). That settles the case a closed interval
+// never can: an exact value like (midpoint - 2^-30000), whose enclosure at
+// any reasonable precision is [midpoint - tiny, midpoint) -- open at the
+// midpoint -- rounds away from the midpoint without 30000 bits.
 #pragma once
 
 #include <mpfr.h>
@@ -32,16 +39,22 @@ public:
     mpfr_init2(hi_, mpfr_get_prec(o.hi_));
     mpfr_set(lo_, o.lo_, MPFR_RNDD);
     mpfr_set(hi_, o.hi_, MPFR_RNDU);
+    lo_open_ = o.lo_open_;
+    hi_open_ = o.hi_open_;
   }
   Ival(Ival &&o) noexcept {
     mpfr_init2(lo_, 2);
     mpfr_init2(hi_, 2);
     mpfr_swap(lo_, o.lo_);
     mpfr_swap(hi_, o.hi_);
+    lo_open_ = o.lo_open_;
+    hi_open_ = o.hi_open_;
   }
   Ival &operator=(Ival o) noexcept {
     mpfr_swap(lo_, o.lo_);
     mpfr_swap(hi_, o.hi_);
+    lo_open_ = o.lo_open_;
+    hi_open_ = o.hi_open_;
     return *this;
   }
   ~Ival() {
@@ -52,14 +65,14 @@ public:
   // The exact value of a double (or float), enclosed at the working precision.
   static Ival of(double v) {
     Ival r;
-    mpfr_set_d(r.lo_, v, MPFR_RNDD);
-    mpfr_set_d(r.hi_, v, MPFR_RNDU);
+    r.lo_open_ = mpfr_set_d(r.lo_, v, MPFR_RNDD) != 0;
+    r.hi_open_ = mpfr_set_d(r.hi_, v, MPFR_RNDU) != 0;
     return r;
   }
   static Ival of_int(int64_t v) {
     Ival r;
-    mpfr_set_sj(r.lo_, v, MPFR_RNDD);
-    mpfr_set_sj(r.hi_, v, MPFR_RNDU);
+    r.lo_open_ = mpfr_set_sj(r.lo_, v, MPFR_RNDD) != 0;
+    r.hi_open_ = mpfr_set_sj(r.hi_, v, MPFR_RNDU) != 0;
     return r;
   }
   static Ival nan() {
@@ -86,31 +99,46 @@ public:
   bool contains_zero() const { return mpfr_sgn(lo_) <= 0 && mpfr_sgn(hi_) >= 0; }
   bool nonnegative() const { return mpfr_sgn(lo_) >= 0; }
 
+  // Addition and subtraction are strictly monotone in each finite operand:
+  // an open operand end makes the result end open.
   friend Ival operator+(const Ival &a, const Ival &b) {
     Ival r;
-    mpfr_add(r.lo_, a.lo_, b.lo_, MPFR_RNDD);
-    mpfr_add(r.hi_, a.hi_, b.hi_, MPFR_RNDU);
+    int tl = mpfr_add(r.lo_, a.lo_, b.lo_, MPFR_RNDD);
+    int th = mpfr_add(r.hi_, a.hi_, b.hi_, MPFR_RNDU);
+    r.lo_open_ = finite_open(r.lo_, tl, a.lo_open_ || b.lo_open_);
+    r.hi_open_ = finite_open(r.hi_, th, a.hi_open_ || b.hi_open_);
     return r.settle();
   }
   friend Ival operator-(const Ival &a, const Ival &b) {
     Ival r;
-    mpfr_sub(r.lo_, a.lo_, b.hi_, MPFR_RNDD);
-    mpfr_sub(r.hi_, a.hi_, b.lo_, MPFR_RNDU);
+    int tl = mpfr_sub(r.lo_, a.lo_, b.hi_, MPFR_RNDD);
+    int th = mpfr_sub(r.hi_, a.hi_, b.lo_, MPFR_RNDU);
+    r.lo_open_ = finite_open(r.lo_, tl, a.lo_open_ || b.hi_open_);
+    r.hi_open_ = finite_open(r.hi_, th, a.hi_open_ || b.lo_open_);
     return r.settle();
   }
   friend Ival operator-(const Ival &a) {
     Ival r;
     mpfr_neg(r.lo_, a.hi_, MPFR_RNDD);
     mpfr_neg(r.hi_, a.lo_, MPFR_RNDU);
+    r.lo_open_ = a.hi_open_;
+    r.hi_open_ = a.lo_open_;
     return r;
   }
   friend Ival operator*(const Ival &a, const Ival &b) {
     Ival r;
     if (a.nonnegative() && b.nonnegative()) {
-      mpfr_mul(r.lo_, a.lo_, b.lo_, MPFR_RNDD);
-      mpfr_mul(r.hi_, a.hi_, b.hi_, MPFR_RNDU);
+      // x * y is strictly increasing in x when y > 0 (and vice versa).
+      int tl = mpfr_mul(r.lo_, a.lo_, b.lo_, MPFR_RNDD);
+      int th = mpfr_mul(r.hi_, a.hi_, b.hi_, MPFR_RNDU);
+      r.lo_open_ = finite_open(
+          r.lo_, tl, (a.lo_open_ && !mpfr_zero_p(b.lo_)) || (b.lo_open_ && !mpfr_zero_p(a.lo_)));
+      r.hi_open_ = finite_open(
+          r.hi_, th, (a.hi_open_ && !mpfr_zero_p(b.hi_)) || (b.hi_open_ && !mpfr_zero_p(a.hi_)));
       return r.settle(a.is_point() && b.is_point());
     }
+    if (b.exact_nonzero_point()) return scaled(a, b, mpfr_mul);
+    if (a.exact_nonzero_point()) return scaled(b, a, mpfr_mul);
     return extremes(a, b, mpfr_mul);
   }
   friend Ival operator/(const Ival &a, const Ival &b) {
@@ -120,30 +148,66 @@ public:
       Ival r;
       mpfr_div(r.lo_, a.lo_, b.hi_, MPFR_RNDD); // +0 divisor: sign of a
       mpfr_set(r.hi_, r.lo_, MPFR_RNDU);
-      return r;
+      return r; // closed: an exact IEEE special value
     }
     if (b.contains_zero()) return b.is_nan() || a.is_nan() ? nan() : whole();
+    if (b.exact_nonzero_point()) return scaled(a, b, mpfr_div);
     return extremes(a, b, mpfr_div);
   }
 
   // Monotone increasing functions: f(lo) rounded down, f(hi) rounded up;
   // a point operand costs one evaluation, bracketed by its ternary value.
+  // Strictly increasing functions: f(lo) rounded down, f(hi) rounded up;
+  // a point operand costs one evaluation, bracketed by its ternary value.
   template <int (*F)(mpfr_ptr, mpfr_srcptr, mpfr_rnd_t)> Ival monotone() const {
     Ival r;
-    if (is_point()) {
+    if (is_point() && !lo_open_ && !hi_open_) {
       int t = F(r.lo_, lo_, MPFR_RNDN);
       mpfr_set(r.hi_, r.lo_, MPFR_RNDN);
       if (t > 0) mpfr_nextbelow(r.lo_);
       if (t < 0) mpfr_nextabove(r.hi_);
+      r.lo_open_ = r.hi_open_ = t != 0 && mpfr_number_p(r.lo_) && mpfr_number_p(r.hi_);
       return r;
     }
-    F(r.lo_, lo_, MPFR_RNDD);
-    F(r.hi_, hi_, MPFR_RNDU);
+    int tl = F(r.lo_, lo_, MPFR_RNDD);
+    int th = F(r.hi_, hi_, MPFR_RNDU);
+    r.lo_open_ = finite_open(r.lo_, tl, lo_open_);
+    r.hi_open_ = finite_open(r.hi_, th, hi_open_);
     return r;
   }
 
+  bool lo_open() const { return lo_open_; }
+  bool hi_open() const { return hi_open_; }
+  void close_lo() { lo_open_ = false; }
+  void close_hi() { hi_open_ = false; }
+
 private:
   mpfr_t lo_, hi_;
+  bool lo_open_ = false, hi_open_ = false;
+
+  bool exact_nonzero_point() const {
+    return is_point() && !lo_open_ && !hi_open_ && mpfr_regular_p(lo_);
+  }
+
+  // a (op) b for an exact nonzero finite b: strictly monotone in a, so a's
+  // open ends stay open (and change places when b < 0).
+  static Ival scaled(const Ival &a, const Ival &b,
+                     int (*op)(mpfr_ptr, mpfr_srcptr, mpfr_srcptr, mpfr_rnd_t)) {
+    Ival r;
+    const bool flip = mpfr_sgn(b.lo_) < 0;
+    const mpfr_t &from_lo = flip ? a.hi_ : a.lo_, &from_hi = flip ? a.lo_ : a.hi_;
+    int tl = op(r.lo_, from_lo, b.lo_, MPFR_RNDD);
+    int th = op(r.hi_, from_hi, b.lo_, MPFR_RNDU);
+    r.lo_open_ = finite_open(r.lo_, tl, flip ? a.hi_open_ : a.lo_open_);
+    r.hi_open_ = finite_open(r.hi_, th, flip ? a.lo_open_ : a.hi_open_);
+    return r.settle(a.is_point());
+  }
+
+  // An end is open when it was rounded (ternary != 0) or inherits an open
+  // operand end; infinities and NaN are never open.
+  static bool finite_open(const mpfr_t &end, int ternary, bool inherited) {
+    return mpfr_number_p(end) && (ternary != 0 || inherited);
+  }
 
   // A NaN end from inf - inf or 0 * inf: exact (IEEE) when the operands
   // were points, otherwise the enclosure is everything.
@@ -155,6 +219,7 @@ private:
       } else {
         *this = whole();
       }
+      lo_open_ = hi_open_ = false;
     }
     return *this;
   }
@@ -200,10 +265,12 @@ inline Ival exp(const Ival &a) {
   if (mpfr_zero_p(r.lo()) && mpfr_number_p(a.lo())) {
     mpfr_set_zero(r.lo(), 1);
     mpfr_nextabove(r.lo());
+    r.close_lo();
   }
   if (mpfr_zero_p(r.hi()) && mpfr_number_p(a.hi())) {
     mpfr_set_zero(r.hi(), 1);
     mpfr_nextabove(r.hi());
+    r.close_hi();
   }
   return r;
 }
@@ -212,7 +279,7 @@ inline Ival log1p(const Ival &a) { return a.monotone<mpfr_log1p>(); }
 // Rounds an enclosure to T (float or double) with round-to-nearest-even,
 // including the target's subnormal range and overflow. `ok` is false when
 // the two ends round differently: more precision is needed.
-template <class T> T round_to(const Ival &v, bool &ok) {
+template <class T> T round_to(const Ival &v, bool &ok, bool use_open_ends = true) {
   auto get = [](const mpfr_t &x) -> T {
     if constexpr (sizeof(T) == 4)
       return mpfr_get_flt(x, MPFR_RNDN);
@@ -227,7 +294,24 @@ template <class T> T round_to(const Ival &v, bool &ok) {
     ok = true;
     return T(0);
   }
-  T a = get(v.lo()), b = get(v.hi());
+  // An open end on a rounding boundary of T (a midpoint) is moved a quarter
+  // of its own ulp inwards: no boundary of T lies that close (they are all
+  // representable at the working precision), so this rounds as every value
+  // strictly inside does.
+  auto get_end = [&](const mpfr_t &x, bool open, bool upward) -> T {
+    if (!open || !use_open_ends || !mpfr_regular_p(x)) return get(x);
+    mpfr_t y;
+    mpfr_init2(y, mpfr_get_prec(x) + 2);
+    mpfr_set(y, x, MPFR_RNDN);
+    if (upward)
+      mpfr_nextabove(y);
+    else
+      mpfr_nextbelow(y);
+    T r = get(y);
+    mpfr_clear(y);
+    return r;
+  };
+  T a = get_end(v.lo(), v.lo_open(), true), b = get_end(v.hi(), v.hi_open(), false);
   if (a == 0 && b == 0) {
     // Both ends round to zero: the magnitude is settled. The sign is that
     // of the enclosure; one that touches zero from one side takes that side.

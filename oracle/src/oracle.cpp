@@ -1,6 +1,7 @@
 // The oracle's ops: validation (the same rules as every kernel), the
 // special-value semantics, and the evaluation policy of each backend.
 #include "bin.hpp"
+#include "fast.hpp"
 #include "formulas.hpp"
 #include "interval.hpp"
 
@@ -44,7 +45,7 @@ template <> struct Evaluate<Ival> {
       bool all = true;
       for (size_t i = 0; i < v.size(); ++i) {
         bool ok = true;
-        rounded[i] = round_to<T>(v[i], ok);
+        rounded[i] = round_to<T>(v[i], ok, c.open_ends);
         all = all && ok;
       }
       if (c.stats) {
@@ -56,7 +57,7 @@ template <> struct Evaluate<Ival> {
         if (!all && c.stats) {
           for (size_t i = 0; i < v.size(); ++i) {
             bool ok = true;
-            round_to<T>(v[i], ok);
+            round_to<T>(v[i], ok, c.open_ends);
             c.stats->unresolved += ok ? 0 : 1;
           }
         }
@@ -95,10 +96,34 @@ void evaluate(const Config &c, Job &&job, Put &&put) {
 
 enum class Forward { softmax, log_softmax };
 
+// The fast phase (float32, interval backend): true when every output of the
+// row was settled in double.
+template <class N, class T>
+bool fast_forward(Forward f, RowView<T> xr, Shape s, int64_t r, T *y, const Config &c) {
+  if constexpr (std::is_same_v<N, Ival> && std::is_same_v<T, float>) {
+    if (!c.fast) return false;
+    static thread_local fast::RowState st;
+    static thread_local std::vector<float> vals;
+    if (!fast::prepare(xr, st)) return false;
+    vals.resize(size_t(xr.n));
+    for (int64_t k = 0; k < xr.n; ++k)
+      if (!(f == Forward::softmax ? fast::softmax(st, k, vals[size_t(k)])
+                                  : fast::log_softmax(st, k, vals[size_t(k)])))
+        return false;
+    for (int64_t k = 0; k < xr.n; ++k) y[offset(s, r, k)] = vals[size_t(k)];
+    if (c.stats) c.stats->fast_settled++;
+    return true;
+  } else {
+    (void)f, (void)xr, (void)s, (void)r, (void)y, (void)c;
+    return false;
+  }
+}
+
 template <class N, class T>
 void forward(Forward f, Shape s, const T *x, T *y, const Config &c, int64_t rows) {
   for (int64_t r = 0; r < rows; ++r) {
     RowView<T> xr = row_at(x, s, r);
+    if (fast_forward<N, T>(f, xr, s, r, y, c)) continue;
     evaluate<N, T>(
         c,
         [&] {
@@ -237,10 +262,18 @@ template <class T> Status logsumexp(Shape s, const T *x, T *out, const Config &c
   if (Status st = check_forward(s, x, out, true, e)) return st;
   with_backend<T>(c, [&](auto n) {
     using N = decltype(n);
-    for (int64_t r = 0; r < e.rows; ++r)
+    for (int64_t r = 0; r < e.rows; ++r) {
+      if constexpr (std::is_same_v<N, Ival> && std::is_same_v<T, float>) {
+        static thread_local fast::RowState st;
+        if (c.fast && fast::prepare(row_at(x, s, r), st) && fast::logsumexp(st, out[r])) {
+          if (c.stats) c.stats->fast_settled++;
+          continue;
+        }
+      }
       evaluate<N, T>(
           c, [&] { return std::vector<N>{RowMath<N, T>(row_at(x, s, r)).lse()}; },
           [&](size_t, T v) { out[r] = v; });
+    }
   });
   return SOFTCHECK_OK;
 }

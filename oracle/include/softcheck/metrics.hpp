@@ -98,8 +98,10 @@ template <class T> Mismatch classify(softcheck_op op, T got, T ref) {
 // round-trip (9 for float, 17 for double).
 template <class T> std::string format_value(T v) {
   char buf[96];
-  if constexpr (sizeof(T) == 4) std::snprintf(buf, sizeof buf, "%a (%.9g)", double(v), double(v));
-  else std::snprintf(buf, sizeof buf, "%a (%.17g)", v, v);
+  if constexpr (sizeof(T) == 4)
+    std::snprintf(buf, sizeof buf, "%a (%.9g)", double(v), double(v));
+  else
+    std::snprintf(buf, sizeof buf, "%a (%.17g)", v, v);
   return buf;
 }
 

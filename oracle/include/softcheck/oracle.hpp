@@ -31,6 +31,7 @@ struct Stats {
   int64_t retries = 0;       // evaluations repeated at a higher precision
   int64_t max_precision = 0; // highest precision used, bits
   int64_t unresolved = 0;    // outputs still ambiguous at max_precision
+  int64_t fast_settled = 0;  // rows settled by the fast phase
 };
 
 struct Config {
@@ -38,6 +39,14 @@ struct Config {
   int64_t start_precision = 0; // bits; 0: 64 for float, 128 for double
   int64_t max_precision = 1 << 16;
   Stats *stats = nullptr; // optional, accumulated into
+  // float32 softmax, log_softmax, logsumexp: first try the row in double
+  // with a rigorous error bound, and keep MPFR for the rows it cannot
+  // settle (see oracle/src/fast.hpp). Same results either way.
+  bool fast = true;
+  // Use the open ends of enclosures when rounding (see oracle/src/
+  // interval.hpp); off, an exact value a hair from a midpoint needs the
+  // precision that resolves the hair. For self-checks.
+  bool open_ends = true;
 };
 
 // The configuration ops use when none is passed: Config{} unless a
