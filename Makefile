@@ -1,6 +1,6 @@
 # Thin wrapper over the CMake presets. `make report` and `make test` work on
 # a fresh Debian 12 machine: they install what is missing first.
-.PHONY: all deps configure build test report format clean
+.PHONY: all deps configure build test report bench-oracle format clean
 
 PACKAGES := cmake ninja-build g++ pkg-config \
   librapidcheck-dev catch2 libboost-dev libmpfr-dev libeigen3-dev libhwy-dev \
@@ -32,6 +32,11 @@ report: build
 	  > $(REPORT_DIR)/kernels.txt.tmp && mv $(REPORT_DIR)/kernels.txt.tmp $(REPORT_DIR)/kernels.txt
 	@cat $(REPORT_DIR)/kernels.txt
 	@echo "softcheck: report written to $(abspath $(REPORT_DIR))/kernels.txt"
+
+# Oracle throughput (elements/s per op, dtype and precision).
+bench-oracle: build
+	@$(BUILD)/bench/softcheck_bench_oracle --benchmark_repetitions=3 \
+	  --benchmark_report_aggregates_only=true
 
 format:
 	@git ls-files '*.cpp' '*.hpp' '*.h' '*.c' | xargs clang-format -i

@@ -1,0 +1,73 @@
+// Oracle throughput: correctly rounded reference elements per second, per
+// op, dtype and starting precision, on rows of N(0, 30) logits, C = 1000.
+//   build/bench/softcheck_bench_oracle --benchmark_repetitions=5
+//       --benchmark_report_aggregates_only=true
+#include <softcheck/case.hpp>
+#include <softcheck/oracle.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <vector>
+
+namespace {
+
+using softcheck::Case;
+namespace oracle = softcheck::oracle;
+
+template <class T> Case<T> make_case(softcheck_op op) {
+  std::mt19937_64 rng(1);
+  std::normal_distribution<double> logit(0, 30), unit(0, 1);
+  Case<T> c;
+  c.op = op;
+  c.shape = {16, 1000, 1};
+  c.x.resize(size_t(c.elems()));
+  for (T &v : c.x) v = T(logit(rng));
+  c.aux.resize(c.x.size());
+  for (T &v : c.aux) v = T(unit(rng));
+  c.target.resize(size_t(c.rows()));
+  for (size_t r = 0; r < c.target.size(); ++r) c.target[r] = int64_t(r * 37 % 1000);
+  c.reduction = softcheck::Reduction::none;
+  c.dout.assign(size_t(c.rows()), T(1));
+  if (op == SOFTCHECK_OP_SOFTMAX_BACKWARD || op == SOFTCHECK_OP_LOG_SOFTMAX_BACKWARD) {
+    std::vector<T> y(c.x.size());
+    if (op == SOFTCHECK_OP_SOFTMAX_BACKWARD) oracle::softmax<T>(c.shape, c.x.data(), y.data());
+    else oracle::log_softmax<T>(c.shape, c.x.data(), y.data());
+    c.x = y;
+  }
+  return c;
+}
+
+// args: op, start precision (0 = default), fast phase on/off.
+template <class T> void BM_oracle(benchmark::State &state) {
+  const auto op = softcheck_op(state.range(0));
+  Case<T> c = make_case<T>(op);
+  oracle::Config cfg;
+  cfg.start_precision = state.range(1);
+  cfg.fast = state.range(2) != 0;
+  std::vector<T> out(size_t(c.output_count()));
+  for (auto _ : state) {
+    oracle::call(c, out.data(), cfg);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * c.elems());
+  state.SetLabel(std::string(softcheck_op_name(op)) + (sizeof(T) == 4 ? " f32" : " f64") +
+                 (cfg.fast ? " fast" : "") +
+                 (cfg.start_precision ? " p=" + std::to_string(cfg.start_precision) : ""));
+}
+
+void args(benchmark::internal::Benchmark *b, bool fast_phase) {
+  for (int op = 0; op < SOFTCHECK_OP_COUNT; ++op) {
+    b->Args({op, 0, 0});
+    if (fast_phase && op <= SOFTCHECK_OP_LOGSUMEXP) b->Args({op, 0, 1});
+  }
+  for (int64_t p : {256, 1024}) b->Args({SOFTCHECK_OP_SOFTMAX, p, 0});
+  b->Unit(benchmark::kMillisecond)->MinTime(0.2);
+}
+
+BENCHMARK(BM_oracle<float>)->Apply([](auto *b) { args(b, true); });
+BENCHMARK(BM_oracle<double>)->Apply([](auto *b) { args(b, false); });
+
+} // namespace
+
+BENCHMARK_MAIN();
