@@ -31,8 +31,10 @@ template <class T> Case<T> make_case(softcheck_op op) {
   c.dout.assign(size_t(c.rows()), T(1));
   if (op == SOFTCHECK_OP_SOFTMAX_BACKWARD || op == SOFTCHECK_OP_LOG_SOFTMAX_BACKWARD) {
     std::vector<T> y(c.x.size());
-    if (op == SOFTCHECK_OP_SOFTMAX_BACKWARD) oracle::softmax<T>(c.shape, c.x.data(), y.data());
-    else oracle::log_softmax<T>(c.shape, c.x.data(), y.data());
+    if (op == SOFTCHECK_OP_SOFTMAX_BACKWARD)
+      oracle::softmax<T>(c.shape, c.x.data(), y.data());
+    else
+      oracle::log_softmax<T>(c.shape, c.x.data(), y.data());
     c.x = y;
   }
   return c;

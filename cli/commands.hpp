@@ -31,4 +31,16 @@ struct EvalArgs {
 };
 int run_eval(const EvalArgs &args);
 
+// softcheck check: every property on every op of the selected sets.
+struct CheckArgs {
+  std::vector<std::string> plugins, sets, ops, properties, replay;
+  std::string dtype; // "" = both
+  int64_t cases = 100;
+  std::string seed = "1"; // a number, or "random"
+  std::string junit;
+  bool list = false;
+  bool quiet = false;
+};
+int run_check(const CheckArgs &args);
+
 } // namespace softcheck::cli

@@ -25,8 +25,8 @@ std::string bound_text(const softcheck_contract *c, softcheck_dtype d, softcheck
   const softcheck_bound &b = (d == SOFTCHECK_F32 ? c->f32 : c->f64)[op];
   std::string s;
   if (b.max_ulp >= 0) s += fmt::format("{:g} ulp", b.max_ulp);
-  if (b.max_normwise_u >= 0)
-    s += fmt::format("{}{:g}u normwise", s.empty() ? "" : ", ", b.max_normwise_u);
+  if (b.max_scaled_u >= 0)
+    s += fmt::format("{}{:g}u scaled", s.empty() ? "" : ", ", b.max_scaled_u);
   return s;
 }
 

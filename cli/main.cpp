@@ -1,6 +1,7 @@
 // softcheck: the command-line tool.
 //   softcheck kernels [--plugin PATH ...]
 //   softcheck eval [--plugin PATH] [--set NAME] --op OP --dtype f32|f64 ... -- x1 x2 ...
+//   softcheck check [--plugin PATH] [--set NAME ...] [--op NAME ...] [--cases N] [--seed S] ...
 // Exit codes: 0 success, 1 a check failed, 2 usage or load error.
 #include "commands.hpp"
 #include "parse.hpp"
@@ -45,6 +46,24 @@ int main(int argc, char **argv) {
   eval->add_option("--label-smoothing", eval_args.label_smoothing, "in [0, 1] (default 0)");
   eval->add_option("values", eval_args.values, "the op's input, after --");
 
+  softcheck::cli::CheckArgs check_args;
+  CLI::App *check = app.add_subcommand(
+      "check", "run the property suite on kernel sets; exit 0 passed, 1 failed, 2 error");
+  check->add_option("--plugin", check_args.plugins, "plugin shared library to load")
+      ->type_name("PATH");
+  check->add_option("--set", check_args.sets,
+                    "kernel sets to check (default: the plugins' sets, or the built-in set)");
+  check->add_option("--op", check_args.ops, "only these ops");
+  check->add_option("--property", check_args.properties, "only these properties");
+  check->add_option("--dtype", check_args.dtype, "only f32 or f64");
+  check->add_option("--cases", check_args.cases, "cases per property, op and dtype (default 100)");
+  check->add_option("--seed", check_args.seed, "seed (default 1), or 'random' for a fresh one");
+  check->add_option("--junit", check_args.junit, "also write JUnit XML here")->type_name("FILE");
+  check->add_option("--replay", check_args.replay, "run these case files instead of generating")
+      ->type_name("FILE");
+  check->add_flag("--list", check_args.list, "list the properties and their bounds");
+  check->add_flag("--quiet", check_args.quiet, "print failures and the summary only");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {
@@ -61,6 +80,7 @@ int main(int argc, char **argv) {
   try {
     if (kernels->parsed()) return softcheck::cli::run_kernels(kernels_args);
     if (eval->parsed()) return softcheck::cli::run_eval(eval_args);
+    if (check->parsed()) return softcheck::cli::run_check(check_args);
   } catch (const softcheck::cli::UsageError &e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;

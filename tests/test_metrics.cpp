@@ -40,8 +40,7 @@ TEST_CASE("mismatches are classified", "[metrics]") {
   CHECK(classify(SOFTCHECK_OP_SOFTMAX, 0.5f, NAN) == Mismatch::number_where_nan);
   CHECK(classify(SOFTCHECK_OP_LOGSUMEXP, INFINITY, 3.0f) == Mismatch::wrong_infinity);
   CHECK(classify(SOFTCHECK_OP_LOGSUMEXP, -INFINITY, INFINITY) == Mismatch::wrong_infinity);
-  CHECK(classify(SOFTCHECK_OP_LOG_SOFTMAX, 1.43e-6f, -1e-9f) ==
-        Mismatch::positive_log_probability);
+  CHECK(classify(SOFTCHECK_OP_LOG_SOFTMAX, 1.43e-6f, -1e-9f) == Mismatch::positive_log_probability);
   CHECK(classify(SOFTCHECK_OP_SOFTMAX_BACKWARD, -1e-3f, 1e-3f) == Mismatch::wrong_sign);
   CHECK(classify(SOFTCHECK_OP_SOFTMAX, 0.25f, 0.2500001f) == Mismatch::none);
   CHECK(format_value(0.5f) == "0x1p-1 (0.5)");

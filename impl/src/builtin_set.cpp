@@ -12,8 +12,8 @@ SOFTCHECK_KERNELS_OF_NAMESPACE(Builtin, softcheck)
 softcheck_contract make_contract() {
   softcheck_contract c{};
   const softcheck_bound elementwise{contract::elementwise_ulp, -1.0};
-  const softcheck_bound normwise{-1.0, contract::normwise_u};
-  const softcheck_bound loss{contract::elementwise_ulp, contract::normwise_u};
+  const softcheck_bound normwise{-1.0, contract::scaled_u};
+  const softcheck_bound loss{contract::elementwise_ulp, contract::scaled_u};
   for (softcheck_bound *b : {c.f32, c.f64}) {
     b[SOFTCHECK_OP_SOFTMAX] = elementwise;
     b[SOFTCHECK_OP_LOG_SOFTMAX] = elementwise;

@@ -43,7 +43,9 @@ inline Diff<double> diff_in(double, float x, float m) {
 }
 template <class A> Diff<A> diff_in(A, double x, double m) {
   double s = x - m;
-  if (!std::isfinite(s)) return {A(s), A(0)};
+  // Past DBL_MAX in double, but not in A's wider exponent range (x - max of
+  // two finite doubles is at most 2 DBL_MAX).
+  if (!std::isfinite(s)) return {std::isinf(x) ? A(s) : A(x) - A(m), A(0)};
   double bb = s - x; // TwoSum: x + (-m) = s + e exactly
   double e = (x - (s - bb)) + (-m - bb);
   return {A(s), A(e)};

@@ -102,22 +102,25 @@ public:
   // Addition and subtraction are strictly monotone in each finite operand:
   // an open operand end makes the result end open.
   friend Ival operator+(const Ival &a, const Ival &b) {
+    if (a.is_nan() || b.is_nan()) return nan();
     Ival r;
     int tl = mpfr_add(r.lo_, a.lo_, b.lo_, MPFR_RNDD);
     int th = mpfr_add(r.hi_, a.hi_, b.hi_, MPFR_RNDU);
     r.lo_open_ = finite_open(r.lo_, tl, a.lo_open_ || b.lo_open_);
     r.hi_open_ = finite_open(r.hi_, th, a.hi_open_ || b.hi_open_);
-    return r.settle();
+    return r.settle(a.is_point() && b.is_point());
   }
   friend Ival operator-(const Ival &a, const Ival &b) {
+    if (a.is_nan() || b.is_nan()) return nan();
     Ival r;
     int tl = mpfr_sub(r.lo_, a.lo_, b.hi_, MPFR_RNDD);
     int th = mpfr_sub(r.hi_, a.hi_, b.lo_, MPFR_RNDU);
     r.lo_open_ = finite_open(r.lo_, tl, a.lo_open_ || b.hi_open_);
     r.hi_open_ = finite_open(r.hi_, th, a.hi_open_ || b.lo_open_);
-    return r.settle();
+    return r.settle(a.is_point() && b.is_point());
   }
   friend Ival operator-(const Ival &a) {
+    if (a.is_nan()) return nan();
     Ival r;
     mpfr_neg(r.lo_, a.hi_, MPFR_RNDD);
     mpfr_neg(r.hi_, a.lo_, MPFR_RNDU);
@@ -126,6 +129,7 @@ public:
     return r;
   }
   friend Ival operator*(const Ival &a, const Ival &b) {
+    if (a.is_nan() || b.is_nan()) return nan();
     Ival r;
     if (a.nonnegative() && b.nonnegative()) {
       // x * y is strictly increasing in x when y > 0 (and vice versa).
@@ -142,9 +146,17 @@ public:
     return extremes(a, b, mpfr_mul);
   }
   friend Ival operator/(const Ival &a, const Ival &b) {
+    if (a.is_nan() || b.is_nan()) return nan();
     if (b.exactly_zero()) {
-      // IEEE: x / 0 is +-inf, 0 / 0 is NaN; a must be a point to know which.
-      if (!a.is_point() || a.is_nan()) return a.is_nan() ? nan() : whole();
+      // IEEE: x / 0 is +-inf, 0 / 0 is NaN: a's sign must be known.
+      if (!a.is_point()) {
+        if (a.contains_zero()) return whole();
+        Ival r;
+        const int sign = mpfr_sgn(a.lo_) * (mpfr_signbit(b.hi_) ? -1 : 1);
+        mpfr_set_inf(r.lo_, sign);
+        mpfr_set_inf(r.hi_, sign);
+        return r;
+      }
       Ival r;
       mpfr_div(r.lo_, a.lo_, b.hi_, MPFR_RNDD); // +0 divisor: sign of a
       mpfr_set(r.hi_, r.lo_, MPFR_RNDU);
@@ -160,6 +172,7 @@ public:
   // Strictly increasing functions: f(lo) rounded down, f(hi) rounded up;
   // a point operand costs one evaluation, bracketed by its ternary value.
   template <int (*F)(mpfr_ptr, mpfr_srcptr, mpfr_rnd_t)> Ival monotone() const {
+    if (is_nan()) return nan();
     Ival r;
     if (is_point() && !lo_open_ && !hi_open_) {
       int t = F(r.lo_, lo_, MPFR_RNDN);

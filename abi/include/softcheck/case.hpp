@@ -47,12 +47,27 @@ template <class T> struct Case {
   }
 };
 
-// Runs c.op of `ops` (the table of T's dtype) on the case; `out` must hold
-// c.output_count() elements. A NULL entry gives SOFTCHECK_ERR_UNSUPPORTED.
-template <class T> Status call(const softcheck_ops &ops, const Case<T> &c, T *out) {
-  const softcheck_loss_options o = c.options();
-  const T *x = c.x.data(), *aux = c.aux.data(), *dout = c.dout.data();
-  const int64_t *t = c.target.data();
+// The buffers of one call: a case's data, or copies of it placed elsewhere
+// (at an offset, say) by the caller.
+template <class T> struct CallData {
+  const T *x = nullptr, *aux = nullptr, *dout = nullptr, *weight = nullptr;
+  const int64_t *target = nullptr;
+};
+
+template <class T> CallData<T> data_of(const Case<T> &c) {
+  return {c.x.data(), c.aux.data(), c.dout.data(), c.weight.empty() ? nullptr : c.weight.data(),
+          c.target.data()};
+}
+
+// Runs c.op of `ops` (the table of T's dtype) with the case's shape and
+// options on `d`; `out` must hold c.output_count() elements. A NULL entry
+// gives SOFTCHECK_ERR_UNSUPPORTED.
+template <class T>
+Status call(const softcheck_ops &ops, const Case<T> &c, const CallData<T> &d, T *out) {
+  softcheck_loss_options o = c.options();
+  o.weight = d.weight;
+  const T *x = d.x, *aux = d.aux, *dout = d.dout;
+  const int64_t *t = d.target;
   const Shape s = c.shape;
   auto have = [](auto fn) { return fn != nullptr; };
   switch (c.op) {
@@ -89,6 +104,10 @@ template <class T> Status call(const softcheck_ops &ops, const Case<T> &c, T *ou
   case SOFTCHECK_OP_COUNT: break;
   }
   return SOFTCHECK_ERR_UNSUPPORTED;
+}
+
+template <class T> Status call(const softcheck_ops &ops, const Case<T> &c, T *out) {
+  return call(ops, c, data_of(c), out);
 }
 
 template <class T> const softcheck_ops &ops_of(const softcheck_kernel_set &set) {

@@ -101,11 +101,23 @@
  *   A zero coefficient a_{r,k} (and a row with all a_{r,k} = 0) gives
  *   exactly 0, as in the forward pass; an ignored row's gradient is 0.
  *
- * Accuracy contracts (softcheck_contract): max_ulp bounds every output
- * element against the correctly rounded exact result (for losses: the
- * per-row values of reduction none). max_normwise_u bounds, in units of
- * the dtype's unit roundoff u, ||got - exact||_2 / ||exact||_2 per row for
- * vector outputs, and |got - exact| / sum_r |l_r| for reduced losses.
+ * Accuracy contracts (softcheck_contract), against the exact result:
+ *   max_ulp       bounds every output element in ulps, against the
+ *                 correctly rounded result (for losses: the per-row values
+ *                 of reduction none, when no weight or target is negative).
+ *   max_scaled_u  bounds ops whose outputs are sums of signed terms, which
+ *                 may cancel: |got - exact| <= max_scaled_u * u * M + 1 ulp
+ *                 elementwise, u the dtype's unit roundoff and M the
+ *                 element's magnitude scale, the size of the terms it is
+ *                 made of:
+ *                   softmax_backward      M_c = |y_c| (|dy_c| + sum_k |dy_k y_k|)
+ *                   log_softmax_backward  M_c = |dy_c| + exp(y_c) sum_k |dy_k|
+ *                   loss backward ops     M_k = |g_r| (s_r p_k + |a_{r,k}|)
+ *                   per-row losses        M_r = sum_k |a_{r,k} logp_{r,k}|
+ *                   mean / sum            M = sum_r M_r (/ |denominator|)
+ *                 This is the normwise-in-the-terms bound of error analysis;
+ *                 it stays meaningful where the result itself cancels to
+ *                 nearly 0, where a relative bound cannot hold.
  *
  * Bad input (each is an error status; outputs are left untouched):
  *   negative sizes, outer * classes * inner past INT64_MAX or past what
@@ -223,8 +235,8 @@ typedef struct softcheck_ops {
 /* A declared accuracy bound; a negative field means "not declared", and the
  * suite's default bound (derived by error analysis) applies instead. */
 typedef struct softcheck_bound {
-  double max_ulp;        /* elementwise, against the correctly rounded result */
-  double max_normwise_u; /* normwise relative error per row, in units of u */
+  double max_ulp;      /* elementwise, against the correctly rounded result */
+  double max_scaled_u; /* scaled by the terms' magnitude, in units of u */
 } softcheck_bound;
 
 typedef struct softcheck_contract {

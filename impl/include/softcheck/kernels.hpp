@@ -9,12 +9,12 @@
 // Accuracy, against the correctly rounded result of the exact inputs,
 // for finite rows (the special values are exact by definition):
 //
-//   op                      f32 ulp   f64 ulp   normwise (u)
+//   op                      f32 ulp   f64 ulp   scaled (u, see plugin.h)
 //   softmax                  1         1          -
 //   log_softmax              1         1          -
 //   logsumexp                1         1 (*)      -
-//   nll_loss (none)          1         1          -
-//   cross_entropy (none)     1         1          -
+//   nll_loss (none)          1         1          -   (4 with negative weights)
+//   cross_entropy (none)     1         1          -   (4 with negative weights)
 //   cross_entropy_prob(none) -         -          4   (sum of signed terms)
 //   *_backward               -         -          4
 //   mean / sum reductions    -         -          4
@@ -33,9 +33,10 @@
 // - (*) logsumexp = max + log1p(s) cancels when max is in (-log K, 0).
 //   When |result| < 2^-5 |max| the row is recomputed in __float128; the
 //   1 ulp bound then holds while |result| >= 2^-50 |max|.
-// Reductions and backward ops sum signed terms; their error is bounded
-// normwise: compensated accumulation in W gives relative error
-// 2u + O(K u_W) of the norm, declared here as 4u.
+// Reductions and backward ops sum signed terms, which may cancel; their
+// error is bounded by the size of the terms (the scaled bound of plugin.h):
+// compensated accumulation in W leaves 2 u_W + O(K u_W^2) of M, far below
+// u, and the final rounding 1/2 ulp; declared as 4u M + 1 ulp.
 //
 // Special values: as in <softcheck/plugin.h> (NaN row -> NaN row; +inf ->
 // logsumexp +inf, softmax NaN; all -inf row -> 0 / -inf / -inf; C = 1 ->
@@ -53,7 +54,7 @@ namespace softcheck {
 // is made of these, and the properties read it from there.
 namespace contract {
 inline constexpr double elementwise_ulp = 1.0; // forward ops, per-row losses
-inline constexpr double normwise_u = 4.0;      // backward ops, reductions
+inline constexpr double scaled_u = 4.0;        // backward ops, reductions
 } // namespace contract
 
 // Forward.

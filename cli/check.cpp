@@ -1,0 +1,201 @@
+// softcheck check: the property suite on any kernel set. Exit code 0 when
+// every property passed, 1 when one failed, 2 on a usage or load error.
+#include "commands.hpp"
+#include "parse.hpp"
+
+#include <softcheck/case_io.hpp>
+#include <softcheck/properties.hpp>
+
+#include <fmt/core.h>
+
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <unistd.h>
+
+namespace softcheck::cli {
+namespace {
+
+std::string xml_escape(const std::string &s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+    case '&': out += "&amp;"; break;
+    case '<': out += "&lt;"; break;
+    case '>': out += "&gt;"; break;
+    case '"': out += "&quot;"; break;
+    default:
+      if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += ' ';
+      else out += c;
+    }
+  }
+  return out;
+}
+
+const char *dtype_name(softcheck_dtype d) { return d == SOFTCHECK_F32 ? "f32" : "f64"; }
+
+// Writes `text` to `path` through a temporary file and a rename, so a
+// reader never sees half a file.
+void write_atomically(const std::string &path, const std::string &text) {
+  const std::string tmp = path + ".tmp." + std::to_string(getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    if (!out) throw UsageError("cannot write '" + path + "'");
+    out << text;
+    out.flush();
+    if (!out) {
+      std::remove(tmp.c_str());
+      throw UsageError("cannot write '" + path + "'");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw UsageError("cannot write '" + path + "'");
+  }
+}
+
+std::string junit_xml(const std::vector<props::Outcome> &outcomes, uint64_t seed) {
+  int failures = 0, skipped = 0;
+  double seconds = 0;
+  for (const auto &o : outcomes) {
+    failures += o.verdict == props::Verdict::failed;
+    skipped += o.verdict == props::Verdict::skipped;
+    seconds += o.seconds;
+  }
+  std::ostringstream x;
+  x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  x << fmt::format("<testsuites name=\"softcheck check\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" "
+                   "time=\"{:.3f}\">\n",
+                   outcomes.size(), failures, skipped, seconds);
+  x << fmt::format("  <testsuite name=\"softcheck check (seed {})\" tests=\"{}\" failures=\"{}\" "
+                   "skipped=\"{}\" time=\"{:.3f}\">\n",
+                   seed, outcomes.size(), failures, skipped, seconds);
+  for (const auto &o : outcomes) {
+    x << fmt::format("    <testcase classname=\"{}.{}.{}\" name=\"{}\" time=\"{:.3f}\"", xml_escape(o.set),
+                     softcheck_op_name(o.op), dtype_name(o.dtype), xml_escape(o.property), o.seconds);
+    if (o.verdict == props::Verdict::passed) {
+      x << "/>\n";
+    } else if (o.verdict == props::Verdict::skipped) {
+      x << ">\n      <skipped message=\"" << xml_escape(o.reason) << "\"/>\n    </testcase>\n";
+    } else {
+      x << ">\n      <failure message=\"" << xml_escape(o.reason) << "\">"
+        << xml_escape(o.reason + "\n" + o.counterexample + "reproduce: " + o.reproduce)
+        << "</failure>\n    </testcase>\n";
+    }
+  }
+  x << "  </testsuite>\n</testsuites>\n";
+  return x.str();
+}
+
+void print_outcome(const props::Outcome &o, bool quiet) {
+  const char *tag = o.verdict == props::Verdict::passed   ? "PASS"
+                    : o.verdict == props::Verdict::failed ? "FAIL"
+                                                          : "SKIP";
+  if (quiet && o.verdict != props::Verdict::failed) return;
+  std::string tail = o.verdict == props::Verdict::skipped
+                         ? "(" + o.reason + ")"
+                         : fmt::format("{} cases, {:.2f} s", o.cases, o.seconds);
+  fmt::print("  {}  {:<34} {:<28} {}  {}\n", tag, o.property, softcheck_op_name(o.op),
+             dtype_name(o.dtype), tail);
+  if (o.verdict != props::Verdict::failed) return;
+  fmt::print("        {}\n", o.reason);
+  if (!o.counterexample.empty()) {
+    fmt::print("        minimal counterexample:\n");
+    std::istringstream lines(o.counterexample);
+    for (std::string l; std::getline(lines, l);) fmt::print("          {}\n", l);
+  }
+  if (!o.reproduce.empty()) fmt::print("        reproduce: {}\n", o.reproduce);
+}
+
+} // namespace
+
+int run_check(const CheckArgs &a) {
+  if (a.list) {
+    for (const auto &p : props::all_properties()) {
+      std::string ops;
+      for (softcheck_op op : p.ops) ops += std::string(ops.empty() ? "" : ", ") + softcheck_op_name(op);
+      fmt::print("{}\n  checks: {}\n  bound:  {}\n  ops:    {}\n", p.name, p.checks, p.bound, ops);
+    }
+    return 0;
+  }
+  if (a.cases < 1 || a.cases > 1000000) throw UsageError("--cases must be between 1 and 1000000");
+  props::Options opt;
+  opt.cases = int(a.cases);
+  if (a.seed == "random") opt.seed = std::random_device{}() * 0x100000001ull + std::random_device{}();
+  else {
+    int64_t s = parse_int(a.seed);
+    if (s < 0) throw UsageError("--seed must be a non-negative integer or 'random'");
+    opt.seed = uint64_t(s);
+  }
+  for (const std::string &name : a.ops) {
+    softcheck_op op;
+    if (!op_from_name(name, op)) throw UsageError("unknown op '" + name + "'");
+    opt.ops.push_back(op);
+  }
+  for (const std::string &name : a.properties) {
+    bool known = false;
+    for (const auto &p : props::all_properties()) known = known || p.name == name;
+    if (!known) throw UsageError("unknown property '" + name + "' (softcheck check --list)");
+    opt.properties.push_back(name);
+  }
+  if (a.dtype == "f32") opt.dtypes = {SOFTCHECK_F32};
+  else if (a.dtype == "f64") opt.dtypes = {SOFTCHECK_F64};
+  else if (!a.dtype.empty()) throw UsageError("--dtype must be f32 or f64");
+  if (a.plugins.size() == 1) opt.plugin = a.plugins[0];
+
+  Registry registry;
+  if (!load_registry(registry, a.plugins)) return 2;
+  std::vector<const KernelSetRef *> sets;
+  if (a.sets.empty()) {
+    for (const KernelSetRef &ref : registry.sets())
+      if (a.plugins.empty() ? ref.source == "built-in" : ref.source != "built-in") sets.push_back(&ref);
+  } else {
+    for (const std::string &name : a.sets) {
+      const KernelSetRef *ref = registry.find(name);
+      if (ref == nullptr) throw UsageError("no kernel set named '" + name + "'");
+      sets.push_back(ref);
+    }
+  }
+  std::vector<CaseFile> replays;
+  for (const std::string &path : a.replay) {
+    try {
+      replays.push_back(read_case_file(path));
+    } catch (const CaseFormatError &e) {
+      throw UsageError(e.what());
+    }
+  }
+
+  std::vector<props::Outcome> all;
+  for (const KernelSetRef *ref : sets) {
+    if (replays.empty())
+      fmt::print("softcheck check: set {} [{}], seed {}, {} cases per property\n", ref->set->name,
+                 ref->source, opt.seed, opt.cases);
+    else fmt::print("softcheck check: set {} [{}], replaying {} case files\n", ref->set->name,
+                    ref->source, replays.size());
+    std::fflush(stdout);
+    std::vector<props::Outcome> outcomes;
+    if (replays.empty()) {
+      outcomes = props::check(*ref->set, opt);
+    } else {
+      for (const CaseFile &f : replays) {
+        auto r = f.dtype == SOFTCHECK_F32 ? props::replay(*ref->set, f.f32, f.property, opt.plugin)
+                                          : props::replay(*ref->set, f.f64, f.property, opt.plugin);
+        outcomes.insert(outcomes.end(), r.begin(), r.end());
+      }
+    }
+    for (const auto &o : outcomes) print_outcome(o, a.quiet);
+    all.insert(all.end(), outcomes.begin(), outcomes.end());
+  }
+  int passed = 0, failed = 0, skipped = 0;
+  for (const auto &o : all) {
+    passed += o.verdict == props::Verdict::passed;
+    failed += o.verdict == props::Verdict::failed;
+    skipped += o.verdict == props::Verdict::skipped;
+  }
+  fmt::print("{} passed, {} failed, {} skipped\n", passed, failed, skipped);
+  if (!a.junit.empty()) write_atomically(a.junit, junit_xml(all, opt.seed));
+  return failed > 0 ? 1 : 0;
+}
+
+} // namespace softcheck::cli

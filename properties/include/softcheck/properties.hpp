@@ -1,0 +1,60 @@
+// The property suite: randomized checks that a correct kernel always passes
+// and a wrong one cannot hide from, parameterized by a kernel set, so the
+// same code runs in the Catch2 suites (built-in kernels, fixed seeds) and
+// behind `softcheck check` (any plugin).
+#pragma once
+
+#include <softcheck/case.hpp>
+#include <softcheck/host.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace softcheck::props {
+
+struct Options {
+  uint64_t seed = 1;       // the run's seed; each property derives its own from it
+  int cases = 100;         // successful cases per property, op and dtype
+  std::vector<softcheck_op> ops;         // empty: every op
+  std::vector<std::string> properties;   // empty: every property
+  std::vector<softcheck_dtype> dtypes = {SOFTCHECK_F32, SOFTCHECK_F64};
+  std::string plugin;      // the plugin path, for reproduce lines ("" = built-in)
+};
+
+enum class Verdict { passed, failed, skipped };
+
+struct Outcome {
+  std::string property;
+  std::string set;
+  softcheck_op op = SOFTCHECK_OP_SOFTMAX;
+  softcheck_dtype dtype = SOFTCHECK_F32;
+  Verdict verdict = Verdict::passed;
+  int cases = 0;           // cases run (passed ones, plus the failing one)
+  double seconds = 0;
+  std::string reason;      // skipped: why; failed: what went wrong on the minimal case
+  std::string counterexample; // failed: the minimal case as a case file (hex floats)
+  std::string reproduce;   // failed: one command line that reproduces it
+  uint64_t seed = 0;       // the property's own seed
+};
+
+struct PropertyInfo {
+  std::string name;
+  std::string checks;      // what it asserts, one line
+  std::string bound;       // the bound it uses and where it comes from
+  std::vector<softcheck_op> ops; // the ops it applies to
+};
+
+// Every property, in the order they run.
+const std::vector<PropertyInfo> &all_properties();
+
+// Runs every selected property on every op and dtype the set provides.
+std::vector<Outcome> check(const softcheck_kernel_set &set, const Options &options);
+
+// Runs one case (from a case file) through the properties that apply to it
+// (or the one named); the outcomes carry no seed.
+template <class T>
+std::vector<Outcome> replay(const softcheck_kernel_set &set, const Case<T> &c,
+                            const std::string &property, const std::string &plugin);
+
+} // namespace softcheck::props

@@ -1,0 +1,217 @@
+#include <softcheck/case_io.hpp>
+#include <softcheck/host.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace softcheck {
+namespace {
+
+template <class T> std::string hex(T v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%a", double(v));
+  return buf;
+}
+
+template <class V> void put_list(std::ostringstream &s, const char *key, const V &values) {
+  if (values.empty()) return;
+  s << key;
+  for (const auto &v : values) {
+    if constexpr (std::is_integral_v<std::decay_t<decltype(v)>>) s << ' ' << v;
+    else s << ' ' << hex(v);
+  }
+  s << '\n';
+}
+
+const char *reduction_name(Reduction r) {
+  switch (r) {
+  case Reduction::none: return "none";
+  case Reduction::sum: return "sum";
+  default: return "mean";
+  }
+}
+
+template <class T> T parse_float(const std::string &w, int line) {
+  char *end = nullptr;
+  T v;
+  if constexpr (sizeof(T) == 4) v = std::strtof(w.c_str(), &end);
+  else v = std::strtod(w.c_str(), &end);
+  if (end == w.c_str() || *end != '\0')
+    throw CaseFormatError("line " + std::to_string(line) + ": not a number: '" + w + "'");
+  return v;
+}
+
+int64_t parse_integer(const std::string &w, int line) {
+  char *end = nullptr;
+  long long v = std::strtoll(w.c_str(), &end, 10);
+  if (end == w.c_str() || *end != '\0')
+    throw CaseFormatError("line " + std::to_string(line) + ": not an integer: '" + w + "'");
+  return v;
+}
+
+template <class T> void fill(Case<T> &c, const std::string &key, std::istringstream &words,
+                             int line) {
+  std::vector<std::string> ws;
+  for (std::string w; words >> w;) ws.push_back(w);
+  auto floats = [&] {
+    std::vector<T> v;
+    for (const auto &w : ws) v.push_back(parse_float<T>(w, line));
+    return v;
+  };
+  auto one = [&]() -> const std::string & {
+    if (ws.size() != 1)
+      throw CaseFormatError("line " + std::to_string(line) + ": '" + key + "' takes one value");
+    return ws[0];
+  };
+  if (key == "x") c.x = floats();
+  else if (key == "aux") c.aux = floats();
+  else if (key == "dout") c.dout = floats();
+  else if (key == "weight") c.weight = floats();
+  else if (key == "target") {
+    c.target.clear();
+    for (const auto &w : ws) c.target.push_back(parse_integer(w, line));
+  } else if (key == "shape") {
+    if (ws.size() != 3)
+      throw CaseFormatError("line " + std::to_string(line) + ": shape takes outer classes inner");
+    c.shape = {parse_integer(ws[0], line), parse_integer(ws[1], line), parse_integer(ws[2], line)};
+  } else if (key == "reduction") {
+    const std::string &r = one();
+    if (r == "none") c.reduction = Reduction::none;
+    else if (r == "mean") c.reduction = Reduction::mean;
+    else if (r == "sum") c.reduction = Reduction::sum;
+    else throw CaseFormatError("line " + std::to_string(line) + ": unknown reduction '" + r + "'");
+  } else if (key == "ignore_index") {
+    c.ignore_index = parse_integer(one(), line);
+  } else if (key == "label_smoothing") {
+    c.label_smoothing = parse_float<double>(one(), line);
+  } else {
+    throw CaseFormatError("line " + std::to_string(line) + ": unknown key '" + key + "'");
+  }
+}
+
+// The sizes a case's vectors must have; a file that disagrees is corrupt.
+template <class T> void check_sizes(const Case<T> &c) {
+  auto fail = [](const std::string &m) { throw CaseFormatError(m); };
+  if (c.shape.outer < 0 || c.shape.classes < 0 || c.shape.inner < 0 || c.shape.outer > 1 << 24 ||
+      c.shape.classes > 1 << 24 || c.shape.inner > 1 << 24 || c.elems() > (int64_t(1) << 26))
+    fail("shape out of range (at most 2^26 elements)");
+  if (int64_t(c.x.size()) != c.elems())
+    fail("x has " + std::to_string(c.x.size()) + " values, the shape needs " +
+         std::to_string(c.elems()));
+  bool needs_aux = c.op == SOFTCHECK_OP_SOFTMAX_BACKWARD ||
+                   c.op == SOFTCHECK_OP_LOG_SOFTMAX_BACKWARD ||
+                   c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB ||
+                   c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD;
+  if (needs_aux && int64_t(c.aux.size()) != c.elems()) fail("aux must have one value per element");
+  bool needs_target = c.op == SOFTCHECK_OP_NLL_LOSS || c.op == SOFTCHECK_OP_NLL_LOSS_BACKWARD ||
+                      c.op == SOFTCHECK_OP_CROSS_ENTROPY ||
+                      c.op == SOFTCHECK_OP_CROSS_ENTROPY_BACKWARD;
+  if (needs_target && int64_t(c.target.size()) != c.rows()) fail("target must have one per row");
+  if (c.is_loss() && c.is_backward() &&
+      int64_t(c.dout.size()) != (c.reduction == Reduction::none ? c.rows() : 1))
+    fail("dout has the wrong number of values for the reduction");
+  if (!c.weight.empty() && int64_t(c.weight.size()) != c.shape.classes)
+    fail("weight must have one value per class");
+}
+
+} // namespace
+
+template <class T> std::string to_text(const Case<T> &c, const std::string &property) {
+  std::ostringstream s;
+  s << "softcheck-case 1\n";
+  if (!property.empty()) s << "property " << property << '\n';
+  s << "op " << softcheck_op_name(c.op) << '\n';
+  s << "dtype " << (sizeof(T) == 4 ? "f32" : "f64") << '\n';
+  s << "shape " << c.shape.outer << ' ' << c.shape.classes << ' ' << c.shape.inner << '\n';
+  if (c.is_loss()) {
+    s << "reduction " << reduction_name(c.reduction) << '\n';
+    s << "ignore_index " << c.ignore_index << '\n';
+    s << "label_smoothing " << hex(c.label_smoothing) << '\n';
+  }
+  const softcheck_op op = c.op;
+  const bool aux = op == SOFTCHECK_OP_SOFTMAX_BACKWARD || op == SOFTCHECK_OP_LOG_SOFTMAX_BACKWARD ||
+                   op == SOFTCHECK_OP_CROSS_ENTROPY_PROB ||
+                   op == SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD;
+  const bool target = op == SOFTCHECK_OP_NLL_LOSS || op == SOFTCHECK_OP_NLL_LOSS_BACKWARD ||
+                      op == SOFTCHECK_OP_CROSS_ENTROPY || op == SOFTCHECK_OP_CROSS_ENTROPY_BACKWARD;
+  put_list(s, "x", c.x);
+  if (aux) put_list(s, "aux", c.aux);
+  if (target) put_list(s, "target", c.target);
+  if (c.is_loss() && c.is_backward()) put_list(s, "dout", c.dout);
+  if (c.is_loss()) put_list(s, "weight", c.weight);
+  return s.str();
+}
+
+template std::string to_text<float>(const Case<float> &, const std::string &);
+template std::string to_text<double>(const Case<double> &, const std::string &);
+
+CaseFile parse_case(const std::string &text) {
+  std::istringstream in(text);
+  std::string line;
+  CaseFile f;
+  bool header = false, have_op = false, have_dtype = false;
+  std::vector<std::pair<int, std::string>> body;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    std::istringstream words(line);
+    std::string key;
+    if (!(words >> key)) continue;
+    if (!header) {
+      std::string version;
+      words >> version;
+      if (key != "softcheck-case")
+        throw CaseFormatError("line " + std::to_string(number) +
+                              ": not a softcheck case (expected 'softcheck-case 1')");
+      if (version != "1")
+        throw CaseFormatError("case format version '" + version + "' (this softcheck reads 1)");
+      header = true;
+    } else if (key == "op") {
+      std::string name;
+      words >> name;
+      softcheck_op op;
+      if (!op_from_name(name, op))
+        throw CaseFormatError("line " + std::to_string(number) + ": unknown op '" + name + "'");
+      f.f32.op = f.f64.op = op;
+      have_op = true;
+    } else if (key == "dtype") {
+      std::string d;
+      words >> d;
+      if (d != "f32" && d != "f64")
+        throw CaseFormatError("line " + std::to_string(number) + ": dtype must be f32 or f64");
+      f.dtype = d == "f32" ? SOFTCHECK_F32 : SOFTCHECK_F64;
+      have_dtype = true;
+    } else if (key == "property") {
+      words >> f.property;
+    } else {
+      body.emplace_back(number, line);
+    }
+  }
+  if (!header) throw CaseFormatError("empty file: not a softcheck case");
+  if (!have_op || !have_dtype) throw CaseFormatError("a case needs 'op' and 'dtype' lines");
+  for (const auto &[number, l] : body) {
+    std::istringstream words(l);
+    std::string key;
+    words >> key;
+    if (f.dtype == SOFTCHECK_F32) fill(f.f32, key, words, number);
+    else fill(f.f64, key, words, number);
+  }
+  if (f.dtype == SOFTCHECK_F32) check_sizes(f.f32);
+  else check_sizes(f.f64);
+  return f;
+}
+
+CaseFile read_case_file(const std::string &path) {
+  std::ifstream in(path);
+  if (!in) throw CaseFormatError("cannot read '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  try {
+    return parse_case(ss.str());
+  } catch (const CaseFormatError &e) {
+    throw CaseFormatError(path + ": " + e.what());
+  }
+}
+
+} // namespace softcheck

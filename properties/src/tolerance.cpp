@@ -1,0 +1,273 @@
+#include "tolerance.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+
+namespace softcheck::props {
+namespace {
+
+template <class T> int64_t elem(const Case<T> &c, int64_t r, int64_t k) {
+  return (r / c.shape.inner * c.shape.classes + k) * c.shape.inner + r % c.shape.inner;
+}
+
+// The loss coefficient a_{r,k} (0 where omitted), in long double.
+template <class T> long double coefficient(const Case<T> &c, int64_t r, int64_t k) {
+  const long double eps = c.label_smoothing, K = (long double)c.shape.classes;
+  auto w = [&](int64_t j) { return c.weight.empty() ? 1.0L : (long double)c.weight[size_t(j)]; };
+  if (c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB || c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD) {
+    long double p = c.aux[size_t(elem(c, r, k))];
+    return w(k) * ((1 - eps) * p + eps / K);
+  }
+  const int64_t t = c.target[size_t(r)];
+  if (t == c.ignore_index) return 0;
+  long double a = eps / K * w(k);
+  if (k == t) a += (1 - eps) * w(k);
+  return a;
+}
+
+template <class T> long double denominator(const Case<T> &c) {
+  if (c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB || c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD)
+    return (long double)c.rows();
+  long double d = 0;
+  for (int64_t r = 0; r < c.rows(); ++r) {
+    int64_t t = c.target[size_t(r)];
+    if (t != c.ignore_index) d += c.weight.empty() ? 1.0L : (long double)c.weight[size_t(t)];
+  }
+  return d;
+}
+
+// D_w = sum_j e^{d_j} |d_j| / sum_j e^{d_j} over the non-max terms: how much
+// the rounding of each x_j - max (relative error |d_j| u in its exp) moves
+// the sum s (and so log1p(s)). At most max |d_j|, and usually small, since
+// e^{d} |d| <= 1/e.
+template <class T> long double amplification(const Case<T> &c, int64_t r, long double max) {
+  if (!std::isfinite(max)) return 0;
+  long double num = 0, den = 0;
+  bool skipped_max = false;
+  for (int64_t k = 0; k < c.shape.classes; ++k) {
+    long double x = c.x[size_t(elem(c, r, k))];
+    if (!skipped_max && x == max) {
+      skipped_max = true;
+      continue;
+    }
+    long double d = x - max;
+    if (!std::isfinite(d)) continue;
+    long double e = std::exp(d);
+    num += e * std::abs(d);
+    den += e;
+  }
+  return den > 0 ? num / den : 0;
+}
+
+bool is_class_loss(softcheck_op op) {
+  return op == SOFTCHECK_OP_NLL_LOSS || op == SOFTCHECK_OP_CROSS_ENTROPY;
+}
+
+} // namespace
+
+template <class T>
+Tolerances<T>::Tolerances(const softcheck_kernel_set &set, const Case<T> &c) : c_(c) {
+  const softcheck_op op = c.op;
+  if (set.contract) declared_ = &(sizeof(T) == 4 ? set.contract->f32 : set.contract->f64)[op];
+  const bool forward = op <= SOFTCHECK_OP_LOGSUMEXP;
+  const bool row_loss = c.is_loss() && !c.is_backward() && c.reduction == Reduction::none;
+  scaled_ = !(forward || (row_loss && is_class_loss(op) && !has_negative_coefficients(c)));
+  // A contract that declares only the other kind decides the kind.
+  if (declared_ && !scaled_ && declared_->max_ulp < 0 && declared_->max_scaled_u >= 0)
+    scaled_ = true;
+  const int64_t n = c.shape.classes, R = c.rows();
+  const size_t outputs = size_t(c.output_count());
+  default_.assign(outputs, 0);
+  scale_.assign(outputs, 0);
+  const bool smoothing = c.label_smoothing != 0, weighted = !c.weight.empty();
+  // Per-row loss bounds, in u (shared by the ulp and the scaled forms).
+  double row_bound = 0;
+  if (op == SOFTCHECK_OP_NLL_LOSS) row_bound = smoothing ? double(n) + 5 : 3;
+  if (op == SOFTCHECK_OP_CROSS_ENTROPY)
+    row_bound = double(n) + 6 + (weighted ? 2 : 0) + (smoothing ? double(n) + 3 : 0);
+  if (op == SOFTCHECK_OP_CROSS_ENTROPY_PROB) row_bound = 2 * double(n) + 12;
+  if (scaled_ && is_class_loss(op)) row_bound = 2 * double(n) + 12;
+
+  auto x_at = [&](int64_t r, int64_t k) { return (long double)c.x[size_t(elem(c, r, k))]; };
+  std::vector<LongRow> rows;
+  if (op != SOFTCHECK_OP_SOFTMAX_BACKWARD && op != SOFTCHECK_OP_LOG_SOFTMAX_BACKWARD &&
+      op != SOFTCHECK_OP_NLL_LOSS && op != SOFTCHECK_OP_NLL_LOSS_BACKWARD)
+    for (int64_t r = 0; r < R; ++r) rows.push_back(long_row(c, r));
+
+  // Per-row term magnitudes sum_k |a_k logp_k| of the losses.
+  auto row_terms = [&](int64_t r) {
+    long double m = 0;
+    for (int64_t k = 0; k < n; ++k) {
+      long double a = coefficient(c, r, k);
+      if (a == 0) continue;
+      long double lp = op == SOFTCHECK_OP_NLL_LOSS ? x_at(r, k) : rows[size_t(r)].logp(x_at(r, k));
+      m += std::abs(a * lp);
+    }
+    return m;
+  };
+
+  switch (op) {
+  case SOFTCHECK_OP_SOFTMAX:
+  case SOFTCHECK_OP_LOG_SOFTMAX:
+    for (int64_t r = 0; r < R; ++r) {
+      const double dw = double(amplification(c, r, rows[size_t(r)].max));
+      for (int64_t k = 0; k < n; ++k) {
+        long double d = std::abs(x_at(r, k) - rows[size_t(r)].max);
+        if (!std::isfinite(d)) d = 0;
+        default_[size_t(elem(c, r, k))] =
+            op == SOFTCHECK_OP_SOFTMAX ? double(d) + dw + double(n) + 5 : dw + double(n) + 6;
+      }
+    }
+    break;
+  case SOFTCHECK_OP_LOGSUMEXP:
+    for (int64_t r = 0; r < R; ++r) // times L/|y|, below
+      default_[size_t(r)] = double(amplification(c, r, rows[size_t(r)].max)) + double(n) + 3;
+    break;
+  case SOFTCHECK_OP_SOFTMAX_BACKWARD:
+  case SOFTCHECK_OP_LOG_SOFTMAX_BACKWARD:
+    for (int64_t r = 0; r < R; ++r) {
+      long double dot = 0, sum = 0;
+      for (int64_t k = 0; k < n; ++k) {
+        long double y = c.x[size_t(elem(c, r, k))], dy = c.aux[size_t(elem(c, r, k))];
+        dot += std::abs(dy * y);
+        sum += std::abs(dy);
+      }
+      for (int64_t k = 0; k < n; ++k) {
+        size_t i = size_t(elem(c, r, k));
+        long double y = c.x[i], dy = c.aux[i];
+        if (op == SOFTCHECK_OP_SOFTMAX_BACKWARD) {
+          scale_[i] = std::abs(y) * (std::abs(dy) + dot);
+          default_[i] = double(n) + 3;
+        } else {
+          scale_[i] = std::abs(dy) + std::exp(y) * sum;
+          default_[i] = double(n) + 4;
+        }
+      }
+    }
+    break;
+  case SOFTCHECK_OP_NLL_LOSS_BACKWARD:
+  case SOFTCHECK_OP_CROSS_ENTROPY_BACKWARD:
+  case SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD: {
+    const long double den = c.reduction == Reduction::mean ? denominator(c) : 1.0L;
+    for (int64_t r = 0; r < R; ++r) {
+      long double g = c.reduction == Reduction::none ? (long double)c.dout[size_t(r)]
+                                                     : (long double)c.dout[0] / den;
+      long double s = 0;
+      for (int64_t k = 0; k < n; ++k) s += std::abs(coefficient(c, r, k));
+      for (int64_t k = 0; k < n; ++k) {
+        size_t i = size_t(elem(c, r, k));
+        long double a = std::abs(coefficient(c, r, k));
+        if (op == SOFTCHECK_OP_NLL_LOSS_BACKWARD) {
+          scale_[i] = std::abs(g) * a;
+          default_[i] = 4;
+        } else {
+          long double p = rows[size_t(r)].p(x_at(r, k));
+          long double d = std::abs(x_at(r, k) - rows[size_t(r)].max);
+          scale_[i] = std::abs(g) * (s * (std::isnan(p) ? 1 : p) + a);
+          default_[i] = double(std::isfinite(d) ? d : 0) + double(n) + 7;
+        }
+      }
+    }
+    break;
+  }
+  case SOFTCHECK_OP_NLL_LOSS:
+  case SOFTCHECK_OP_CROSS_ENTROPY:
+  case SOFTCHECK_OP_CROSS_ENTROPY_PROB:
+    if (c.reduction == Reduction::none) {
+      for (int64_t r = 0; r < R; ++r) {
+        default_[size_t(r)] =
+            row_bound + (rows.empty() ? 0 : double(amplification(c, r, rows[size_t(r)].max)));
+        scale_[size_t(r)] = row_terms(r);
+      }
+    } else {
+      long double m = 0, dw = 0;
+      for (int64_t r = 0; r < R; ++r) {
+        m += row_terms(r);
+        if (!rows.empty()) dw = std::max(dw, amplification(c, r, rows[size_t(r)].max));
+      }
+      double k = row_bound + double(dw) + double(R) + 3;
+      if (c.reduction == Reduction::mean) {
+        m /= std::abs(denominator(c));
+        k += double(R) + 2;
+      }
+      default_[0] = k;
+      scale_[0] = m;
+    }
+    break;
+  case SOFTCHECK_OP_COUNT: break;
+  }
+}
+
+template <class T> typename Tolerances<T>::Allowance Tolerances<T>::allowance(size_t i, T v) const {
+  Allowance a;
+  const long double u = unit_roundoff<T>();
+  if (!scaled_) {
+    if (declared_ && declared_->max_ulp >= 0) {
+      a.ulp_distance = true;
+      a.ulps = declared_->max_ulp;
+    } else {
+      a.ulps = default_[i];
+      if (c_.op == SOFTCHECK_OP_LOGSUMEXP) {
+        LongRow row = long_row(c_, int64_t(i));
+        long double L = (long double)v - row.max;
+        a.ulps = v == 0 ? INFINITY : double((long double)default_[i] * std::abs(L / v)) + 3;
+      }
+      if (std::abs(v) < std::numeric_limits<T>::min()) a.ulps += 2;
+    }
+    a.absolute = (long double)a.ulps * (long double)spacing(v);
+    return a;
+  }
+  a.scaled = true;
+  // An undefined scale (0 times an infinite upstream gradient) allows nothing
+  // beyond the rounding; an infinite one allows anything finite.
+  const long double m = std::isnan(scale_[i]) ? 0.0L : scale_[i];
+  const double k = declared_ && declared_->max_scaled_u >= 0 ? declared_->max_scaled_u : default_[i];
+  a.absolute = (long double)k * u * m + (long double)spacing(v);
+  return a;
+}
+
+template <class T> long double Tolerances<T>::abs_error(size_t i, T v) const {
+  return allowance(i, v).absolute;
+}
+
+template <class T> std::string Tolerances<T>::judge(size_t i, T got, T ref) const {
+  if (got == ref) return ""; // (+0 and -0 alike: the sign of a zero is not judged)
+  const bool special = !std::isfinite(got) || !std::isfinite(ref);
+  if (special) {
+    if ((std::isnan(got) && std::isnan(ref)) || got == ref) return "";
+    return fmt::format("{} (got {}, expected {})", mismatch_name(classify(c_.op, got, ref)),
+                       format_value(got), format_value(ref));
+  }
+  Allowance a = allowance(i, ref);
+  if (a.ulp_distance) {
+    int64_t d = ulp_distance(got, ref);
+    if (std::abs(double(d)) <= a.ulps) return "";
+    return fmt::format("{} ulps from the correctly rounded value; the contract allows {:g}",
+                       d, a.ulps);
+  }
+  long double err = std::abs((long double)got - (long double)ref);
+  if (err <= a.absolute) return "";
+  Mismatch m = classify(c_.op, got, ref);
+  std::string kind = m == Mismatch::none ? "" : std::string(" (") + mismatch_name(m) + ")";
+  if (!a.scaled)
+    return fmt::format("{:.4g} ulps{}; the {} allows {:.4g}", ulp_error(got, ref), kind,
+                       declared_ && declared_->max_ulp >= 0 ? "contract" : "default bound",
+                       a.ulps);
+  return fmt::format("error {:.4g}{} exceeds the scaled bound {:.4g} (k u M + 1 ulp, M = {:.4g})",
+                     double(err), kind, double(a.absolute), double(scale_[i]));
+}
+
+template <class T> std::string Tolerances<T>::describe() const {
+  const bool contract = declared_ && (scaled_ ? declared_->max_scaled_u >= 0 : declared_->max_ulp >= 0);
+  if (contract)
+    return scaled_ ? fmt::format("declared {:g}u scaled", declared_->max_scaled_u)
+                   : fmt::format("declared {:g} ulp", declared_->max_ulp);
+  return scaled_ ? "default scaled bound (Blanchard et al. 2021, elementwise)"
+                 : "default ulp bound (Blanchard et al. 2021, elementwise)";
+}
+
+template class Tolerances<float>;
+template class Tolerances<double>;
+
+} // namespace softcheck::props

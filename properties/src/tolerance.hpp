@@ -1,0 +1,135 @@
+// How much error each output of each op may have: from the kernel set's
+// declared contract when it declares one, otherwise from a default derived
+// by error analysis of the standard shifted algorithms (Blanchard, Higham &
+// Higham, "Accurately computing the log-sum-exp and softmax functions",
+// IMA J. Numer. Anal. 41(4), 2021), done elementwise. Notation: u = 2^-24
+// (float) or 2^-53 (double), n = classes, d_c = x_c - max. A relative error
+// e is at most e/u ulps; the reference is within 1/2 ulp of exact, which the
+// "+1" terms below absorb along with the kernel's final rounding.
+//
+// Elementwise (ulps, measured by ulp_error against the correctly rounded value).
+// D_w = sum_j e^{d_j} |d_j| / sum_j e^{d_j} over the non-max terms: each
+// x_j - max rounded in the working precision has relative error u, so its
+// exp has |d_j| u, and the sum s inherits their weighted mean (<= max |d_j|).
+//   softmax      exp(d_c)/(1+s): d_c rounded (|d_c| u, amplified by exp),
+//                exp (<= 2u), s ((n-1)u + D_w u), division (u):
+//                |d_c| + D_w + n + 5; +2 for a subnormal result (absolute
+//                error of the subnormal range).
+//   log_softmax  d_c - log1p(s): |d_c| u + (n + 3 + D_w) u log1p(s), no
+//                cancellation (both terms <= 0): D_w + n + 6.
+//   logsumexp    max + L, L = log1p(s): (n + 3 + D_w) u L + u |y|, relative
+//                to |y|: (n + 3 + D_w) L/|y| + 3 (grows where max and L cancel).
+//   nll_loss     -(1-eps) w_t lp_t - (eps/K) sum_k w_k lp_k, terms of one
+//                sign: 3 without smoothing, n + 5 with it.
+//   cross_entropy (none)  log_softmax's D_w + n + 6, weights' products +2,
+//                the smoothing sum n + 3 more.
+// Scaled (|got - ref| <= k u M + 1 ulp, M as in plugin.h):
+//   softmax_backward      dot product recursively: k = n + 3
+//   log_softmax_backward  sum of dy, exp(y_c): k = n + 4
+//   nll_loss_backward     a product or two: k = 4
+//   cross-entropy backward  softmax's error dominates: k = |d_c| + n + 7
+//   per-row losses with signed terms: k = 2n + 12 (+ D_w)
+//   mean / sum of R rows  row bound + D_w + R + 3 (sum), + R + 2 more (mean)
+#pragma once
+
+#include <softcheck/case.hpp>
+#include <softcheck/metrics.hpp>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace softcheck::props {
+
+template <class T> constexpr long double unit_roundoff() {
+  return sizeof(T) == 4 ? 0x1p-24L : 0x1p-53L;
+}
+
+// A row of logits in long double, with the special-value semantics.
+struct LongRow {
+  long double max = 0, log_s = 0; // lse = max + log_s, log_s = log1p(rest)
+  bool nan = false, pos_inf = false, masked = false;
+  long double logp(long double x) const {
+    if (nan || pos_inf) return NAN;
+    if (masked) return -INFINITY;
+    return (x - max) - log_s;
+  }
+  long double p(long double x) const {
+    if (nan || pos_inf) return NAN;
+    if (masked) return 0;
+    return std::exp((x - max) - log_s);
+  }
+};
+
+template <class T> LongRow long_row(const Case<T> &c, int64_t r) {
+  LongRow row;
+  const int64_t K = c.shape.classes;
+  auto at = [&](int64_t k) {
+    return (long double)c.x[size_t((r / c.shape.inner * K + k) * c.shape.inner +
+                                   r % c.shape.inner)];
+  };
+  row.max = -INFINITY;
+  for (int64_t k = 0; k < K; ++k) {
+    long double v = at(k);
+    if (std::isnan(v)) row.nan = true;
+    else if (v > row.max) row.max = v;
+  }
+  if (row.max == INFINITY) row.pos_inf = true;
+  if (row.max == -INFINITY) row.masked = true;
+  if (row.nan || row.pos_inf || row.masked) return row;
+  long double rest = 0;
+  bool skipped = false;
+  for (int64_t k = 0; k < K; ++k) {
+    if (!skipped && at(k) == row.max) {
+      skipped = true;
+      continue;
+    }
+    rest += std::exp(at(k) - row.max);
+  }
+  row.log_s = std::log1p(rest);
+  return row;
+}
+
+// Everything about a case the bounds need, computed once.
+template <class T> class Tolerances {
+public:
+  Tolerances(const softcheck_kernel_set &set, const Case<T> &c);
+
+  // The allowed error of output i, whose value (got or reference) is v:
+  // returns the allowance as an absolute error, and says how it is judged.
+  struct Allowance {
+    bool ulp_distance = false; // contract ulp: judged by |ulp_distance| <= ulps
+    double ulps = 0;           // for the ulp kinds
+    long double absolute = 0;  // for the scaled kind
+    bool scaled = false;
+  };
+  Allowance allowance(size_t i, T v) const;
+
+  // |got - ref| within the allowance, or the reason why not ("" if fine).
+  std::string judge(size_t i, T got, T ref) const;
+
+  // An upper bound on |v - exact| for output i, as an absolute error
+  // (ulp kinds converted with v's spacing).
+  long double abs_error(size_t i, T v) const;
+
+  bool elementwise() const { return !scaled_; }
+  std::string describe() const;
+
+private:
+  const Case<T> &c_;
+  const softcheck_bound *declared_ = nullptr;
+  bool scaled_ = false;
+  std::vector<long double> scale_; // M per output (scaled kinds)
+  std::vector<double> default_;    // default bound per output (ulps or k)
+};
+
+template <class T> bool has_negative_coefficients(const Case<T> &c) {
+  for (T w : c.weight)
+    if (w < 0) return true;
+  if (c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB || c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD)
+    for (T p : c.aux)
+      if (p < 0) return true;
+  return false;
+}
+
+} // namespace softcheck::props
