@@ -49,7 +49,8 @@ TEST_CASE("the example plugin loads beside the built-in set", "[plugin]") {
   Registry r;
   REQUIRE(r.add(&softcheck::builtin_plugin(), "built-in") == "");
   REQUIRE(r.load(SOFTCHECK_EXAMPLE_PLUGIN) == "");
-  REQUIRE(r.sets().size() == 2);
+  REQUIRE(r.sets().size() == 3); // built-in, textbook, careful
+  CHECK(r.find("careful") != nullptr);
   const softcheck::KernelSetRef *ref = r.find("textbook");
   REQUIRE(ref != nullptr);
   CHECK(ref->source == SOFTCHECK_EXAMPLE_PLUGIN);
