@@ -26,8 +26,10 @@ std::string xml_escape(const std::string &s) {
     case '>': out += "&gt;"; break;
     case '"': out += "&quot;"; break;
     default:
-      if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += ' ';
-      else out += c;
+      if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t')
+        out += ' ';
+      else
+        out += c;
     }
   }
   return out;
@@ -65,15 +67,17 @@ std::string junit_xml(const std::vector<props::Outcome> &outcomes, uint64_t seed
   }
   std::ostringstream x;
   x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  x << fmt::format("<testsuites name=\"softcheck check\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" "
-                   "time=\"{:.3f}\">\n",
-                   outcomes.size(), failures, skipped, seconds);
+  x << fmt::format(
+      "<testsuites name=\"softcheck check\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" "
+      "time=\"{:.3f}\">\n",
+      outcomes.size(), failures, skipped, seconds);
   x << fmt::format("  <testsuite name=\"softcheck check (seed {})\" tests=\"{}\" failures=\"{}\" "
                    "skipped=\"{}\" time=\"{:.3f}\">\n",
                    seed, outcomes.size(), failures, skipped, seconds);
   for (const auto &o : outcomes) {
-    x << fmt::format("    <testcase classname=\"{}.{}.{}\" name=\"{}\" time=\"{:.3f}\"", xml_escape(o.set),
-                     softcheck_op_name(o.op), dtype_name(o.dtype), xml_escape(o.property), o.seconds);
+    x << fmt::format("    <testcase classname=\"{}.{}.{}\" name=\"{}\" time=\"{:.3f}\"",
+                     xml_escape(o.set), softcheck_op_name(o.op), dtype_name(o.dtype),
+                     xml_escape(o.property), o.seconds);
     if (o.verdict == props::Verdict::passed) {
       x << "/>\n";
     } else if (o.verdict == props::Verdict::skipped) {
@@ -114,7 +118,8 @@ int run_check(const CheckArgs &a) {
   if (a.list) {
     for (const auto &p : props::all_properties()) {
       std::string ops;
-      for (softcheck_op op : p.ops) ops += std::string(ops.empty() ? "" : ", ") + softcheck_op_name(op);
+      for (softcheck_op op : p.ops)
+        ops += std::string(ops.empty() ? "" : ", ") + softcheck_op_name(op);
       fmt::print("{}\n  checks: {}\n  bound:  {}\n  ops:    {}\n", p.name, p.checks, p.bound, ops);
     }
     return 0;
@@ -122,7 +127,8 @@ int run_check(const CheckArgs &a) {
   if (a.cases < 1 || a.cases > 1000000) throw UsageError("--cases must be between 1 and 1000000");
   props::Options opt;
   opt.cases = int(a.cases);
-  if (a.seed == "random") opt.seed = std::random_device{}() * 0x100000001ull + std::random_device{}();
+  if (a.seed == "random")
+    opt.seed = std::random_device{}() * 0x100000001ull + std::random_device{}();
   else {
     int64_t s = parse_int(a.seed);
     if (s < 0) throw UsageError("--seed must be a non-negative integer or 'random'");
@@ -139,9 +145,12 @@ int run_check(const CheckArgs &a) {
     if (!known) throw UsageError("unknown property '" + name + "' (softcheck check --list)");
     opt.properties.push_back(name);
   }
-  if (a.dtype == "f32") opt.dtypes = {SOFTCHECK_F32};
-  else if (a.dtype == "f64") opt.dtypes = {SOFTCHECK_F64};
-  else if (!a.dtype.empty()) throw UsageError("--dtype must be f32 or f64");
+  if (a.dtype == "f32")
+    opt.dtypes = {SOFTCHECK_F32};
+  else if (a.dtype == "f64")
+    opt.dtypes = {SOFTCHECK_F64};
+  else if (!a.dtype.empty())
+    throw UsageError("--dtype must be f32 or f64");
   if (a.plugins.size() == 1) opt.plugin = a.plugins[0];
 
   Registry registry;
@@ -149,7 +158,8 @@ int run_check(const CheckArgs &a) {
   std::vector<const KernelSetRef *> sets;
   if (a.sets.empty()) {
     for (const KernelSetRef &ref : registry.sets())
-      if (a.plugins.empty() ? ref.source == "built-in" : ref.source != "built-in") sets.push_back(&ref);
+      if (a.plugins.empty() ? ref.source == "built-in" : ref.source != "built-in")
+        sets.push_back(&ref);
   } else {
     for (const std::string &name : a.sets) {
       const KernelSetRef *ref = registry.find(name);
@@ -171,8 +181,9 @@ int run_check(const CheckArgs &a) {
     if (replays.empty())
       fmt::print("softcheck check: set {} [{}], seed {}, {} cases per property\n", ref->set->name,
                  ref->source, opt.seed, opt.cases);
-    else fmt::print("softcheck check: set {} [{}], replaying {} case files\n", ref->set->name,
-                    ref->source, replays.size());
+    else
+      fmt::print("softcheck check: set {} [{}], replaying {} case files\n", ref->set->name,
+                 ref->source, replays.size());
     std::fflush(stdout);
     std::vector<props::Outcome> outcomes;
     if (replays.empty()) {

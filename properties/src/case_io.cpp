@@ -19,8 +19,10 @@ template <class V> void put_list(std::ostringstream &s, const char *key, const V
   if (values.empty()) return;
   s << key;
   for (const auto &v : values) {
-    if constexpr (std::is_integral_v<std::decay_t<decltype(v)>>) s << ' ' << v;
-    else s << ' ' << hex(v);
+    if constexpr (std::is_integral_v<std::decay_t<decltype(v)>>)
+      s << ' ' << v;
+    else
+      s << ' ' << hex(v);
   }
   s << '\n';
 }
@@ -36,8 +38,10 @@ const char *reduction_name(Reduction r) {
 template <class T> T parse_float(const std::string &w, int line) {
   char *end = nullptr;
   T v;
-  if constexpr (sizeof(T) == 4) v = std::strtof(w.c_str(), &end);
-  else v = std::strtod(w.c_str(), &end);
+  if constexpr (sizeof(T) == 4)
+    v = std::strtof(w.c_str(), &end);
+  else
+    v = std::strtod(w.c_str(), &end);
   if (end == w.c_str() || *end != '\0')
     throw CaseFormatError("line " + std::to_string(line) + ": not a number: '" + w + "'");
   return v;
@@ -51,8 +55,8 @@ int64_t parse_integer(const std::string &w, int line) {
   return v;
 }
 
-template <class T> void fill(Case<T> &c, const std::string &key, std::istringstream &words,
-                             int line) {
+template <class T>
+void fill(Case<T> &c, const std::string &key, std::istringstream &words, int line) {
   std::vector<std::string> ws;
   for (std::string w; words >> w;) ws.push_back(w);
   auto floats = [&] {
@@ -65,10 +69,14 @@ template <class T> void fill(Case<T> &c, const std::string &key, std::istringstr
       throw CaseFormatError("line " + std::to_string(line) + ": '" + key + "' takes one value");
     return ws[0];
   };
-  if (key == "x") c.x = floats();
-  else if (key == "aux") c.aux = floats();
-  else if (key == "dout") c.dout = floats();
-  else if (key == "weight") c.weight = floats();
+  if (key == "x")
+    c.x = floats();
+  else if (key == "aux")
+    c.aux = floats();
+  else if (key == "dout")
+    c.dout = floats();
+  else if (key == "weight")
+    c.weight = floats();
   else if (key == "target") {
     c.target.clear();
     for (const auto &w : ws) c.target.push_back(parse_integer(w, line));
@@ -78,10 +86,14 @@ template <class T> void fill(Case<T> &c, const std::string &key, std::istringstr
     c.shape = {parse_integer(ws[0], line), parse_integer(ws[1], line), parse_integer(ws[2], line)};
   } else if (key == "reduction") {
     const std::string &r = one();
-    if (r == "none") c.reduction = Reduction::none;
-    else if (r == "mean") c.reduction = Reduction::mean;
-    else if (r == "sum") c.reduction = Reduction::sum;
-    else throw CaseFormatError("line " + std::to_string(line) + ": unknown reduction '" + r + "'");
+    if (r == "none")
+      c.reduction = Reduction::none;
+    else if (r == "mean")
+      c.reduction = Reduction::mean;
+    else if (r == "sum")
+      c.reduction = Reduction::sum;
+    else
+      throw CaseFormatError("line " + std::to_string(line) + ": unknown reduction '" + r + "'");
   } else if (key == "ignore_index") {
     c.ignore_index = parse_integer(one(), line);
   } else if (key == "label_smoothing") {
@@ -100,10 +112,9 @@ template <class T> void check_sizes(const Case<T> &c) {
   if (int64_t(c.x.size()) != c.elems())
     fail("x has " + std::to_string(c.x.size()) + " values, the shape needs " +
          std::to_string(c.elems()));
-  bool needs_aux = c.op == SOFTCHECK_OP_SOFTMAX_BACKWARD ||
-                   c.op == SOFTCHECK_OP_LOG_SOFTMAX_BACKWARD ||
-                   c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB ||
-                   c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD;
+  bool needs_aux =
+      c.op == SOFTCHECK_OP_SOFTMAX_BACKWARD || c.op == SOFTCHECK_OP_LOG_SOFTMAX_BACKWARD ||
+      c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB || c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD;
   if (needs_aux && int64_t(c.aux.size()) != c.elems()) fail("aux must have one value per element");
   bool needs_target = c.op == SOFTCHECK_OP_NLL_LOSS || c.op == SOFTCHECK_OP_NLL_LOSS_BACKWARD ||
                       c.op == SOFTCHECK_OP_CROSS_ENTROPY ||
@@ -194,11 +205,15 @@ CaseFile parse_case(const std::string &text) {
     std::istringstream words(l);
     std::string key;
     words >> key;
-    if (f.dtype == SOFTCHECK_F32) fill(f.f32, key, words, number);
-    else fill(f.f64, key, words, number);
+    if (f.dtype == SOFTCHECK_F32)
+      fill(f.f32, key, words, number);
+    else
+      fill(f.f64, key, words, number);
   }
-  if (f.dtype == SOFTCHECK_F32) check_sizes(f.f32);
-  else check_sizes(f.f64);
+  if (f.dtype == SOFTCHECK_F32)
+    check_sizes(f.f32);
+  else
+    check_sizes(f.f64);
   return f;
 }
 

@@ -141,7 +141,8 @@ template <class T> Case<T> draw_case(Draw &d, softcheck_op op, const Spec &spec,
   c.x.resize(size_t(c.elems()));
   const auto &regimes = spec.regimes;
   for (int64_t r = 0; r < c.rows(); ++r) {
-    Regime g = regimes.empty() ? Regime(d.below(kRegimes)) : regimes[size_t(d.below(int64_t(regimes.size())))];
+    Regime g = regimes.empty() ? Regime(d.below(kRegimes))
+                               : regimes[size_t(d.below(int64_t(regimes.size())))];
     const int64_t o = r / inner, i = r % inner;
     fill_row(d, g, c.x.data() + o * classes * inner + i, classes, inner);
   }
@@ -153,7 +154,9 @@ template <class T> Case<T> draw_case(Draw &d, softcheck_op op, const Spec &spec,
     if (d.chance(0.4)) {
       c.weight.resize(size_t(classes));
       for (T &w : c.weight)
-        w = d.chance(0.15) ? T(0) : T(d.uniform() * 3 * (spec.nonnegative_weights || d.chance(0.9) ? 1 : -1));
+        w = d.chance(0.15)
+                ? T(0)
+                : T(d.uniform() * 3 * (spec.nonnegative_weights || d.chance(0.9) ? 1 : -1));
     }
   } else {
     c.reduction = Reduction::sum;
@@ -161,10 +164,14 @@ template <class T> Case<T> draw_case(Draw &d, softcheck_op op, const Spec &spec,
   c.target.resize(size_t(c.rows()));
   for (int64_t &t : c.target) {
     double p = d.uniform();
-    if (!spec.plain_options && p < 0.1) t = c.ignore_index;
-    else if (p < 0.2) t = 0;
-    else if (p < 0.3) t = classes - 1;
-    else t = d.below(classes);
+    if (!spec.plain_options && p < 0.1)
+      t = c.ignore_index;
+    else if (p < 0.2)
+      t = 0;
+    else if (p < 0.3)
+      t = classes - 1;
+    else
+      t = d.below(classes);
   }
   // dy for the softmax backward ops; probability targets.
   c.aux.resize(c.x.size());
@@ -179,7 +186,8 @@ template <class T> Case<T> draw_case(Draw &d, softcheck_op op, const Spec &spec,
         p[k * inner] = T(v);
         total += v;
       }
-      if (kind < 0.3) p[d.below(classes) * inner] = T(1); // one-hot
+      if (kind < 0.3)
+        p[d.below(classes) * inner] = T(1); // one-hot
       else if (kind < 0.9)
         for (int64_t k = 0; k < classes; ++k) p[k * inner] = T(double(p[k * inner]) / total);
       // else: as drawn, not summing to 1 (used as written)
@@ -192,8 +200,10 @@ template <class T> Case<T> draw_case(Draw &d, softcheck_op op, const Spec &spec,
   // The softmax backward ops take a forward output: make it one.
   if (op == SOFTCHECK_OP_SOFTMAX_BACKWARD || op == SOFTCHECK_OP_LOG_SOFTMAX_BACKWARD) {
     std::vector<T> y(c.x.size());
-    if (op == SOFTCHECK_OP_SOFTMAX_BACKWARD) oracle::softmax<T>(c.shape, c.x.data(), y.data());
-    else oracle::log_softmax<T>(c.shape, c.x.data(), y.data());
+    if (op == SOFTCHECK_OP_SOFTMAX_BACKWARD)
+      oracle::softmax<T>(c.shape, c.x.data(), y.data());
+    else
+      oracle::log_softmax<T>(c.shape, c.x.data(), y.data());
     c.x = y;
   }
   return c;
@@ -268,8 +278,10 @@ template <class T> Case<T> drop_classes(const Case<T> &c, int64_t from, int64_t 
   }
   for (int64_t &t : s.target) {
     if (t == c.ignore_index) continue;
-    if (t >= to) t -= removed;
-    else if (t >= from) t = 0;
+    if (t >= to)
+      t -= removed;
+    else if (t >= from)
+      t = 0;
   }
   return s;
 }
@@ -350,9 +362,9 @@ template <class T> std::vector<Case<T>> shrink_candidates(const Case<T> &c) {
   return out;
 }
 
-#define SOFTCHECK_GEN_INSTANTIATE(T)                                                             \
-  template void fill_row<T>(Draw &, Regime, T *, int64_t, int64_t);                              \
-  template Case<T> draw_case<T>(Draw &, softcheck_op, const Spec &, int);                        \
+#define SOFTCHECK_GEN_INSTANTIATE(T)                                                               \
+  template void fill_row<T>(Draw &, Regime, T *, int64_t, int64_t);                                \
+  template Case<T> draw_case<T>(Draw &, softcheck_op, const Spec &, int);                          \
   template std::vector<Case<T>> shrink_candidates<T>(const Case<T> &);
 SOFTCHECK_GEN_INSTANTIATE(float)
 SOFTCHECK_GEN_INSTANTIATE(double)

@@ -22,20 +22,20 @@ namespace softcheck::gen {
 
 // Each regime targets a failure class these ops have really had.
 enum class Regime {
-  normal1,               // N(0, 1): the everyday case
-  normal30,              // N(0, 30): x - max rounding, subnormal softmax tails
-  normal1000,            // N(0, 1000): exp underflow everywhere but the max
-  uniform_wide,          // uniform over +-1e4
-  near_max,              // magnitudes near +-FLT_MAX / DBL_MAX: x - max overflows
-  dominant,              // one logit ahead by 15..200: tiny log-probabilities, confident losses
-  ties,                  // exact ties (small integers)
-  near_ties,             // values a few ulps apart
-  tiny_differences,      // x = c + tiny: differences near the subnormal range
-  bit_patterns,          // any finite float, from its bits
-  masked,                // some -inf (attention masks)
-  fully_masked,          // every entry -inf
-  nan_inside,            // a NaN somewhere
-  inf_inside,            // a +inf somewhere
+  normal1,          // N(0, 1): the everyday case
+  normal30,         // N(0, 30): x - max rounding, subnormal softmax tails
+  normal1000,       // N(0, 1000): exp underflow everywhere but the max
+  uniform_wide,     // uniform over +-1e4
+  near_max,         // magnitudes near +-FLT_MAX / DBL_MAX: x - max overflows
+  dominant,         // one logit ahead by 15..200: tiny log-probabilities, confident losses
+  ties,             // exact ties (small integers)
+  near_ties,        // values a few ulps apart
+  tiny_differences, // x = c + tiny: differences near the subnormal range
+  bit_patterns,     // any finite float, from its bits
+  masked,           // some -inf (attention masks)
+  fully_masked,     // every entry -inf
+  nan_inside,       // a NaN somewhere
+  inf_inside,       // a +inf somewhere
 };
 constexpr int kRegimes = 14;
 const char *regime_name(Regime r);
@@ -53,15 +53,15 @@ struct Draw {
 
 // What a property wants from its cases.
 struct Spec {
-  std::vector<Regime> regimes;  // drawn uniformly; empty: every regime
-  bool large_rows = true;       // allow rows of >= 100k classes (rarely)
-  bool inner = true;            // allow inner > 1
+  std::vector<Regime> regimes; // drawn uniformly; empty: every regime
+  bool large_rows = true;      // allow rows of >= 100k classes (rarely)
+  bool inner = true;           // allow inner > 1
   bool nonnegative_weights = false;
-  bool plain_options = false;   // reduction sum, no weights, no smoothing, no ignored targets
+  bool plain_options = false; // reduction sum, no weights, no smoothing, no ignored targets
 };
 
 // Regime sets the properties use.
-std::vector<Regime> finite_regimes(); // everything but masks, NaN and inf
+std::vector<Regime> finite_regimes();   // everything but masks, NaN and inf
 std::vector<Regime> moderate_regimes(); // N(0,1), N(0,30), ties, near ties
 
 template <class T> void fill_row(Draw &d, Regime r, T *row, int64_t n, int64_t stride);

@@ -73,9 +73,9 @@ struct Declined {};
 // A kernel must accept every valid case.
 template <class T> std::string status_problem(Status s) {
   if (s == SOFTCHECK_ERR_UNSUPPORTED) throw Declined{};
-  return s == SOFTCHECK_OK ? ""
-                           : fmt::format("returned status '{}' on a valid input",
-                                         softcheck_status_name(s));
+  return s == SOFTCHECK_OK
+             ? ""
+             : fmt::format("returned status '{}' on a valid input", softcheck_status_name(s));
 }
 
 std::string where(size_t i) { return fmt::format("output [{}]: ", i); }
@@ -103,7 +103,8 @@ template <class T> Check inputs_unchanged(const Env<T> &env, const Case<T> &c) {
     return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
   };
   if (!same_vec(copy.x, c.x)) return Check::fail("the kernel wrote into its input x");
-  if (!same_vec(copy.aux, c.aux)) return Check::fail("the kernel wrote into its input (dy or targets)");
+  if (!same_vec(copy.aux, c.aux))
+    return Check::fail("the kernel wrote into its input (dy or targets)");
   if (!same_vec(copy.dout, c.dout)) return Check::fail("the kernel wrote into dout");
   if (!same_vec(copy.weight, c.weight)) return Check::fail("the kernel wrote into the weights");
   if (copy.target != c.target) return Check::fail("the kernel wrote into the targets");
@@ -153,7 +154,8 @@ template <class T> Check exp_log_softmax_is_softmax(const Env<T> &env, const Cas
   Case<T> lc = as_op(c, SOFTCHECK_OP_LOG_SOFTMAX);
   std::vector<T> y, l;
   if (auto p = status_problem<T>(run(env, c, y)); !p.empty()) return Check::fail(p);
-  if (auto p = status_problem<T>(run(env, lc, l)); !p.empty()) return Check::fail("log_softmax " + p);
+  if (auto p = status_problem<T>(run(env, lc, l)); !p.empty())
+    return Check::fail("log_softmax " + p);
   Tolerances<T> ts(env.set, c), tl(env.set, lc);
   for (size_t i = 0; i < y.size(); ++i) {
     // |exp(l) - exp(l*)| <= exp(l) (e^dl - 1) for |l - l*| <= dl.
@@ -162,10 +164,10 @@ template <class T> Check exp_log_softmax_is_softmax(const Env<T> &env, const Cas
     long double dl = std::min(tl.abs_error(i, l[i]), 64.0L);
     long double allowed = ts.abs_error(i, y[i]) + e * std::expm1(dl) + 0x1p-60L * e;
     if (!(std::abs(e - (long double)y[i]) <= allowed))
-      return Check::fail(fmt::format("{}softmax {} but exp(log_softmax) = {:.17g} (log_softmax {}); "
-                                     "allowed difference {:.3g}",
-                                     where(i), format_value(y[i]), double(e), format_value(l[i]),
-                                     double(allowed)));
+      return Check::fail(fmt::format(
+          "{}softmax {} but exp(log_softmax) = {:.17g} (log_softmax {}); "
+          "allowed difference {:.3g}",
+          where(i), format_value(y[i]), double(e), format_value(l[i]), double(allowed)));
   }
   return Check::pass();
 }
@@ -257,9 +259,10 @@ template <class T> Check monotonicity(const Env<T> &env, const Case<T> &c) {
       for (int64_t j = 0; j < K; ++j) {
         size_t a = size_t(at(c, r, i)), b = size_t(at(c, r, j));
         if (c.x[a] > c.x[b] && y[a] < y[b])
-          return Check::fail(fmt::format("row {}: x[{}] = {} > x[{}] = {} but y[{}] = {} < y[{}] = {}",
-                                         r, i, format_value(c.x[a]), j, format_value(c.x[b]), i,
-                                         format_value(y[a]), j, format_value(y[b])));
+          return Check::fail(
+              fmt::format("row {}: x[{}] = {} > x[{}] = {} but y[{}] = {} < y[{}] = {}", r, i,
+                          format_value(c.x[a]), j, format_value(c.x[b]), i, format_value(y[a]), j,
+                          format_value(y[b])));
       }
   }
   return Check::pass();
@@ -294,7 +297,8 @@ template <class T> Check log_softmax_nonpositive(const Env<T> &env, const Case<T
   if (auto p = status_problem<T>(run(env, c, y)); !p.empty()) return Check::fail(p);
   for (size_t i = 0; i < y.size(); ++i)
     if (y[i] > 0)
-      return Check::fail(fmt::format("{}a positive log-probability {}", where(i), format_value(y[i])));
+      return Check::fail(
+          fmt::format("{}a positive log-probability {}", where(i), format_value(y[i])));
   return Check::pass();
 }
 
@@ -305,12 +309,15 @@ template <class T> Check logsumexp_bounds(const Env<T> &env, const Case<T> &c) {
   for (int64_t r = 0; r < c.rows(); ++r) {
     if (!row_finite(c, r)) continue;
     long double m = -INFINITY;
-    for (int64_t k = 0; k < c.shape.classes; ++k) m = std::max(m, (long double)c.x[size_t(at(c, r, k))]);
+    for (int64_t k = 0; k < c.shape.classes; ++k)
+      m = std::max(m, (long double)c.x[size_t(at(c, r, k))]);
     const size_t i = size_t(r);
-    long double hi = m + std::log((long double)c.shape.classes) + tol.abs_error(i, y[i]) + 0x1p-60L * std::abs(m);
+    long double hi = m + std::log((long double)c.shape.classes) + tol.abs_error(i, y[i]) +
+                     0x1p-60L * std::abs(m);
     if (!((long double)y[i] >= m && (long double)y[i] <= hi))
-      return Check::fail(fmt::format("row {}: logsumexp {} is outside [max, max + log n] = [{}, {:.17g}]",
-                                     r, format_value(y[i]), format_value(T(m)), double(hi)));
+      return Check::fail(
+          fmt::format("row {}: logsumexp {} is outside [max, max + log n] = [{}, {:.17g}]", r,
+                      format_value(y[i]), format_value(T(m)), double(hi)));
   }
   return Check::pass();
 }
@@ -330,12 +337,13 @@ template <class T> Check softmax_jacobian_rows_sum_to_zero(const Env<T> &env, co
     for (int64_t j = 0; j < k.shape.classes; ++j) {
       size_t i = size_t(at(k, r, j));
       long double exact = (long double)constant * k.x[i] * (1 - sum);
-      long double allowed = tol.abs_error(i, T(exact)) + 0x1p-60L * std::abs((long double)constant * k.x[i]);
+      long double allowed =
+          tol.abs_error(i, T(exact)) + 0x1p-60L * std::abs((long double)constant * k.x[i]);
       if (!(std::abs((long double)dx[i] - exact) <= allowed))
-        return Check::fail(fmt::format("{}softmax_backward with dy = {} everywhere gives {}, not {:.6g} "
-                                       "(rows of the Jacobian sum to 0)",
-                                       where(i), format_value(constant), format_value(dx[i]),
-                                       double(exact)));
+        return Check::fail(
+            fmt::format("{}softmax_backward with dy = {} everywhere gives {}, not {:.6g} "
+                        "(rows of the Jacobian sum to 0)",
+                        where(i), format_value(constant), format_value(dx[i]), double(exact)));
     }
   }
   return Check::pass();
@@ -417,7 +425,9 @@ template <class T> Check documented_special_values(const Env<T> &env, const Case
     const bool one_class = c.shape.classes == 1 && std::isfinite(c.x[size_t(at(c, r, 0))]);
     if (!nan && !pinf && !all_masked && !one_class) continue;
     auto expect = [&](size_t i, T want, const char *rule) -> std::string {
-      bool ok = std::isnan(want) ? std::isnan(y[i]) : same_bits(y[i], want) || (want == 0 && y[i] == 0 && c.op != SOFTCHECK_OP_SOFTMAX);
+      bool ok = std::isnan(want) ? std::isnan(y[i])
+                                 : same_bits(y[i], want) ||
+                                       (want == 0 && y[i] == 0 && c.op != SOFTCHECK_OP_SOFTMAX);
       if (ok) return "";
       return fmt::format("{}{}: got {}, the documented result is {}", where(i), rule,
                          format_value(y[i]), format_value(want));
@@ -425,8 +435,8 @@ template <class T> Check documented_special_values(const Env<T> &env, const Case
     const T nanv = std::numeric_limits<T>::quiet_NaN();
     if (c.op == SOFTCHECK_OP_LOGSUMEXP) {
       size_t i = size_t(r);
-      std::string e = nan ? expect(i, nanv, "a row with NaN")
-                      : pinf ? expect(i, inf, "a row with +inf")
+      std::string e = nan          ? expect(i, nanv, "a row with NaN")
+                      : pinf       ? expect(i, inf, "a row with +inf")
                       : all_masked ? expect(i, -inf, "a fully masked row")
                                    : expect(i, c.x[size_t(at(c, r, 0))], "one class");
       if (!e.empty()) return Check::fail(e);
@@ -435,8 +445,8 @@ template <class T> Check documented_special_values(const Env<T> &env, const Case
     for (int64_t k = 0; k < c.shape.classes; ++k) {
       size_t i = size_t(at(c, r, k));
       const bool sm = c.op == SOFTCHECK_OP_SOFTMAX;
-      std::string e = nan ? expect(i, nanv, "a row with NaN")
-                      : pinf ? expect(i, nanv, "a row with +inf")
+      std::string e = nan          ? expect(i, nanv, "a row with NaN")
+                      : pinf       ? expect(i, nanv, "a row with +inf")
                       : all_masked ? expect(i, sm ? T(0) : -inf, "a fully masked row")
                                    : expect(i, sm ? T(1) : T(0), "one class");
       if (!e.empty()) return Check::fail(e);
@@ -446,8 +456,8 @@ template <class T> Check documented_special_values(const Env<T> &env, const Case
 }
 
 // Loss helpers.
-template <class T> long double loss_allowance(const Env<T> &env, const Case<T> &c,
-                                              const std::vector<T> &out) {
+template <class T>
+long double loss_allowance(const Env<T> &env, const Case<T> &c, const std::vector<T> &out) {
   Tolerances<T> tol(env.set, c);
   long double a = 0;
   for (size_t i = 0; i < out.size(); ++i) a = std::max(a, tol.abs_error(i, out[i]));
@@ -459,10 +469,12 @@ template <class T> Check loss_pipelines_agree(const Env<T> &env, const Case<T> &
   Case<T> lc = as_op(c, SOFTCHECK_OP_LOG_SOFTMAX);
   std::vector<T> ce, lp, nll;
   if (auto p = status_problem<T>(run(env, c, ce)); !p.empty()) return Check::fail(p);
-  if (auto p = status_problem<T>(run(env, lc, lp)); !p.empty()) return Check::fail("log_softmax " + p);
+  if (auto p = status_problem<T>(run(env, lc, lp)); !p.empty())
+    return Check::fail("log_softmax " + p);
   Case<T> nc = as_op(c, SOFTCHECK_OP_NLL_LOSS);
   nc.x = lp;
-  if (auto p = status_problem<T>(run(env, nc, nll)); !p.empty()) return Check::fail("nll_loss " + p);
+  if (auto p = status_problem<T>(run(env, nc, nll)); !p.empty())
+    return Check::fail("nll_loss " + p);
   Tolerances<T> tce(env.set, c), tnll(env.set, nc), tlp(env.set, lc);
   // The rounding of each log-probability moves nll_loss by |a_k| times it.
   long double den = 1;
@@ -480,8 +492,8 @@ template <class T> Check loss_pipelines_agree(const Env<T> &env, const Case<T> &
     for (int64_t k = 0; k < c.shape.classes; ++k) {
       size_t i = size_t(at(c, r, k));
       long double w = c.weight.empty() ? 1.0L : std::abs((long double)c.weight[size_t(k)]);
-      long double a = (k == t ? (1 - c.label_smoothing) * w : 0) +
-                      c.label_smoothing / c.shape.classes * w;
+      long double a =
+          (k == t ? (1 - c.label_smoothing) * w : 0) + c.label_smoothing / c.shape.classes * w;
       // A log-probability that overflowed to -inf (x - max past the
       // format's range) makes the two pipelines differ by design.
       if (a != 0 && std::isinf(lp[i]) && std::isfinite(c.x[i])) return Check::skip();
@@ -491,7 +503,8 @@ template <class T> Check loss_pipelines_agree(const Env<T> &env, const Case<T> &
   for (size_t i = 0; i < ce.size(); ++i) {
     if ((std::isnan(ce[i]) && std::isnan(nll[i])) || ce[i] == nll[i]) continue;
     long double s = 0;
-    if (c.reduction == Reduction::none) s = spread[i];
+    if (c.reduction == Reduction::none)
+      s = spread[i];
     else {
       for (long double v : spread) s += v;
       s /= den == 0 ? 1 : den;
@@ -540,8 +553,10 @@ template <class T> Check ignored_targets_contribute_nothing(const Env<T> &env, c
   Case<T> ic = c;
   std::vector<int64_t> keep;
   for (int64_t r = 0; r < c.rows(); ++r) {
-    if (r % 2 == 1 || c.target[size_t(r)] == c.ignore_index) ic.target[size_t(r)] = c.ignore_index;
-    else keep.push_back(r);
+    if (r % 2 == 1 || c.target[size_t(r)] == c.ignore_index)
+      ic.target[size_t(r)] = c.ignore_index;
+    else
+      keep.push_back(r);
   }
   if (keep.empty() || int64_t(keep.size()) == c.rows()) return Check::skip();
   // The kept rows alone, as [rows, classes, 1].
@@ -605,7 +620,8 @@ template <class T> Check mean_is_sum_over_weights(const Env<T> &env, const Case<
   if (auto p = status_problem<T>(run(env, sc, s)); !p.empty()) return Check::fail(p);
   if (auto p = status_problem<T>(run(env, mc, m)); !p.empty()) return Check::fail(p);
   long double den = 0;
-  if (c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB) den = (long double)c.rows();
+  if (c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB)
+    den = (long double)c.rows();
   else
     for (int64_t r = 0; r < c.rows(); ++r)
       if (c.target[size_t(r)] != c.ignore_index)
@@ -615,8 +631,9 @@ template <class T> Check mean_is_sum_over_weights(const Env<T> &env, const Case<
   long double want = (long double)s[0] / den;
   long double allowed = tm.abs_error(0, m[0]) + ts.abs_error(0, s[0]) / std::abs(den);
   if (!(std::abs((long double)m[0] - want) <= allowed))
-    return Check::fail(fmt::format("mean {} but sum / (sum of the counted weights) = {} / {:.9g} = {:.9g}",
-                                   format_value(m[0]), format_value(s[0]), double(den), double(want)));
+    return Check::fail(
+        fmt::format("mean {} but sum / (sum of the counted weights) = {} / {:.9g} = {:.9g}",
+                    format_value(m[0]), format_value(s[0]), double(den), double(want)));
   return Check::pass();
 }
 
@@ -637,10 +654,10 @@ template <class T> Check label_smoothing_is_uniform(const Env<T> &env, const Cas
   for (size_t i = 0; i < la.size(); ++i) {
     if ((std::isnan(la[i]) && std::isnan(lb[i])) || la[i] == lb[i]) continue;
     if (!(std::abs((long double)la[i] - lb[i]) <= ta.abs_error(i, la[i]) + tb.abs_error(i, lb[i])))
-      return Check::fail(fmt::format("{}with label_smoothing = 1 the target still matters: {} for "
-                                     "class 0, {} for class {} (smoothing must be eps/K over all K)",
-                                     where(i), format_value(la[i]), format_value(lb[i]),
-                                     c.shape.classes - 1));
+      return Check::fail(
+          fmt::format("{}with label_smoothing = 1 the target still matters: {} for "
+                      "class 0, {} for class {} (smoothing must be eps/K over all K)",
+                      where(i), format_value(la[i]), format_value(lb[i]), c.shape.classes - 1));
   }
   return Check::pass();
 }
@@ -657,7 +674,8 @@ template <class T> Check weights_scale_the_loss(const Env<T> &env, const Case<T>
   if (auto p = status_problem<T>(run(env, b, lb)); !p.empty()) return Check::fail(p);
   Tolerances<T> ta(env.set, a), tb(env.set, b);
   // Doubling every weight doubles a sum and leaves a mean as it is.
-  const long double factor = c.reduction == Reduction::mean && c.op != SOFTCHECK_OP_CROSS_ENTROPY_PROB ? 1 : 2;
+  const long double factor =
+      c.reduction == Reduction::mean && c.op != SOFTCHECK_OP_CROSS_ENTROPY_PROB ? 1 : 2;
   for (size_t i = 0; i < la.size(); ++i) {
     if ((std::isnan(la[i]) && std::isnan(lb[i])) || (std::isinf(la[i]) && lb[i] == la[i])) continue;
     long double allowed = factor * ta.abs_error(i, la[i]) + tb.abs_error(i, lb[i]);
@@ -693,9 +711,9 @@ template <class T> Check rows_are_independent(const Env<T> &env, const Case<T> &
     if (auto p = status_problem<T>(run(env, s, one)); !p.empty()) return Check::fail(p);
     for (int64_t j = 0; j < per_out; ++j)
       if (!same_bits(one[size_t(j)], all[size_t(o * per_out + j)]))
-        return Check::fail(fmt::format("{}slice {} alone gives {}, in the batch {}",
-                                       where(size_t(o * per_out + j)), o, format_value(one[size_t(j)]),
-                                       format_value(all[size_t(o * per_out + j)])));
+        return Check::fail(fmt::format(
+            "{}slice {} alone gives {}, in the batch {}", where(size_t(o * per_out + j)), o,
+            format_value(one[size_t(j)]), format_value(all[size_t(o * per_out + j)])));
   }
   return Check::pass();
 }
@@ -722,7 +740,8 @@ template <class T> Check alignment_independent(const Env<T> &env, const Case<T> 
     for (size_t i = 0; i < base.size(); ++i)
       if (!same_bits(out[i + offset], base[i]))
         return Check::fail(fmt::format("{}buffers {} elements further on give {}, not {}", where(i),
-                                       offset, format_value(out[i + offset]), format_value(base[i])));
+                                       offset, format_value(out[i + offset]),
+                                       format_value(base[i])));
   }
   return Check::pass();
 }
@@ -745,11 +764,17 @@ template <class T> Check thread_count_independent(const Env<T> &env, const Case<
 
 // ----------------------------------------------------------- the registry
 
-constexpr softcheck_op kAllOps[] = {
-    SOFTCHECK_OP_SOFTMAX, SOFTCHECK_OP_LOG_SOFTMAX, SOFTCHECK_OP_LOGSUMEXP,
-    SOFTCHECK_OP_SOFTMAX_BACKWARD, SOFTCHECK_OP_LOG_SOFTMAX_BACKWARD, SOFTCHECK_OP_NLL_LOSS,
-    SOFTCHECK_OP_NLL_LOSS_BACKWARD, SOFTCHECK_OP_CROSS_ENTROPY, SOFTCHECK_OP_CROSS_ENTROPY_BACKWARD,
-    SOFTCHECK_OP_CROSS_ENTROPY_PROB, SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD};
+constexpr softcheck_op kAllOps[] = {SOFTCHECK_OP_SOFTMAX,
+                                    SOFTCHECK_OP_LOG_SOFTMAX,
+                                    SOFTCHECK_OP_LOGSUMEXP,
+                                    SOFTCHECK_OP_SOFTMAX_BACKWARD,
+                                    SOFTCHECK_OP_LOG_SOFTMAX_BACKWARD,
+                                    SOFTCHECK_OP_NLL_LOSS,
+                                    SOFTCHECK_OP_NLL_LOSS_BACKWARD,
+                                    SOFTCHECK_OP_CROSS_ENTROPY,
+                                    SOFTCHECK_OP_CROSS_ENTROPY_BACKWARD,
+                                    SOFTCHECK_OP_CROSS_ENTROPY_PROB,
+                                    SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD};
 
 struct Property {
   PropertyInfo info;
@@ -789,102 +814,189 @@ const std::vector<Property> &registry() {
                   "otherwise the elementwise defaults of Blanchard, Higham & Higham 2021 "
                   "(properties/src/tolerance.hpp)",
                   all},
-                 gen::Spec{}, {}, false, SOFTCHECK_PROPERTY_FNS(oracle_agreement)});
+                 gen::Spec{},
+                 {},
+                 false,
+                 SOFTCHECK_PROPERTY_FNS(oracle_agreement)});
     v.push_back({{"inputs_unchanged", "the kernel does not write its inputs", "bitwise", all},
-                 gen::Spec{}, {}, false, SOFTCHECK_PROPERTY_FNS(inputs_unchanged)});
-    v.push_back({{"softmax_in_unit_interval", "every softmax output is in [0, 1]", "exact",
+                 gen::Spec{},
+                 {},
+                 false,
+                 SOFTCHECK_PROPERTY_FNS(inputs_unchanged)});
+    v.push_back({{"softmax_in_unit_interval",
+                  "every softmax output is in [0, 1]",
+                  "exact",
                   {SOFTCHECK_OP_SOFTMAX}},
-                 spec_with(with_masks), {}, false, SOFTCHECK_PROPERTY_FNS(softmax_in_unit_interval)});
-    v.push_back({{"softmax_sums_to_one", "each softmax row sums to 1",
-                  "sum over the row of each output's bound (so n-dependent)", {SOFTCHECK_OP_SOFTMAX}},
-                 spec_with(with_masks), {}, false, SOFTCHECK_PROPERTY_FNS(softmax_sums_to_one)});
-    v.push_back({{"exp_log_softmax_is_softmax", "exp(log_softmax) agrees with softmax",
+                 spec_with(with_masks),
+                 {},
+                 false,
+                 SOFTCHECK_PROPERTY_FNS(softmax_in_unit_interval)});
+    v.push_back({{"softmax_sums_to_one",
+                  "each softmax row sums to 1",
+                  "sum over the row of each output's bound (so n-dependent)",
+                  {SOFTCHECK_OP_SOFTMAX}},
+                 spec_with(with_masks),
+                 {},
+                 false,
+                 SOFTCHECK_PROPERTY_FNS(softmax_sums_to_one)});
+    v.push_back({{"exp_log_softmax_is_softmax",
+                  "exp(log_softmax) agrees with softmax",
                   "softmax's bound + exp(l)(e^dl - 1), dl log_softmax's bound",
                   {SOFTCHECK_OP_SOFTMAX}},
-                 spec_with(finite), {SOFTCHECK_OP_LOG_SOFTMAX}, false,
+                 spec_with(finite),
+                 {SOFTCHECK_OP_LOG_SOFTMAX},
+                 false,
                  SOFTCHECK_PROPERTY_FNS(exp_log_softmax_is_softmax)});
     v.push_back({{"shift_invariance",
                   "x + c (c a power of two that shifts every logit exactly) leaves softmax and "
                   "log_softmax unchanged and moves logsumexp by c",
                   "the two outputs' bounds", forward},
-                 spec_with(finite), {}, false, SOFTCHECK_PROPERTY_FNS(shift_invariance)});
+                 spec_with(finite),
+                 {},
+                 false,
+                 SOFTCHECK_PROPERTY_FNS(shift_invariance)});
     v.push_back({{"permutation_equivariance", "permuting the classes permutes the outputs",
                   "the two outputs' bounds", forward},
-                 gen::Spec{}, {}, false, SOFTCHECK_PROPERTY_FNS(permutation_equivariance)});
-    v.push_back({{"monotonicity", "x_i > x_j implies y_i >= y_j", "exact",
+                 gen::Spec{},
+                 {},
+                 false,
+                 SOFTCHECK_PROPERTY_FNS(permutation_equivariance)});
+    v.push_back({{"monotonicity",
+                  "x_i > x_j implies y_i >= y_j",
+                  "exact",
                   {SOFTCHECK_OP_SOFTMAX, SOFTCHECK_OP_LOG_SOFTMAX}},
-                 spec_with(with_masks), {}, false, SOFTCHECK_PROPERTY_FNS(monotonicity)});
-    v.push_back({{"masked_entries_exact", "-inf logits give exactly 0 (softmax) and -inf (log_softmax)",
-                  "exact", {SOFTCHECK_OP_SOFTMAX, SOFTCHECK_OP_LOG_SOFTMAX}},
-                 spec_with({Regime::masked}), {}, false, SOFTCHECK_PROPERTY_FNS(masked_entries_exact)});
-    v.push_back({{"log_softmax_nonpositive", "log_softmax is never positive", "exact",
+                 spec_with(with_masks),
+                 {},
+                 false,
+                 SOFTCHECK_PROPERTY_FNS(monotonicity)});
+    v.push_back({{"masked_entries_exact",
+                  "-inf logits give exactly 0 (softmax) and -inf (log_softmax)",
+                  "exact",
+                  {SOFTCHECK_OP_SOFTMAX, SOFTCHECK_OP_LOG_SOFTMAX}},
+                 spec_with({Regime::masked}),
+                 {},
+                 false,
+                 SOFTCHECK_PROPERTY_FNS(masked_entries_exact)});
+    v.push_back({{"log_softmax_nonpositive",
+                  "log_softmax is never positive",
+                  "exact",
                   {SOFTCHECK_OP_LOG_SOFTMAX}},
-                 gen::Spec{}, {}, false, SOFTCHECK_PROPERTY_FNS(log_softmax_nonpositive)});
-    v.push_back({{"logsumexp_bounds", "max <= logsumexp <= max + log n",
-                  "exact below; above, logsumexp's own bound", {SOFTCHECK_OP_LOGSUMEXP}},
-                 spec_with(finite), {}, false, SOFTCHECK_PROPERTY_FNS(logsumexp_bounds)});
-    v.push_back({{"softmax_jacobian_rows_sum_to_zero",
-                  "softmax_backward with a constant dy gives c y (1 - sum y), i.e. 0 up to y's rounding",
-                  "softmax_backward's scaled bound", {SOFTCHECK_OP_SOFTMAX_BACKWARD}},
-                 spec_with(finite), {}, false,
-                 SOFTCHECK_PROPERTY_FNS(softmax_jacobian_rows_sum_to_zero)});
+                 gen::Spec{},
+                 {},
+                 false,
+                 SOFTCHECK_PROPERTY_FNS(log_softmax_nonpositive)});
+    v.push_back({{"logsumexp_bounds",
+                  "max <= logsumexp <= max + log n",
+                  "exact below; above, logsumexp's own bound",
+                  {SOFTCHECK_OP_LOGSUMEXP}},
+                 spec_with(finite),
+                 {},
+                 false,
+                 SOFTCHECK_PROPERTY_FNS(logsumexp_bounds)});
+    v.push_back(
+        {{"softmax_jacobian_rows_sum_to_zero",
+          "softmax_backward with a constant dy gives c y (1 - sum y), i.e. 0 up to y's rounding",
+          "softmax_backward's scaled bound",
+          {SOFTCHECK_OP_SOFTMAX_BACKWARD}},
+         spec_with(finite),
+         {},
+         false,
+         SOFTCHECK_PROPERTY_FNS(softmax_jacobian_rows_sum_to_zero)});
     v.push_back({{"cross_entropy_gradient",
                   "the cross-entropy gradient is softmax minus the one-hot target, summing to 0",
-                  "the gradient's scaled bound + 1 ulp of softmax", {SOFTCHECK_OP_CROSS_ENTROPY_BACKWARD}},
-                 spec_with(finite), {}, false, SOFTCHECK_PROPERTY_FNS(cross_entropy_gradient)});
+                  "the gradient's scaled bound + 1 ulp of softmax",
+                  {SOFTCHECK_OP_CROSS_ENTROPY_BACKWARD}},
+                 spec_with(finite),
+                 {},
+                 false,
+                 SOFTCHECK_PROPERTY_FNS(cross_entropy_gradient)});
     v.push_back({{"nan_spreads_to_its_row",
-                  "a NaN makes its whole row NaN and changes no other row (bitwise)", "exact",
+                  "a NaN makes its whole row NaN and changes no other row (bitwise)",
+                  "exact",
                   {SOFTCHECK_OP_SOFTMAX, SOFTCHECK_OP_LOG_SOFTMAX, SOFTCHECK_OP_LOGSUMEXP}},
-                 spec_with(finite), {}, false, SOFTCHECK_PROPERTY_FNS(nan_spreads_to_its_row)});
+                 spec_with(finite),
+                 {},
+                 false,
+                 SOFTCHECK_PROPERTY_FNS(nan_spreads_to_its_row)});
     v.push_back({{"documented_special_values",
                   "NaN rows, +inf rows, fully masked rows and one class give what plugin.h says",
-                  "exact",
-                  forward},
+                  "exact", forward},
                  spec_with({Regime::fully_masked, Regime::nan_inside, Regime::inf_inside,
                             Regime::masked, Regime::normal1}),
-                 {}, false, SOFTCHECK_PROPERTY_FNS(documented_special_values)});
+                 {},
+                 false,
+                 SOFTCHECK_PROPERTY_FNS(documented_special_values)});
     v.push_back({{"loss_pipelines_agree",
                   "cross_entropy(x) equals nll_loss(log_softmax(x)) for every reduction, weight, "
                   "ignore_index and label smoothing",
                   "both losses' bounds + sum_k |a_k| times log_softmax's bound",
                   {SOFTCHECK_OP_CROSS_ENTROPY}},
-                 spec_with(finite), {SOFTCHECK_OP_LOG_SOFTMAX, SOFTCHECK_OP_NLL_LOSS}, false,
+                 spec_with(finite),
+                 {SOFTCHECK_OP_LOG_SOFTMAX, SOFTCHECK_OP_NLL_LOSS},
+                 false,
                  SOFTCHECK_PROPERTY_FNS(loss_pipelines_agree)});
-    v.push_back({{"probability_pipeline_agrees",
-                  "softmax -> clip(1e-7) -> -log (Keras from_logits=False) agrees with cross_entropy "
-                  "where the target's probability is >= 1e-3",
-                  "cross_entropy's bound + softmax's relative bound", {SOFTCHECK_OP_CROSS_ENTROPY}},
-                 spec_with(moderate), {SOFTCHECK_OP_SOFTMAX}, false,
-                 SOFTCHECK_PROPERTY_FNS(probability_pipeline_agrees)});
+    v.push_back(
+        {{"probability_pipeline_agrees",
+          "softmax -> clip(1e-7) -> -log (Keras from_logits=False) agrees with cross_entropy "
+          "where the target's probability is >= 1e-3",
+          "cross_entropy's bound + softmax's relative bound",
+          {SOFTCHECK_OP_CROSS_ENTROPY}},
+         spec_with(moderate),
+         {SOFTCHECK_OP_SOFTMAX},
+         false,
+         SOFTCHECK_PROPERTY_FNS(probability_pipeline_agrees)});
     v.push_back({{"ignored_targets_contribute_nothing",
                   "ignored rows add nothing to the loss, the smoothing term, the gradient or the "
                   "mean's denominator",
                   "the two results' bounds; exactly 0 for ignored rows",
-                  {SOFTCHECK_OP_NLL_LOSS, SOFTCHECK_OP_CROSS_ENTROPY, SOFTCHECK_OP_NLL_LOSS_BACKWARD,
-                   SOFTCHECK_OP_CROSS_ENTROPY_BACKWARD}},
-                 spec_with(finite), {}, false,
+                  {SOFTCHECK_OP_NLL_LOSS, SOFTCHECK_OP_CROSS_ENTROPY,
+                   SOFTCHECK_OP_NLL_LOSS_BACKWARD, SOFTCHECK_OP_CROSS_ENTROPY_BACKWARD}},
+                 spec_with(finite),
+                 {},
+                 false,
                  SOFTCHECK_PROPERTY_FNS(ignored_targets_contribute_nothing)});
-    v.push_back({{"mean_is_sum_over_weights",
-                  "mean = sum / (sum of the weights of the counted targets; rows for probability targets)",
-                  "mean's bound + sum's bound / denominator", losses},
-                 spec_with(finite), {}, false, SOFTCHECK_PROPERTY_FNS(mean_is_sum_over_weights)});
-    v.push_back({{"label_smoothing_is_uniform",
-                  "with label_smoothing = 1 the loss does not depend on the target (eps/K over all K)",
-                  "the two losses' bounds", {SOFTCHECK_OP_NLL_LOSS, SOFTCHECK_OP_CROSS_ENTROPY}},
-                 spec_with(finite), {}, false, SOFTCHECK_PROPERTY_FNS(label_smoothing_is_uniform)});
+    v.push_back(
+        {{"mean_is_sum_over_weights",
+          "mean = sum / (sum of the weights of the counted targets; rows for probability targets)",
+          "mean's bound + sum's bound / denominator", losses},
+         spec_with(finite),
+         {},
+         false,
+         SOFTCHECK_PROPERTY_FNS(mean_is_sum_over_weights)});
+    v.push_back(
+        {{"label_smoothing_is_uniform",
+          "with label_smoothing = 1 the loss does not depend on the target (eps/K over all K)",
+          "the two losses' bounds",
+          {SOFTCHECK_OP_NLL_LOSS, SOFTCHECK_OP_CROSS_ENTROPY}},
+         spec_with(finite),
+         {},
+         false,
+         SOFTCHECK_PROPERTY_FNS(label_smoothing_is_uniform)});
     v.push_back({{"weights_scale_the_loss",
                   "doubling every weight doubles none/sum losses and leaves the mean unchanged",
                   "the two losses' bounds", losses},
-                 spec_with(finite), {}, false, SOFTCHECK_PROPERTY_FNS(weights_scale_the_loss)});
-    v.push_back({{"rows_are_independent",
-                  "a row's result does not depend on the other rows or the batch size", "bitwise",
-                  per_row},
-                 gen::Spec{}, {}, false, SOFTCHECK_PROPERTY_FNS(rows_are_independent)});
+                 spec_with(finite),
+                 {},
+                 false,
+                 SOFTCHECK_PROPERTY_FNS(weights_scale_the_loss)});
+    v.push_back(
+        {{"rows_are_independent",
+          "a row's result does not depend on the other rows or the batch size", "bitwise", per_row},
+         gen::Spec{},
+         {},
+         false,
+         SOFTCHECK_PROPERTY_FNS(rows_are_independent)});
     v.push_back({{"alignment_independent", "results do not depend on the buffers' alignment",
                   "bitwise", all},
-                 gen::Spec{}, {}, false, SOFTCHECK_PROPERTY_FNS(alignment_independent)});
+                 gen::Spec{},
+                 {},
+                 false,
+                 SOFTCHECK_PROPERTY_FNS(alignment_independent)});
     v.push_back({{"thread_count_independent", "1 and 2 threads give the same bits", "bitwise", all},
-                 gen::Spec{}, {}, true, SOFTCHECK_PROPERTY_FNS(thread_count_independent)});
+                 gen::Spec{},
+                 {},
+                 true,
+                 SOFTCHECK_PROPERTY_FNS(thread_count_independent)});
     return v;
   }();
   return props;
@@ -913,10 +1025,10 @@ uint64_t property_seed(uint64_t seed, const std::string &name, softcheck_op op, 
 
 std::string reproduce_line(const softcheck_kernel_set &set, const Options &o,
                            const std::string &property, softcheck_op op, softcheck_dtype d) {
-  return fmt::format("softcheck check{} --set {} --op {} --dtype {} --property {} --seed {} --cases {}",
-                     o.plugin.empty() ? "" : " --plugin " + o.plugin, set.name,
-                     softcheck_op_name(op), d == SOFTCHECK_F32 ? "f32" : "f64", property, o.seed,
-                     o.cases);
+  return fmt::format(
+      "softcheck check{} --set {} --op {} --dtype {} --property {} --seed {} --cases {}",
+      o.plugin.empty() ? "" : " --plugin " + o.plugin, set.name, softcheck_op_name(op),
+      d == SOFTCHECK_F32 ? "f32" : "f64", property, o.seed, o.cases);
 }
 
 // RapidCheck reads its configuration (RC_PARAMS) once and announces it on
@@ -943,8 +1055,10 @@ Outcome run_property(const Property &p, const softcheck_kernel_set &set, softche
   out.seed = property_seed(o.seed, p.info.name, op, out.dtype);
   const Env<T> env{set, ops_of<T>(set)};
   auto fn = [&] {
-    if constexpr (sizeof(T) == 4) return p.f32;
-    else return p.f64;
+    if constexpr (sizeof(T) == 4)
+      return p.f32;
+    else
+      return p.f64;
   }();
   rc::detail::TestParams params;
   params.seed = out.seed;
@@ -1038,7 +1152,8 @@ std::vector<Outcome> check(const softcheck_kernel_set &set, const Options &o) {
         }
         std::string missing;
         for (softcheck_op need : p.needs)
-          if (!provides(set, d, need)) missing += std::string(missing.empty() ? "" : ", ") + softcheck_op_name(need);
+          if (!provides(set, d, need))
+            missing += std::string(missing.empty() ? "" : ", ") + softcheck_op_name(need);
         if (!missing.empty()) {
           skip.reason = "needs " + missing;
           outcomes.push_back(skip);
@@ -1081,13 +1196,17 @@ std::vector<Outcome> replay(const softcheck_kernel_set &set, const Case<T> &c,
     }
     Check r;
     try {
-      if constexpr (sizeof(T) == 4) r = p.f32(env, c);
-      else r = p.f64(env, c);
+      if constexpr (sizeof(T) == 4)
+        r = p.f32(env, c);
+      else
+        r = p.f64(env, c);
     } catch (const Declined &) {
       r = Check::skip();
     }
     out.cases = 1;
-    out.verdict = r.discard ? Verdict::skipped : r.failure.empty() ? Verdict::passed : Verdict::failed;
+    out.verdict = r.discard           ? Verdict::skipped
+                  : r.failure.empty() ? Verdict::passed
+                                      : Verdict::failed;
     out.reason = r.discard ? "does not apply to this case" : r.failure;
     if (out.verdict == Verdict::failed) {
       out.counterexample = to_text(c, p.info.name);

@@ -222,7 +222,8 @@ template <class T> typename Tolerances<T>::Allowance Tolerances<T>::allowance(si
   // An undefined scale (0 times an infinite upstream gradient) allows nothing
   // beyond the rounding; an infinite one allows anything finite.
   const long double m = std::isnan(scale_[i]) ? 0.0L : scale_[i];
-  const double k = declared_ && declared_->max_scaled_u >= 0 ? declared_->max_scaled_u : default_[i];
+  const double k =
+      declared_ && declared_->max_scaled_u >= 0 ? declared_->max_scaled_u : default_[i];
   a.absolute = (long double)k * u * m + (long double)spacing(v);
   return a;
 }
@@ -243,8 +244,8 @@ template <class T> std::string Tolerances<T>::judge(size_t i, T got, T ref) cons
   if (a.ulp_distance) {
     int64_t d = ulp_distance(got, ref);
     if (std::abs(double(d)) <= a.ulps) return "";
-    return fmt::format("{} ulps from the correctly rounded value; the contract allows {:g}",
-                       d, a.ulps);
+    return fmt::format("{} ulps from the correctly rounded value; the contract allows {:g}", d,
+                       a.ulps);
   }
   long double err = std::abs((long double)got - (long double)ref);
   if (err <= a.absolute) return "";
@@ -252,14 +253,14 @@ template <class T> std::string Tolerances<T>::judge(size_t i, T got, T ref) cons
   std::string kind = m == Mismatch::none ? "" : std::string(" (") + mismatch_name(m) + ")";
   if (!a.scaled)
     return fmt::format("{:.4g} ulps{}; the {} allows {:.4g}", ulp_error(got, ref), kind,
-                       declared_ && declared_->max_ulp >= 0 ? "contract" : "default bound",
-                       a.ulps);
+                       declared_ && declared_->max_ulp >= 0 ? "contract" : "default bound", a.ulps);
   return fmt::format("error {:.4g}{} exceeds the scaled bound {:.4g} (k u M + 1 ulp, M = {:.4g})",
                      double(err), kind, double(a.absolute), double(scale_[i]));
 }
 
 template <class T> std::string Tolerances<T>::describe() const {
-  const bool contract = declared_ && (scaled_ ? declared_->max_scaled_u >= 0 : declared_->max_ulp >= 0);
+  const bool contract =
+      declared_ && (scaled_ ? declared_->max_scaled_u >= 0 : declared_->max_ulp >= 0);
   if (contract)
     return scaled_ ? fmt::format("declared {:g}u scaled", declared_->max_scaled_u)
                    : fmt::format("declared {:g} ulp", declared_->max_ulp);

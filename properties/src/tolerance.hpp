@@ -65,14 +65,16 @@ template <class T> LongRow long_row(const Case<T> &c, int64_t r) {
   LongRow row;
   const int64_t K = c.shape.classes;
   auto at = [&](int64_t k) {
-    return (long double)c.x[size_t((r / c.shape.inner * K + k) * c.shape.inner +
-                                   r % c.shape.inner)];
+    return (long double)
+        c.x[size_t((r / c.shape.inner * K + k) * c.shape.inner + r % c.shape.inner)];
   };
   row.max = -INFINITY;
   for (int64_t k = 0; k < K; ++k) {
     long double v = at(k);
-    if (std::isnan(v)) row.nan = true;
-    else if (v > row.max) row.max = v;
+    if (std::isnan(v))
+      row.nan = true;
+    else if (v > row.max)
+      row.max = v;
   }
   if (row.max == INFINITY) row.pos_inf = true;
   if (row.max == -INFINITY) row.masked = true;

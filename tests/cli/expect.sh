@@ -2,7 +2,7 @@
 # expect.sh CODE OUT_REGEX ERR_REGEX -- COMMAND...
 # Runs COMMAND and checks its exit code, that stdout matches OUT_REGEX and
 # stderr matches ERR_REGEX (extended regexes; "" matches empty output only).
-# A failing command (CODE != 0) must print exactly one "error: " line.
+# A usage or load error (CODE 2) must print exactly one "error: " line.
 set -u
 code=$1 out_re=$2 err_re=$3
 shift 3
@@ -20,7 +20,7 @@ check() { # name file regex
 }
 check stdout "$out" "$out_re"
 check stderr "$err" "$err_re"
-if [ "$code" != 0 ]; then
+if [ "$code" = 2 ]; then
   lines=$(wc -l <"$err")
   if [ "$lines" != 1 ] || ! grep -q '^error: ' "$err"; then
     echo "expected exactly one 'error: ' line on stderr, got $lines lines"; fail=1

@@ -67,7 +67,8 @@ softcheck_status leaky_mask_softmax(Shape s, const void *x, void *y) { // -inf g
   return st;
 }
 
-softcheck_status nan_in_place_softmax(Shape s, const void *x, void *y) { // NaN stays at its position
+softcheck_status nan_in_place_softmax(Shape s, const void *x,
+                                      void *y) { // NaN stays at its position
   const float *in = static_cast<const float *>(x);
   std::vector<float> clean(in, in + rows(s) * s.classes);
   for (float &v : clean)
@@ -205,7 +206,8 @@ softcheck_status k_minus_one_smoothing(Shape s, const void *x, const int64_t *t,
   float *y = static_cast<float *>(out);
   if (o->reduction == SOFTCHECK_REDUCTION_NONE)
     for (int64_t r = 0; r < rows(s); ++r) y[r] = float(per_row[size_t(r)]);
-  else y[0] = float(o->reduction == SOFTCHECK_REDUCTION_SUM ? total : total / den);
+  else
+    y[0] = float(o->reduction == SOFTCHECK_REDUCTION_SUM ? total : total / den);
   return SOFTCHECK_OK;
 }
 
@@ -276,8 +278,7 @@ TEST_CASE("every property fails on a kernel broken the way it catches", "[proper
       [](auto &s) { s.f32.log_softmax = positive_log_softmax; });
   add("logsumexp_bounds", "below_max_logsumexp", SOFTCHECK_OP_LOGSUMEXP,
       [](auto &s) { s.f32.logsumexp = below_max_logsumexp; });
-  add("softmax_jacobian_rows_sum_to_zero", "no_dot_softmax_backward",
-      SOFTCHECK_OP_SOFTMAX_BACKWARD,
+  add("softmax_jacobian_rows_sum_to_zero", "no_dot_softmax_backward", SOFTCHECK_OP_SOFTMAX_BACKWARD,
       [](auto &s) { s.f32.softmax_backward = no_dot_softmax_backward; });
   add("cross_entropy_gradient", "negated_ce_backward", SOFTCHECK_OP_CROSS_ENTROPY_BACKWARD,
       [](auto &s) { s.f32.cross_entropy_backward = negated_ce_backward; });

@@ -14,12 +14,12 @@
 namespace softcheck::props {
 
 struct Options {
-  uint64_t seed = 1;       // the run's seed; each property derives its own from it
-  int cases = 100;         // successful cases per property, op and dtype
-  std::vector<softcheck_op> ops;         // empty: every op
-  std::vector<std::string> properties;   // empty: every property
+  uint64_t seed = 1;                   // the run's seed; each property derives its own from it
+  int cases = 100;                     // successful cases per property, op and dtype
+  std::vector<softcheck_op> ops;       // empty: every op
+  std::vector<std::string> properties; // empty: every property
   std::vector<softcheck_dtype> dtypes = {SOFTCHECK_F32, SOFTCHECK_F64};
-  std::string plugin;      // the plugin path, for reproduce lines ("" = built-in)
+  std::string plugin; // the plugin path, for reproduce lines ("" = built-in)
 };
 
 enum class Verdict { passed, failed, skipped };
@@ -30,18 +30,18 @@ struct Outcome {
   softcheck_op op = SOFTCHECK_OP_SOFTMAX;
   softcheck_dtype dtype = SOFTCHECK_F32;
   Verdict verdict = Verdict::passed;
-  int cases = 0;           // cases run (passed ones, plus the failing one)
+  int cases = 0; // cases run (passed ones, plus the failing one)
   double seconds = 0;
-  std::string reason;      // skipped: why; failed: what went wrong on the minimal case
+  std::string reason;         // skipped: why; failed: what went wrong on the minimal case
   std::string counterexample; // failed: the minimal case as a case file (hex floats)
-  std::string reproduce;   // failed: one command line that reproduces it
-  uint64_t seed = 0;       // the property's own seed
+  std::string reproduce;      // failed: one command line that reproduces it
+  uint64_t seed = 0;          // the property's own seed
 };
 
 struct PropertyInfo {
   std::string name;
-  std::string checks;      // what it asserts, one line
-  std::string bound;       // the bound it uses and where it comes from
+  std::string checks;            // what it asserts, one line
+  std::string bound;             // the bound it uses and where it comes from
   std::vector<softcheck_op> ops; // the ops it applies to
 };
 
