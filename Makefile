@@ -2,7 +2,7 @@
 # a fresh Debian 12 machine: they install what is missing first.
 .PHONY: all deps configure build test report bench-oracle format clean
 
-PACKAGES := cmake ninja-build g++ pkg-config \
+PACKAGES := cmake ninja-build g++ pkg-config python3 \
   librapidcheck-dev catch2 libboost-dev libmpfr-dev libeigen3-dev libhwy-dev \
   libcli11-dev nlohmann-json3-dev libfmt-dev libbenchmark-dev
 

@@ -29,14 +29,7 @@ template <class T> Case<T> make_case(softcheck_op op) {
   for (size_t r = 0; r < c.target.size(); ++r) c.target[r] = int64_t(r * 37 % 1000);
   c.reduction = softcheck::Reduction::none;
   c.dout.assign(size_t(c.rows()), T(1));
-  if (op == SOFTCHECK_OP_SOFTMAX_BACKWARD || op == SOFTCHECK_OP_LOG_SOFTMAX_BACKWARD) {
-    std::vector<T> y(c.x.size());
-    if (op == SOFTCHECK_OP_SOFTMAX_BACKWARD)
-      oracle::softmax<T>(c.shape, c.x.data(), y.data());
-    else
-      oracle::log_softmax<T>(c.shape, c.x.data(), y.data());
-    c.x = y;
-  }
+  oracle::logits_to_forward_output(c); // the softmax backward ops take a forward output
   return c;
 }
 

@@ -314,20 +314,24 @@ typename detail::Wide<T>::W index_denominator(const LossOptions<T> &o, const int
 
 } // namespace
 
-template <class T>
-Status nll_loss(Shape s, const T *logp, const int64_t *target, const LossOptions<T> &o, T *out) {
+namespace {
+
+// nll_loss and cross_entropy: the same loss of class-index targets, from
+// log-probabilities `logp_row(r)` returns a per-class function for.
+template <class T, class LogpRow>
+Status class_index_loss(Shape s, const T *input, const int64_t *target, const LossOptions<T> &o,
+                        T *out, LogpRow logp_row) {
   using W = typename detail::Wide<T>::W;
   Extent e;
-  if (Status st = loss_checks<T>(s, logp, target, false, o, out, e)) return st;
+  if (Status st = loss_checks<T>(s, input, target, false, o, out, e)) return st;
   Coefficients<T> coef(o, s.classes);
   reduce<T>(
       o, e.rows, out,
       [&](int64_t r) -> W {
         if (target[r] == o.ignore_index) return W(0);
-        Row<const T> lp = row_of(logp, s, r);
         return row_loss<T>(
             s.classes, [&](int64_t k, W &a) { return coef.index(target[r], k, a); },
-            [&](int64_t k) { return W(lp[k]); });
+            logp_row(row_of(input, s, r)));
       },
       [&](int64_t r) -> W {
         if (target[r] == o.ignore_index) return W(0);
@@ -336,28 +340,22 @@ Status nll_loss(Shape s, const T *logp, const int64_t *target, const LossOptions
   return SOFTCHECK_OK;
 }
 
+} // namespace
+
+template <class T>
+Status nll_loss(Shape s, const T *logp, const int64_t *target, const LossOptions<T> &o, T *out) {
+  using W = typename detail::Wide<T>::W;
+  return class_index_loss(s, logp, target, o, out, [](Row<const T> lp) {
+    return [lp](int64_t k) { return W(lp[k]); };
+  });
+}
+
 template <class T>
 Status cross_entropy(Shape s, const T *logits, const int64_t *target, const LossOptions<T> &o,
                      T *out) {
-  using W = typename detail::Wide<T>::W;
-  Extent e;
-  if (Status st = loss_checks<T>(s, logits, target, false, o, out, e)) return st;
-  Coefficients<T> coef(o, s.classes);
-  reduce<T>(
-      o, e.rows, out,
-      [&](int64_t r) -> W {
-        if (target[r] == o.ignore_index) return W(0);
-        Row<const T> x = row_of(logits, s, r);
-        RowInfo<T> info = analyze(x);
-        return row_loss<T>(
-            s.classes, [&](int64_t k, W &a) { return coef.index(target[r], k, a); },
-            [&](int64_t k) { return logit_logp(info, x[k]); });
-      },
-      [&](int64_t r) -> W {
-        if (target[r] == o.ignore_index) return W(0);
-        return o.weight ? W(o.weight[target[r]]) : W(1);
-      });
-  return SOFTCHECK_OK;
+  return class_index_loss(s, logits, target, o, out, [](Row<const T> x) {
+    return [x, info = analyze(x)](int64_t k) { return logit_logp(info, x[k]); };
+  });
 }
 
 template <class T>

@@ -278,8 +278,12 @@ template <class T> Status logsumexp(Shape s, const T *x, T *out, const Config &c
   return SOFTCHECK_OK;
 }
 
-template <class T>
-Status softmax_backward(Shape s, const T *y, const T *dy, T *dx, const Config &c) {
+namespace {
+
+// softmax_backward and log_softmax_backward: checks, then `row` per row.
+template <class T, class RowFn>
+Status softmax_family_backward(Shape s, const T *y, const T *dy, T *dx, const Config &c,
+                               RowFn row) {
   Extent e;
   if (Status st = detail::check_shape<T>(s, e)) return st;
   if (missing(y, e.elems) || missing(dy, e.elems) || missing(dx, e.elems))
@@ -288,26 +292,26 @@ Status softmax_backward(Shape s, const T *y, const T *dy, T *dx, const Config &c
     using N = decltype(n);
     for (int64_t r = 0; r < e.rows; ++r)
       evaluate<N, T>(
-          c, [&] { return softmax_backward_row<N>(row_at(y, s, r), row_at(dy, s, r)); },
+          c, [&] { return row(N(), row_at(y, s, r), row_at(dy, s, r)); },
           [&](size_t k, T v) { dx[offset(s, r, int64_t(k))] = v; });
   });
   return SOFTCHECK_OK;
 }
 
+} // namespace
+
+template <class T>
+Status softmax_backward(Shape s, const T *y, const T *dy, T *dx, const Config &c) {
+  return softmax_family_backward(s, y, dy, dx, c, [](auto n, RowView<T> yr, RowView<T> dyr) {
+    return softmax_backward_row<decltype(n)>(yr, dyr);
+  });
+}
+
 template <class T>
 Status log_softmax_backward(Shape s, const T *y, const T *dy, T *dx, const Config &c) {
-  Extent e;
-  if (Status st = detail::check_shape<T>(s, e)) return st;
-  if (missing(y, e.elems) || missing(dy, e.elems) || missing(dx, e.elems))
-    return SOFTCHECK_ERR_NULL_POINTER;
-  with_backend<T>(c, [&](auto n) {
-    using N = decltype(n);
-    for (int64_t r = 0; r < e.rows; ++r)
-      evaluate<N, T>(
-          c, [&] { return log_softmax_backward_row<N>(row_at(y, s, r), row_at(dy, s, r)); },
-          [&](size_t k, T v) { dx[offset(s, r, int64_t(k))] = v; });
+  return softmax_family_backward(s, y, dy, dx, c, [](auto n, RowView<T> yr, RowView<T> dyr) {
+    return log_softmax_backward_row<decltype(n)>(yr, dyr);
   });
-  return SOFTCHECK_OK;
 }
 
 template <class T>

@@ -197,15 +197,7 @@ template <class T> Case<T> draw_case(Draw &d, softcheck_op op, const Spec &spec,
   }
   c.dout.resize(size_t(c.reduction == Reduction::none ? c.rows() : 1));
   for (T &v : c.dout) v = d.chance(0.5) ? T(1) : T(d.normal(1));
-  // The softmax backward ops take a forward output: make it one.
-  if (op == SOFTCHECK_OP_SOFTMAX_BACKWARD || op == SOFTCHECK_OP_LOG_SOFTMAX_BACKWARD) {
-    std::vector<T> y(c.x.size());
-    if (op == SOFTCHECK_OP_SOFTMAX_BACKWARD)
-      oracle::softmax<T>(c.shape, c.x.data(), y.data());
-    else
-      oracle::log_softmax<T>(c.shape, c.x.data(), y.data());
-    c.x = y;
-  }
+  oracle::logits_to_forward_output(c); // the softmax backward ops take a forward output
   return c;
 }
 

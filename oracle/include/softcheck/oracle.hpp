@@ -99,6 +99,17 @@ Status cross_entropy_prob_backward(Shape s, const T *logits, const T *target,
 // The oracle as a kernel set (`oracle`), so tools call it like any kernel.
 const softcheck_kernel_set &kernel_set();
 
+// For the softmax/log_softmax backward ops, whose x is a forward output:
+// replaces the logits in c.x by their correctly rounded softmax or
+// log_softmax. Other ops are left as they are.
+template <class T> void logits_to_forward_output(Case<T> &c) {
+  if (c.op != SOFTCHECK_OP_SOFTMAX_BACKWARD && c.op != SOFTCHECK_OP_LOG_SOFTMAX_BACKWARD) return;
+  std::vector<T> y(c.x.size());
+  if (c.op == SOFTCHECK_OP_SOFTMAX_BACKWARD) softmax<T>(c.shape, c.x.data(), y.data());
+  else log_softmax<T>(c.shape, c.x.data(), y.data());
+  c.x = std::move(y);
+}
+
 // Runs one case (see softcheck/case.hpp) on the oracle with configuration c.
 template <class T> Status call(const Case<T> &cs, T *out, const Config &c = current_config()) {
   ScopedConfig scope(c);
