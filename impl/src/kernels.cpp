@@ -345,9 +345,8 @@ Status class_index_loss(Shape s, const T *input, const int64_t *target, const Lo
 template <class T>
 Status nll_loss(Shape s, const T *logp, const int64_t *target, const LossOptions<T> &o, T *out) {
   using W = typename detail::Wide<T>::W;
-  return class_index_loss(s, logp, target, o, out, [](Row<const T> lp) {
-    return [lp](int64_t k) { return W(lp[k]); };
-  });
+  return class_index_loss(s, logp, target, o, out,
+                          [](Row<const T> lp) { return [lp](int64_t k) { return W(lp[k]); }; });
 }
 
 template <class T>

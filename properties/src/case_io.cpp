@@ -15,16 +15,30 @@ template <class T> std::string hex(T v) {
   return buf;
 }
 
+// A list of values as hex floats (exact), then, when short, the same values
+// in decimal (round-trip digits) as a comment for the reader.
 template <class V> void put_list(std::ostringstream &s, const char *key, const V &values) {
   if (values.empty()) return;
+  using E = std::decay_t<decltype(values[0])>;
   s << key;
   for (const auto &v : values) {
-    if constexpr (std::is_integral_v<std::decay_t<decltype(v)>>)
+    if constexpr (std::is_integral_v<E>)
       s << ' ' << v;
     else
       s << ' ' << hex(v);
   }
   s << '\n';
+  if constexpr (!std::is_integral_v<E>) {
+    if (values.size() <= 16) {
+      s << "# " << key << " =";
+      char buf[48];
+      for (const auto &v : values) {
+        std::snprintf(buf, sizeof buf, sizeof(E) == 4 ? " %.9g" : " %.17g", double(v));
+        s << buf;
+      }
+      s << '\n';
+    }
+  }
 }
 
 const char *reduction_name(Reduction r) {

@@ -764,7 +764,6 @@ template <class T> Check thread_count_independent(const Env<T> &env, const Case<
 
 // ----------------------------------------------------------- the registry
 
-
 struct Property {
   PropertyInfo info;
   gen::Spec spec;

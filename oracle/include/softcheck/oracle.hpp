@@ -105,8 +105,10 @@ const softcheck_kernel_set &kernel_set();
 template <class T> void logits_to_forward_output(Case<T> &c) {
   if (c.op != SOFTCHECK_OP_SOFTMAX_BACKWARD && c.op != SOFTCHECK_OP_LOG_SOFTMAX_BACKWARD) return;
   std::vector<T> y(c.x.size());
-  if (c.op == SOFTCHECK_OP_SOFTMAX_BACKWARD) softmax<T>(c.shape, c.x.data(), y.data());
-  else log_softmax<T>(c.shape, c.x.data(), y.data());
+  if (c.op == SOFTCHECK_OP_SOFTMAX_BACKWARD)
+    softmax<T>(c.shape, c.x.data(), y.data());
+  else
+    log_softmax<T>(c.shape, c.x.data(), y.data());
   c.x = std::move(y);
 }
 
