@@ -113,7 +113,8 @@ static softcheck_status check(softcheck_shape s, const void *a, const void *b, i
       total += loss;                                                                               \
     }                                                                                              \
     if (o->reduction == SOFTCHECK_REDUCTION_SUM) y[0] = total;                                     \
-    if (o->reduction == SOFTCHECK_REDUCTION_MEAN) y[0] = total / (T)counted;                       \
+    if (o->reduction == SOFTCHECK_REDUCTION_MEAN) /* 0 / 0: NaN, without dividing by 0 */          \
+      y[0] = counted == 0 ? (T)NAN : total / (T)counted;                                           \
     return SOFTCHECK_OK;                                                                           \
   }
 
@@ -229,7 +230,8 @@ TEXTBOOK_KERNELS(double, f64, exp, log)
       total += loss;                                                                               \
     }                                                                                              \
     if (o->reduction == SOFTCHECK_REDUCTION_SUM) y[0] = (T)total;                                  \
-    if (o->reduction == SOFTCHECK_REDUCTION_MEAN) y[0] = (T)(total / counted);                     \
+    if (o->reduction == SOFTCHECK_REDUCTION_MEAN)                                                  \
+      y[0] = counted == 0 ? (T)NAN : (T)(total / counted);                                         \
     return SOFTCHECK_OK;                                                                           \
   }
 

@@ -298,8 +298,8 @@ void reduce(const LossOptions<T> &o, int64_t rows, T *out, RowLoss &&row, Den &&
     total.add(row(r));
     denominator.add(den(r));
   }
-  out[0] =
-      o.reduction == Reduction::sum ? T(total.value()) : T(total.value() / denominator.value());
+  out[0] = o.reduction == Reduction::sum ? T(total.value())
+                                         : T(ieee_divide(total.value(), denominator.value()));
 }
 
 template <class T>
@@ -404,7 +404,7 @@ typename detail::Wide<T>::W g_of(const LossOptions<T> &o, const T *dout, int64_t
   switch (o.reduction) {
   case Reduction::none: return W(dout[r]);
   case Reduction::sum: return W(dout[0]);
-  default: return W(dout[0]) / denominator;
+  default: return ieee_divide(W(dout[0]), denominator);
   }
 }
 

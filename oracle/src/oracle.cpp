@@ -119,6 +119,19 @@ bool fast_forward(Forward f, RowView<T> xr, Shape s, int64_t r, T *y, const Conf
   }
 }
 
+// The fast phase for one row's logsumexp (float32, interval backend).
+template <class N, class T> bool fast_logsumexp(RowView<T> xr, T &out, const Config &c) {
+  if constexpr (std::is_same_v<N, Ival> && std::is_same_v<T, float>) {
+    static thread_local fast::RowState st;
+    if (!c.fast || !fast::prepare(xr, st) || !fast::logsumexp(st, out)) return false;
+    if (c.stats) c.stats->fast_settled++;
+    return true;
+  } else {
+    (void)xr, (void)out, (void)c;
+    return false;
+  }
+}
+
 template <class N, class T>
 void forward(Forward f, Shape s, const T *x, T *y, const Config &c, int64_t rows) {
   for (int64_t r = 0; r < rows; ++r) {
@@ -263,13 +276,7 @@ template <class T> Status logsumexp(Shape s, const T *x, T *out, const Config &c
   with_backend<T>(c, [&](auto n) {
     using N = decltype(n);
     for (int64_t r = 0; r < e.rows; ++r) {
-      if constexpr (std::is_same_v<N, Ival> && std::is_same_v<T, float>) {
-        static thread_local fast::RowState st;
-        if (c.fast && fast::prepare(row_at(x, s, r), st) && fast::logsumexp(st, out[r])) {
-          if (c.stats) c.stats->fast_settled++;
-          continue;
-        }
-      }
+      if (fast_logsumexp<N, T>(row_at(x, s, r), out[r], c)) continue;
       evaluate<N, T>(
           c, [&] { return std::vector<N>{RowMath<N, T>(row_at(x, s, r)).lse()}; },
           [&](size_t, T v) { out[r] = v; });

@@ -152,7 +152,7 @@ Tolerances<T>::Tolerances(const softcheck_kernel_set &set, const Case<T> &c) : c
     const long double den = c.reduction == Reduction::mean ? denominator(c) : 1.0L;
     for (int64_t r = 0; r < R; ++r) {
       long double g = c.reduction == Reduction::none ? (long double)c.dout[size_t(r)]
-                                                     : (long double)c.dout[0] / den;
+                                                     : ieee_divide((long double)c.dout[0], den);
       long double s = 0;
       for (int64_t k = 0; k < n; ++k) s += std::abs(coefficient(c, r, k));
       for (int64_t k = 0; k < n; ++k) {
@@ -188,7 +188,7 @@ Tolerances<T>::Tolerances(const softcheck_kernel_set &set, const Case<T> &c) : c
       }
       double k = row_bound + double(dw) + double(R) + 3;
       if (c.reduction == Reduction::mean) {
-        m /= std::abs(denominator(c));
+        m = ieee_divide(m, std::abs(denominator(c)));
         k += double(R) + 2;
       }
       default_[0] = k;

@@ -4,7 +4,9 @@
 
 #include <softcheck/plugin.h>
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 
 namespace softcheck {
 
@@ -32,6 +34,17 @@ template <class T> bool to_loss_options(const softcheck_loss_options *o, LossOpt
   lo.weight = static_cast<const T *>(o->weight);
   lo.label_smoothing = o->label_smoothing;
   return true;
+}
+
+// a / b with IEEE semantics, written so that a division by zero is not
+// performed (C++ leaves it undefined, and the sanitizers say so): x / 0 is
+// +-inf by the signs, 0 / 0 and NaN / 0 are NaN. The semantics of the mean
+// over zero weights (plugin.h) rest on this.
+template <class F> F ieee_divide(F a, F b) {
+  if (b != 0) return a / b;
+  if (a == 0 || std::isnan(a) || std::isnan(b)) return std::numeric_limits<F>::quiet_NaN();
+  return (std::signbit(a) != std::signbit(b)) ? -std::numeric_limits<F>::infinity()
+                                              : std::numeric_limits<F>::infinity();
 }
 
 } // namespace softcheck
