@@ -1,6 +1,6 @@
 # Thin wrapper over the CMake presets. `make report` and `make test` work on
 # a fresh Debian 12 machine: they install what is missing first.
-.PHONY: all deps configure build test report bench-oracle format clean
+.PHONY: all deps configure build test report sanitize bench-oracle format clean
 
 PACKAGES := cmake ninja-build g++ pkg-config python3 \
   librapidcheck-dev catch2 libboost-dev libmpfr-dev libeigen3-dev libhwy-dev \
@@ -23,6 +23,14 @@ build: configure
 
 test: build
 	@ctest --preset default
+
+# The whole suite again under clang-14 with ASan and UBSan (float checks on).
+SANITIZE_PACKAGES := clang-14 libclang-rt-14-dev
+sanitize: deps
+	@tools/ensure-packages.sh $(SANITIZE_PACKAGES)
+	@cmake --preset sanitize >/dev/null
+	@cmake --build --preset sanitize
+	@ctest --preset sanitize
 
 # The main job. Until the accuracy report exists, it is the property suite
 # on the built-in kernels and the example plugin's two sets (the textbook
@@ -51,4 +59,4 @@ format:
 	@git ls-files '*.cpp' '*.hpp' '*.h' '*.c' | xargs clang-format -i
 
 clean:
-	@rm -rf $(BUILD)
+	@rm -rf $(BUILD) build-sanitize

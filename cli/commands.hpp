@@ -43,4 +43,13 @@ struct CheckArgs {
 };
 int run_check(const CheckArgs &args);
 
+// softcheck zoo: the mutation table of the bug zoo.
+struct ZooArgs {
+  std::string plugin; // "" = the zoo built with this softcheck
+  std::vector<std::string> sets;
+  int64_t cases = 100;
+  std::string seed = "1";
+};
+int run_zoo(const ZooArgs &args);
+
 } // namespace softcheck::cli

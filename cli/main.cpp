@@ -2,6 +2,7 @@
 //   softcheck kernels [--plugin PATH ...]
 //   softcheck eval [--plugin PATH] [--set NAME] --op OP --dtype f32|f64 ... -- x1 x2 ...
 //   softcheck check [--plugin PATH] [--set NAME ...] [--op NAME ...] [--cases N] [--seed S] ...
+//   softcheck zoo [--plugin PATH] [--cases N] [--seed S]
 // Exit codes: 0 success, 1 a check failed, 2 usage or load error.
 #include "commands.hpp"
 #include "parse.hpp"
@@ -64,6 +65,15 @@ int main(int argc, char **argv) {
   check->add_flag("--list", check_args.list, "list the properties and their bounds");
   check->add_flag("--quiet", check_args.quiet, "print failures and the summary only");
 
+  softcheck::cli::ZooArgs zoo_args;
+  CLI::App *zoo = app.add_subcommand(
+      "zoo", "the bug zoo's mutation table: is every mutant killed, by what, how fast");
+  zoo->add_option("--plugin", zoo_args.plugin, "the zoo plugin (default: the one built here)")
+      ->type_name("PATH");
+  zoo->add_option("--set", zoo_args.sets, "only these mutants");
+  zoo->add_option("--cases", zoo_args.cases, "cases per property, op and dtype (default 100)");
+  zoo->add_option("--seed", zoo_args.seed, "seed (default 1)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {
@@ -81,6 +91,7 @@ int main(int argc, char **argv) {
     if (kernels->parsed()) return softcheck::cli::run_kernels(kernels_args);
     if (eval->parsed()) return softcheck::cli::run_eval(eval_args);
     if (check->parsed()) return softcheck::cli::run_check(check_args);
+    if (zoo->parsed()) return softcheck::cli::run_zoo(zoo_args);
   } catch (const softcheck::cli::UsageError &e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;

@@ -469,9 +469,16 @@ Status cross_entropy_backward(Shape s, const T *logits, const int64_t *target,
       for (int64_t k = 0; k < s.classes; ++k) dx[k] = T(0);
       continue;
     }
+    auto coefficient = [&](int64_t k, W &a) { return coef.index(target[r], k, a); };
+    if (o.reduction == Reduction::mean && den == 0) { // undefined (plugin.h)
+      W a;
+      bool any = false;
+      for (int64_t k = 0; k < s.classes; ++k) any = any || coefficient(k, a);
+      for (int64_t k = 0; k < s.classes; ++k) dx[k] = any ? nan_v<T> : T(0);
+      continue;
+    }
     RowInfo<T> info = analyze(x);
-    logits_grad_row(info, x, dx, g_of(o, dout, r, den),
-                    [&](int64_t k, W &a) { return coef.index(target[r], k, a); });
+    logits_grad_row(info, x, dx, g_of(o, dout, r, den), coefficient);
   }
   return SOFTCHECK_OK;
 }

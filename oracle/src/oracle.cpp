@@ -206,6 +206,20 @@ void loss_forward(const LossSpec<T> &spec, const T *input, bool logits, T *out, 
       [&](size_t, T v) { out[0] = v; });
 }
 
+inline bool exactly_zero(const Ival &v) { return v.exactly_zero(); }
+inline bool exactly_zero(const Bin &v) { return v.value() == 0; }
+
+// cross_entropy_backward under a mean whose denominator is 0: NaN wherever
+// a coefficient is not omitted (plugin.h), 0 elsewhere.
+template <class N, class T>
+std::vector<N> undefined_gradient_row(const LossSpec<T> &spec, int64_t r) {
+  N a;
+  bool any = false;
+  for (int64_t k = 0; k < spec.shape.classes; ++k)
+    any = any || spec.template coefficient<N>(r, k, a);
+  return std::vector<N>(size_t(spec.shape.classes), any ? N::nan() : N());
+}
+
 template <class N, class T>
 void loss_backward(const LossSpec<T> &spec, const T *logits, const T *dout, T *dinput,
                    const Config &c, int64_t rows) {
@@ -228,6 +242,9 @@ void loss_backward(const LossSpec<T> &spec, const T *logits, const T *dout, T *d
           if (spec.ignored(r)) return std::vector<N>(size_t(s.classes));
           N g = upstream<N>(spec, dout, r, denominator_now());
           if (logits == nullptr) return nll_grad_row<N>(spec, r, g);
+          if (spec.opt.reduction == Reduction::mean && spec.prob == nullptr &&
+              exactly_zero(denominator_now()))
+            return undefined_gradient_row<N>(spec, r);
           return logits_grad_row<N>(spec, r, row_at(logits, s, r), g);
         },
         [&](size_t k, T v) { dinput[offset(s, r, int64_t(k))] = v; });

@@ -100,6 +100,10 @@
  *   g_r = dout[r] (none), dout[0] (sum) or dout[0] / denominator (mean).
  *   A zero coefficient a_{r,k} (and a row with all a_{r,k} = 0) gives
  *   exactly 0, as in the forward pass; an ignored row's gradient is 0.
+ *   cross_entropy_backward under a mean whose denominator is 0 (every
+ *   counted weight 0): g_r = dout / 0 is infinite and s_r p_k - a_k may be
+ *   a nonzero too small for any format, so the gradient is undefined: NaN
+ *   in every row with a coefficient (0 in ignored rows, as always).
  *
  * Accuracy contracts (softcheck_contract), against the exact result:
  *   max_ulp       bounds every output element in ulps, against the
