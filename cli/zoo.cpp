@@ -64,6 +64,8 @@ int run_zoo(const ZooArgs &a) {
   base.plugin = plugin;
 
   std::vector<Row> rows;
+  fmt::print("{:<26} {:<9} {:<35} {:>6} {:>9}  {:<4} {}\n", "mutant", "verdict",
+             "first property that failed", "cases", "seconds", "exp.", "minimal counterexample");
   for (const KernelSetRef &ref : registry.sets()) {
     if (!a.sets.empty() && std::find(a.sets.begin(), a.sets.end(), ref.set->name) == a.sets.end())
       continue;

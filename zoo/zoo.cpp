@@ -61,7 +61,8 @@ template <class T> Status x_minus_max_rounded(Shape s, const void *x, void *y) {
     for (int64_t c = 0; c < s.classes; ++c) m = std::max(m, in<T>(x)[at(s, r, c)]);
     if (!std::isfinite(m)) continue; // special rows stay as the built-in wrote them
     long double sum = 0;
-    for (int64_t c = 0; c < s.classes; ++c) sum += std::exp((long double)T(in<T>(x)[at(s, r, c)] - m));
+    for (int64_t c = 0; c < s.classes; ++c)
+      sum += std::exp((long double)T(in<T>(x)[at(s, r, c)] - m));
     for (int64_t c = 0; c < s.classes; ++c)
       out<T>(y)[at(s, r, c)] = T(std::exp((long double)T(in<T>(x)[at(s, r, c)] - m)) / sum);
   }
@@ -209,7 +210,8 @@ template <class T> Status alignment_dependent(Shape s, const void *x, void *y) {
 // Bug class: log(softmax(x)): -inf once the probability underflows.
 template <class T> Status log_of_softmax(Shape s, const void *x, void *y) {
   Status st = good<T>().softmax(s, x, y);
-  for (int64_t i = 0; st == SOFTCHECK_OK && i < count(s); ++i) out<T>(y)[i] = std::log(out<T>(y)[i]);
+  for (int64_t i = 0; st == SOFTCHECK_OK && i < count(s); ++i)
+    out<T>(y)[i] = std::log(out<T>(y)[i]);
   return st;
 }
 
@@ -282,9 +284,12 @@ template <class T>
 void reduce_rows(const softcheck_loss_options *o, const std::vector<T> &l, long double den, T *y) {
   long double total = 0;
   for (T v : l) total += v;
-  if (o->reduction == SOFTCHECK_REDUCTION_NONE) std::copy(l.begin(), l.end(), y);
-  else if (o->reduction == SOFTCHECK_REDUCTION_SUM) y[0] = T(total);
-  else y[0] = den == 0 ? T(NAN) : T(total / den);
+  if (o->reduction == SOFTCHECK_REDUCTION_NONE)
+    std::copy(l.begin(), l.end(), y);
+  else if (o->reduction == SOFTCHECK_REDUCTION_SUM)
+    y[0] = T(total);
+  else
+    y[0] = den == 0 ? T(NAN) : T(total / den);
 }
 
 // Bug class: a confident cross-entropy returned as 0 (lse - x_t in the
@@ -423,7 +428,8 @@ Status sum_for_mean(Shape s, const void *x, const int64_t *t, const softcheck_lo
 template <class T>
 Status nll_backward_undivided(Shape s, const int64_t *t, const softcheck_loss_options *o,
                               const void *dout, void *dx) {
-  if (!o || o->reduction != SOFTCHECK_REDUCTION_MEAN) return good<T>().nll_loss_backward(s, t, o, dout, dx);
+  if (!o || o->reduction != SOFTCHECK_REDUCTION_MEAN)
+    return good<T>().nll_loss_backward(s, t, o, dout, dx);
   softcheck_loss_options sum = *o;
   sum.reduction = SOFTCHECK_REDUCTION_SUM;
   return good<T>().nll_loss_backward(s, t, &sum, dout, dx);
@@ -476,10 +482,10 @@ struct Mutant {
   void (*edit)(softcheck_kernel_set &);
 };
 
-#define BOTH(field, fn)                                                                           \
-  [](softcheck_kernel_set &s) {                                                                   \
-    s.f32.field = fn<float>;                                                                      \
-    s.f64.field = fn<double>;                                                                     \
+#define BOTH(field, fn)                                                                            \
+  [](softcheck_kernel_set &s) {                                                                    \
+    s.f32.field = fn<float>;                                                                       \
+    s.f64.field = fn<double>;                                                                      \
   }
 
 const Mutant kMutants[] = {
@@ -515,9 +521,10 @@ const Mutant kMutants[] = {
      }},
     {"alignment_dependent", "a result that depends on the buffer's alignment",
      "alignment_independent", BOTH(softmax, alignment_dependent)},
-    {"log_of_softmax", "log(softmax(x)): -inf once the probability underflows",
-     "oracle_agreement", BOTH(log_softmax, log_of_softmax)},
-    {"max_logprob_zero", "(x - max) - log(sum) without log1p: the max element's log-probability is 0",
+    {"log_of_softmax", "log(softmax(x)): -inf once the probability underflows", "oracle_agreement",
+     BOTH(log_softmax, log_of_softmax)},
+    {"max_logprob_zero",
+     "(x - max) - log(sum) without log1p: the max element's log-probability is 0",
      "oracle_agreement", BOTH(log_softmax, max_logprob_zero)},
     {"positive_log_probability", "a positive log-probability (+1.43e-6 for the max element)",
      "log_softmax_nonpositive", BOTH(log_softmax, positive_log_probability)},
@@ -529,8 +536,8 @@ const Mutant kMutants[] = {
      "oracle_agreement", BOTH(cross_entropy, confident_loss_zero)},
     {"keras_clipping", "Keras-style eps clipping inside the logits pipeline", "oracle_agreement",
      BOTH(cross_entropy, keras_clipping)},
-    {"double_softmax", "the double softmax: softmax output fed to cross_entropy", "oracle_agreement",
-     BOTH(cross_entropy, double_softmax)},
+    {"double_softmax", "the double softmax: softmax output fed to cross_entropy",
+     "oracle_agreement", BOTH(cross_entropy, double_softmax)},
     {"smoothing_k_minus_one", "label smoothing as eps/(K-1) instead of eps/K",
      "label_smoothing_is_uniform", BOTH(cross_entropy, smoothing_k_minus_one)},
     {"smoothing_counts_ignored", "the smoothing term of the mean counts ignored targets",
