@@ -205,6 +205,17 @@ template <class T> Status alignment_dependent(Shape s, const void *x, void *y) {
   return st;
 }
 
+// The textbook row in the working precision: max and sum_c exp(x_c - max).
+// False for rows without a finite max (left as the built-in wrote them).
+template <class T> bool working_row(Shape s, const T *x, int64_t r, T &m, T &sum) {
+  m = -inf<T>;
+  for (int64_t c = 0; c < s.classes; ++c) m = std::max(m, x[at(s, r, c)]);
+  if (!std::isfinite(m)) return false;
+  sum = 0;
+  for (int64_t c = 0; c < s.classes; ++c) sum += std::exp(x[at(s, r, c)] - m);
+  return true;
+}
+
 // ------------------------------------------------------------- log_softmax
 
 // Bug class: log(softmax(x)): -inf once the probability underflows.
@@ -220,11 +231,8 @@ template <class T> Status log_of_softmax(Shape s, const void *x, void *y) {
 template <class T> Status max_logprob_zero(Shape s, const void *x, void *y) {
   if (Status st = good<T>().log_softmax(s, x, y)) return st;
   for (int64_t r = 0; r < rows(s); ++r) {
-    T m = -inf<T>;
-    for (int64_t c = 0; c < s.classes; ++c) m = std::max(m, in<T>(x)[at(s, r, c)]);
-    if (!std::isfinite(m)) continue;
-    T sum = 0;
-    for (int64_t c = 0; c < s.classes; ++c) sum += std::exp(in<T>(x)[at(s, r, c)] - m);
+    T m, sum;
+    if (!working_row(s, in<T>(x), r, m, sum)) continue;
     for (int64_t c = 0; c < s.classes; ++c)
       out<T>(y)[at(s, r, c)] = (in<T>(x)[at(s, r, c)] - m) - std::log(sum);
   }
@@ -254,11 +262,8 @@ template <class T> Status single_class_log_softmax(Shape s, const void *x, void 
 template <class T> Status lse_working_precision(Shape s, const void *x, void *y) {
   if (Status st = good<T>().logsumexp(s, x, y)) return st;
   for (int64_t r = 0; r < rows(s); ++r) {
-    T m = -inf<T>;
-    for (int64_t c = 0; c < s.classes; ++c) m = std::max(m, in<T>(x)[at(s, r, c)]);
-    if (!std::isfinite(m)) continue;
-    T sum = 0;
-    for (int64_t c = 0; c < s.classes; ++c) sum += std::exp(in<T>(x)[at(s, r, c)] - m);
+    T m, sum;
+    if (!working_row(s, in<T>(x), r, m, sum)) continue;
     out<T>(y)[r] = m + std::log(sum);
   }
   return SOFTCHECK_OK;
@@ -302,11 +307,8 @@ Status confident_loss_zero(Shape s, const void *x, const int64_t *t,
     return SOFTCHECK_OK;
   for (int64_t r = 0; r < rows(s); ++r) {
     if (t[r] == o->ignore_index) continue;
-    T m = -inf<T>;
-    for (int64_t c = 0; c < s.classes; ++c) m = std::max(m, in<T>(x)[at(s, r, c)]);
-    if (!std::isfinite(m)) continue;
-    T sum = 0;
-    for (int64_t c = 0; c < s.classes; ++c) sum += std::exp(in<T>(x)[at(s, r, c)] - m);
+    T m, sum;
+    if (!working_row(s, in<T>(x), r, m, sum)) continue;
     out<T>(y)[r] = (m + std::log(sum)) - in<T>(x)[at(s, r, t[r])];
   }
   return SOFTCHECK_OK;
