@@ -206,16 +206,21 @@ template <class T> typename Tolerances<T>::Allowance Tolerances<T>::allowance(si
     if (declared_ && declared_->max_ulp >= 0) {
       a.ulp_distance = true;
       a.ulps = declared_->max_ulp;
+      a.absolute = (long double)a.ulps * (long double)spacing(v);
     } else {
       a.ulps = default_[i];
-      if (c_.op == SOFTCHECK_OP_LOGSUMEXP) {
-        LongRow row = long_row(c_, int64_t(i));
-        long double L = (long double)v - row.max;
-        a.ulps = v == 0 ? INFINITY : double((long double)default_[i] * std::abs(L / v)) + 3;
-      }
       if (std::abs(v) < std::numeric_limits<T>::min()) a.ulps += 2;
+      a.absolute = (long double)a.ulps * (long double)spacing(v);
+      if (c_.op == SOFTCHECK_OP_LOGSUMEXP) {
+        // Absolute: (n + 3 + D_w) u L + u |y|, plus 3 ulps of y; finite even
+        // where y = max + L cancels to 0 (a relative bound is not).
+        LongRow row = long_row(c_, int64_t(i));
+        const long double L = std::abs((long double)v - row.max);
+        a.absolute = ((long double)default_[i] * L + std::abs((long double)v)) * u +
+                     3 * (long double)spacing(v);
+        a.ulps = double(a.absolute / (long double)spacing(v));
+      }
     }
-    a.absolute = (long double)a.ulps * (long double)spacing(v);
     return a;
   }
   a.scaled = true;
