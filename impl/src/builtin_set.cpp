@@ -12,20 +12,20 @@ SOFTCHECK_KERNELS_OF_NAMESPACE(Builtin, softcheck)
 softcheck_contract make_contract() {
   softcheck_contract c{};
   const softcheck_bound elementwise{contract::elementwise_ulp, -1.0};
-  const softcheck_bound normwise{-1.0, contract::scaled_u};
+  const softcheck_bound scaled{-1.0, contract::scaled_u};
   const softcheck_bound loss{contract::elementwise_ulp, contract::scaled_u};
   for (softcheck_bound *b : {c.f32, c.f64}) {
     b[SOFTCHECK_OP_SOFTMAX] = elementwise;
     b[SOFTCHECK_OP_LOG_SOFTMAX] = elementwise;
     b[SOFTCHECK_OP_LOGSUMEXP] = elementwise;
-    b[SOFTCHECK_OP_SOFTMAX_BACKWARD] = normwise;
-    b[SOFTCHECK_OP_LOG_SOFTMAX_BACKWARD] = normwise;
+    b[SOFTCHECK_OP_SOFTMAX_BACKWARD] = scaled;
+    b[SOFTCHECK_OP_LOG_SOFTMAX_BACKWARD] = scaled;
     b[SOFTCHECK_OP_NLL_LOSS] = loss;
-    b[SOFTCHECK_OP_NLL_LOSS_BACKWARD] = normwise;
+    b[SOFTCHECK_OP_NLL_LOSS_BACKWARD] = scaled;
     b[SOFTCHECK_OP_CROSS_ENTROPY] = loss;
-    b[SOFTCHECK_OP_CROSS_ENTROPY_BACKWARD] = normwise;
-    b[SOFTCHECK_OP_CROSS_ENTROPY_PROB] = normwise;
-    b[SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD] = normwise;
+    b[SOFTCHECK_OP_CROSS_ENTROPY_BACKWARD] = scaled;
+    b[SOFTCHECK_OP_CROSS_ENTROPY_PROB] = scaled;
+    b[SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD] = scaled;
   }
   return c;
 }

@@ -350,15 +350,22 @@ template <class T> Check softmax_jacobian_rows_sum_to_zero(const Env<T> &env, co
   return Check::pass();
 }
 
-template <class T> Check cross_entropy_gradient(const Env<T> &env, const Case<T> &c) {
-  // Plain options: dx = softmax(x) - onehot(t), which sums to 0.
+// The case with plain loss options: no weights, no smoothing, no ignored
+// target, the given reduction and a unit upstream gradient.
+template <class T> Case<T> plain_loss(const Case<T> &c, Reduction reduction) {
   Case<T> k = c;
-  k.reduction = Reduction::sum;
+  k.reduction = reduction;
   k.weight.clear();
   k.label_smoothing = 0;
-  k.dout = {T(1)};
+  k.dout.assign(size_t(reduction == Reduction::none ? c.rows() : 1), T(1));
   for (int64_t &t : k.target)
     if (t == k.ignore_index) t = 0;
+  return k;
+}
+
+template <class T> Check cross_entropy_gradient(const Env<T> &env, const Case<T> &c) {
+  // Plain options: dx = softmax(x) - onehot(t), which sums to 0.
+  Case<T> k = plain_loss(c, Reduction::sum);
   std::vector<T> dx;
   if (auto p = status_problem<T>(run(env, k, dx)); !p.empty()) return Check::fail(p);
   Case<T> sc = as_op(k, SOFTCHECK_OP_SOFTMAX);
@@ -478,23 +485,14 @@ template <class T> Check loss_pipelines_agree(const Env<T> &env, const Case<T> &
     return Check::fail("nll_loss " + p);
   Tolerances<T> tce(env.set, c), tnll(env.set, nc), tlp(env.set, lc);
   // The rounding of each log-probability moves nll_loss by |a_k| times it.
-  long double den = 1;
-  if (c.reduction == Reduction::mean) {
-    den = 0;
-    for (int64_t r = 0; r < c.rows(); ++r)
-      if (c.target[size_t(r)] != c.ignore_index)
-        den += c.weight.empty() ? 1.0L : (long double)c.weight[size_t(c.target[size_t(r)])];
-    den = std::abs(den);
-  }
+  const long double den = c.reduction == Reduction::mean ? std::abs(mean_denominator(c)) : 1.0L;
   std::vector<long double> spread(size_t(c.rows()), 0);
   for (int64_t r = 0; r < c.rows(); ++r) {
     const int64_t t = c.target[size_t(r)];
     if (t == c.ignore_index) continue;
     for (int64_t k = 0; k < c.shape.classes; ++k) {
       size_t i = size_t(at(c, r, k));
-      long double w = c.weight.empty() ? 1.0L : std::abs((long double)c.weight[size_t(k)]);
-      long double a =
-          (k == t ? (1 - c.label_smoothing) * w : 0) + c.label_smoothing / c.shape.classes * w;
+      const long double a = std::abs(loss_coefficient(c, r, k));
       // A log-probability that overflowed to -inf (x - max past the
       // format's range) makes the two pipelines differ by design.
       if (a != 0 && std::isinf(lp[i]) && std::isfinite(c.x[i])) return Check::skip();
@@ -523,12 +521,7 @@ template <class T> Check loss_pipelines_agree(const Env<T> &env, const Case<T> &
 template <class T> Check probability_pipeline_agrees(const Env<T> &env, const Case<T> &c) {
   // softmax -> clip(1e-7) -> -log (Keras from_logits=False) against
   // cross_entropy on logits, where the probability is not clipped.
-  Case<T> k = c;
-  k.reduction = Reduction::none;
-  k.weight.clear();
-  k.label_smoothing = 0;
-  for (int64_t &t : k.target)
-    if (t == k.ignore_index) t = 0;
+  Case<T> k = plain_loss(c, Reduction::none);
   std::vector<T> ce, p;
   if (auto e = status_problem<T>(run(env, k, ce)); !e.empty()) return Check::fail(e);
   Case<T> sc = as_op(k, SOFTCHECK_OP_SOFTMAX);
@@ -620,13 +613,7 @@ template <class T> Check mean_is_sum_over_weights(const Env<T> &env, const Case<
   std::vector<T> s, m;
   if (auto p = status_problem<T>(run(env, sc, s)); !p.empty()) return Check::fail(p);
   if (auto p = status_problem<T>(run(env, mc, m)); !p.empty()) return Check::fail(p);
-  long double den = 0;
-  if (c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB)
-    den = (long double)c.rows();
-  else
-    for (int64_t r = 0; r < c.rows(); ++r)
-      if (c.target[size_t(r)] != c.ignore_index)
-        den += c.weight.empty() ? 1.0L : (long double)c.weight[size_t(c.target[size_t(r)])];
+  const long double den = mean_denominator(c);
   if (den == 0 || !std::isfinite(s[0])) return Check::skip();
   Tolerances<T> ts(env.set, sc), tm(env.set, mc);
   long double want = (long double)s[0] / den;
@@ -1058,13 +1045,11 @@ Outcome run_property(const Property &p, const softcheck_kernel_set &set, softche
   rc::detail::TestMetadata meta;
   meta.id = p.info.name;
   meta.description = p.info.name;
-  int runs = 0;
   SilentListener quiet;
   const auto start = std::chrono::steady_clock::now();
   auto result = rc::detail::checkTestable(
       [&] {
         Case<T> c = *gen::cases<T>(op, p.spec);
-        ++runs;
         Check r;
         try {
           r = fn(env, c);
@@ -1102,7 +1087,6 @@ Outcome run_property(const Property &p, const softcheck_kernel_set &set, softche
     out.verdict = Verdict::failed;
     out.reason = "the property could not run: " + e.description;
   }
-  (void)runs;
   return out;
 }
 

@@ -11,32 +11,6 @@ template <class T> int64_t elem(const Case<T> &c, int64_t r, int64_t k) {
   return (r / c.shape.inner * c.shape.classes + k) * c.shape.inner + r % c.shape.inner;
 }
 
-// The loss coefficient a_{r,k} (0 where omitted), in long double.
-template <class T> long double coefficient(const Case<T> &c, int64_t r, int64_t k) {
-  const long double eps = c.label_smoothing, K = (long double)c.shape.classes;
-  auto w = [&](int64_t j) { return c.weight.empty() ? 1.0L : (long double)c.weight[size_t(j)]; };
-  if (c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB || c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD) {
-    long double p = c.aux[size_t(elem(c, r, k))];
-    return w(k) * ((1 - eps) * p + eps / K);
-  }
-  const int64_t t = c.target[size_t(r)];
-  if (t == c.ignore_index) return 0;
-  long double a = eps / K * w(k);
-  if (k == t) a += (1 - eps) * w(k);
-  return a;
-}
-
-template <class T> long double denominator(const Case<T> &c) {
-  if (c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB || c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD)
-    return (long double)c.rows();
-  long double d = 0;
-  for (int64_t r = 0; r < c.rows(); ++r) {
-    int64_t t = c.target[size_t(r)];
-    if (t != c.ignore_index) d += c.weight.empty() ? 1.0L : (long double)c.weight[size_t(t)];
-  }
-  return d;
-}
-
 // D_w = sum_j e^{d_j} |d_j| / sum_j e^{d_j} over the non-max terms: how much
 // the rounding of each x_j - max (relative error |d_j| u in its exp) moves
 // the sum s (and so log1p(s)). At most max |d_j|, and usually small, since
@@ -99,7 +73,7 @@ Tolerances<T>::Tolerances(const softcheck_kernel_set &set, const Case<T> &c) : c
   auto row_terms = [&](int64_t r) {
     long double m = 0;
     for (int64_t k = 0; k < n; ++k) {
-      long double a = coefficient(c, r, k);
+      long double a = loss_coefficient(c, r, k);
       if (a == 0) continue;
       long double lp = op == SOFTCHECK_OP_NLL_LOSS ? x_at(r, k) : rows[size_t(r)].logp(x_at(r, k));
       m += std::abs(a * lp);
@@ -149,15 +123,15 @@ Tolerances<T>::Tolerances(const softcheck_kernel_set &set, const Case<T> &c) : c
   case SOFTCHECK_OP_NLL_LOSS_BACKWARD:
   case SOFTCHECK_OP_CROSS_ENTROPY_BACKWARD:
   case SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD: {
-    const long double den = c.reduction == Reduction::mean ? denominator(c) : 1.0L;
+    const long double den = c.reduction == Reduction::mean ? mean_denominator(c) : 1.0L;
     for (int64_t r = 0; r < R; ++r) {
       long double g = c.reduction == Reduction::none ? (long double)c.dout[size_t(r)]
                                                      : ieee_divide((long double)c.dout[0], den);
       long double s = 0;
-      for (int64_t k = 0; k < n; ++k) s += std::abs(coefficient(c, r, k));
+      for (int64_t k = 0; k < n; ++k) s += std::abs(loss_coefficient(c, r, k));
       for (int64_t k = 0; k < n; ++k) {
         size_t i = size_t(elem(c, r, k));
-        long double a = std::abs(coefficient(c, r, k));
+        long double a = std::abs(loss_coefficient(c, r, k));
         if (op == SOFTCHECK_OP_NLL_LOSS_BACKWARD) {
           scale_[i] = std::abs(g) * a;
           default_[i] = 4;
@@ -188,7 +162,7 @@ Tolerances<T>::Tolerances(const softcheck_kernel_set &set, const Case<T> &c) : c
       }
       double k = row_bound + double(dw) + double(R) + 3;
       if (c.reduction == Reduction::mean) {
-        m = ieee_divide(m, std::abs(denominator(c)));
+        m = ieee_divide(m, std::abs(mean_denominator(c)));
         k += double(R) + 2;
       }
       default_[0] = k;

@@ -125,6 +125,35 @@ private:
   std::vector<double> default_;    // default bound per output (ulps or k)
 };
 
+// The loss coefficient a_{r,k} (0 where omitted), in long double.
+template <class T> long double loss_coefficient(const Case<T> &c, int64_t r, int64_t k) {
+  const long double eps = c.label_smoothing, K = (long double)c.shape.classes;
+  auto w = [&](int64_t j) { return c.weight.empty() ? 1.0L : (long double)c.weight[size_t(j)]; };
+  if (c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB || c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD) {
+    long double p = c.aux[size_t((r / c.shape.inner * c.shape.classes + k) * c.shape.inner +
+                                 r % c.shape.inner)];
+    return w(k) * ((1 - eps) * p + eps / K);
+  }
+  const int64_t t = c.target[size_t(r)];
+  if (t == c.ignore_index) return 0;
+  long double a = eps / K * w(k);
+  if (k == t) a += (1 - eps) * w(k);
+  return a;
+}
+
+// The mean's denominator: the counted targets' weights (rows for probability
+// targets).
+template <class T> long double mean_denominator(const Case<T> &c) {
+  if (c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB || c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD)
+    return (long double)c.rows();
+  long double d = 0;
+  for (int64_t r = 0; r < c.rows(); ++r) {
+    int64_t t = c.target[size_t(r)];
+    if (t != c.ignore_index) d += c.weight.empty() ? 1.0L : (long double)c.weight[size_t(t)];
+  }
+  return d;
+}
+
 template <class T> bool has_negative_coefficients(const Case<T> &c) {
   for (T w : c.weight)
     if (w < 0) return true;
