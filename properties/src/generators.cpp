@@ -1,4 +1,4 @@
-#include "generators.hpp"
+#include <softcheck/generators.hpp>
 
 #include <softcheck/oracle.hpp>
 
@@ -27,6 +27,35 @@ const char *regime_name(Regime r) {
   case Regime::inf_inside: return "+inf inside";
   }
   return "?";
+}
+
+const char *regime_id(Regime r) {
+  switch (r) {
+  case Regime::normal1: return "normal1";
+  case Regime::normal30: return "normal30";
+  case Regime::normal1000: return "normal1000";
+  case Regime::uniform_wide: return "uniform_wide";
+  case Regime::near_max: return "near_max";
+  case Regime::dominant: return "dominant";
+  case Regime::ties: return "ties";
+  case Regime::near_ties: return "near_ties";
+  case Regime::tiny_differences: return "tiny_differences";
+  case Regime::bit_patterns: return "bit_patterns";
+  case Regime::masked: return "masked";
+  case Regime::fully_masked: return "fully_masked";
+  case Regime::nan_inside: return "nan_inside";
+  case Regime::inf_inside: return "inf_inside";
+  }
+  return "?";
+}
+
+bool regime_from_id(const std::string &id, Regime &out) {
+  for (int i = 0; i < kRegimes; ++i)
+    if (id == regime_id(Regime(i))) {
+      out = Regime(i);
+      return true;
+    }
+  return false;
 }
 
 bool is_special(Regime r) {
@@ -221,11 +250,8 @@ template <class T> std::vector<T> simpler(T v) {
   return out;
 }
 
-template <class T> int64_t index_of(const Case<T> &c, int64_t r, int64_t k) {
-  return (r / c.shape.inner * c.shape.classes + k) * c.shape.inner + r % c.shape.inner;
-}
+} // namespace
 
-// The case restricted to the rows `keep` (same classes), as outer = rows, inner = 1.
 template <class T> Case<T> only_rows(const Case<T> &c, const std::vector<int64_t> &keep) {
   Case<T> s = c;
   const int64_t K = c.shape.classes;
@@ -247,6 +273,8 @@ template <class T> Case<T> only_rows(const Case<T> &c, const std::vector<int64_t
   }
   return s;
 }
+
+namespace {
 
 // The case without the classes in [from, to).
 template <class T> Case<T> drop_classes(const Case<T> &c, int64_t from, int64_t to) {
@@ -357,7 +385,8 @@ template <class T> std::vector<Case<T>> shrink_candidates(const Case<T> &c) {
 #define SOFTCHECK_GEN_INSTANTIATE(T)                                                               \
   template void fill_row<T>(Draw &, Regime, T *, int64_t, int64_t);                                \
   template Case<T> draw_case<T>(Draw &, softcheck_op, const Spec &, int);                          \
-  template std::vector<Case<T>> shrink_candidates<T>(const Case<T> &);
+  template std::vector<Case<T>> shrink_candidates<T>(const Case<T> &);                             \
+  template Case<T> only_rows<T>(const Case<T> &, const std::vector<int64_t> &);
 SOFTCHECK_GEN_INSTANTIATE(float)
 SOFTCHECK_GEN_INSTANTIATE(double)
 #undef SOFTCHECK_GEN_INSTANTIATE

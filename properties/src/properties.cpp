@@ -1,7 +1,7 @@
 // The properties: each a named check of one piece of math, run by
 // RapidCheck over generated cases, with shrinking to a minimal
 // counterexample. The bounds they use come from tolerance.hpp.
-#include "generators.hpp"
+#include "rc_cases.hpp"
 #include "tolerance.hpp"
 
 #include <softcheck/case_io.hpp>

@@ -46,7 +46,7 @@ Tolerances<T>::Tolerances(const softcheck_kernel_set &set, const Case<T> &c) : c
   if (set.contract) declared_ = &(sizeof(T) == 4 ? set.contract->f32 : set.contract->f64)[op];
   const bool forward = op <= SOFTCHECK_OP_LOGSUMEXP;
   const bool row_loss = c.is_loss() && !c.is_backward() && c.reduction == Reduction::none;
-  scaled_ = !(forward || (row_loss && is_class_loss(op) && !has_negative_coefficients(c)));
+  scaled_ = !(forward || (row_loss && is_class_loss(op) && !has_signed_terms(c)));
   // A contract that declares only the other kind decides the kind.
   if (declared_ && !scaled_ && declared_->max_ulp < 0 && declared_->max_scaled_u >= 0)
     scaled_ = true;
@@ -249,5 +249,16 @@ template <class T> std::string Tolerances<T>::describe() const {
 
 template class Tolerances<float>;
 template class Tolerances<double>;
+
+template <class T> std::vector<long double> scaled_magnitudes(const Case<T> &c) {
+  const softcheck_kernel_set no_contract{};
+  const Tolerances<T> t(no_contract, c);
+  if (t.elementwise()) return {};
+  std::vector<long double> m(size_t(c.output_count()));
+  for (size_t i = 0; i < m.size(); ++i) m[i] = t.scale(i);
+  return m;
+}
+template std::vector<long double> scaled_magnitudes(const Case<float> &);
+template std::vector<long double> scaled_magnitudes(const Case<double> &);
 
 } // namespace softcheck::props

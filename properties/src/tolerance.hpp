@@ -20,7 +20,8 @@
 //   logsumexp    max + L, L = log1p(s): (n + 3 + D_w) u L + u |y|, relative
 //                to |y|: (n + 3 + D_w) L/|y| + 3 (grows where max and L cancel).
 //   nll_loss     -(1-eps) w_t lp_t - (eps/K) sum_k w_k lp_k, terms of one
-//                sign: 3 without smoothing, n + 5 with it.
+//                sign (inputs <= 0, weights >= 0): 3 without smoothing,
+//                n + 5 with it; otherwise the scaled bound below.
 //   cross_entropy (none)  log_softmax's D_w + n + 6, weights' products +2,
 //                the smoothing sum n + 3 more.
 // Scaled (|got - ref| <= k u M + 1 ulp, M as in plugin.h):
@@ -115,6 +116,8 @@ public:
   long double abs_error(size_t i, T v) const;
 
   bool elementwise() const { return !scaled_; }
+  // M of output i (scaled kind): the magnitude of the terms it sums.
+  long double scale(size_t i) const { return std::isnan(scale_[i]) ? 0.0L : scale_[i]; }
   std::string describe() const;
 
 private:
@@ -154,12 +157,20 @@ template <class T> long double mean_denominator(const Case<T> &c) {
   return d;
 }
 
-template <class T> bool has_negative_coefficients(const Case<T> &c) {
+// Whether a loss's terms a_k * logp_k can have both signs, so that a row
+// can cancel (and only the scaled bound holds): negative weights or
+// probability targets, or, for nll_loss, an input above 0 (its input is
+// meant to be log-probabilities, <= 0, but is used as written: with label
+// smoothing 1 the row [-0, 5, -3, 0, -2] sums to exactly 0).
+template <class T> bool has_signed_terms(const Case<T> &c) {
   for (T w : c.weight)
     if (w < 0) return true;
   if (c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB || c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD)
     for (T p : c.aux)
       if (p < 0) return true;
+  if (c.op == SOFTCHECK_OP_NLL_LOSS)
+    for (T x : c.x)
+      if (x > 0) return true;
   return false;
 }
 

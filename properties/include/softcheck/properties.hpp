@@ -51,6 +51,12 @@ const std::vector<PropertyInfo> &all_properties();
 // Runs every selected property on every op and dtype the set provides.
 std::vector<Outcome> check(const softcheck_kernel_set &set, const Options &options);
 
+// How the default bounds judge the outputs of c: empty when elementwise, in
+// ulps of the correctly rounded value; otherwise M per output, the
+// magnitude of the terms it sums, for the scaled bound |got - ref| <= k u M
+// + 1 ulp (see <softcheck/plugin.h> and properties/src/tolerance.hpp).
+template <class T> std::vector<long double> scaled_magnitudes(const Case<T> &c);
+
 // Runs one case (from a case file) through the properties that apply to it
 // (or the one named); the outcomes carry no seed.
 template <class T>

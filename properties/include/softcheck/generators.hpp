@@ -3,15 +3,13 @@
 // like a hand-written test (fewer rows and classes, plainer options,
 // rounder values).
 //
-// RapidCheck's own float generators never give NaN, infinities, subnormals
-// or large magnitudes, so rows are drawn here from a PRNG seeded by
-// RapidCheck's Random: the run stays reproducible from RapidCheck's seed,
-// and shrinking is ours (rc::shrinkable::shrinkRecur).
+// One set of regimes for properties, reports and fuzzing. RapidCheck's own
+// float generators never give NaN, infinities, subnormals or large
+// magnitudes, so rows are drawn here from a PRNG (`Draw`); the RapidCheck
+// generator built on it is in rc_cases.hpp.
 #pragma once
 
 #include <softcheck/case.hpp>
-
-#include <rapidcheck.h>
 
 #include <cstdint>
 #include <random>
@@ -38,7 +36,9 @@ enum class Regime {
   inf_inside,       // a +inf somewhere
 };
 constexpr int kRegimes = 14;
-const char *regime_name(Regime r);
+const char *regime_name(Regime r); // for people: "N(0,1)"
+const char *regime_id(Regime r);   // for files and keys: "normal1"
+bool regime_from_id(const std::string &id, Regime &out);
 bool is_special(Regime r); // rows whose outputs are special values by definition
 
 // A deterministic stream of draws.
@@ -68,14 +68,12 @@ template <class T> void fill_row(Draw &d, Regime r, T *row, int64_t n, int64_t s
 template <class T> Case<T> draw_case(Draw &d, softcheck_op op, const Spec &spec, int size);
 template <class T> std::vector<Case<T>> shrink_candidates(const Case<T> &c);
 
-// The RapidCheck generator of cases of `op`.
-template <class T> rc::Gen<Case<T>> cases(softcheck_op op, Spec spec) {
-  return rc::Gen<Case<T>>([op, spec](const rc::Random &random, int size) {
-    Draw d(rc::Random(random).next());
-    return rc::shrinkable::shrinkRecur(draw_case<T>(d, op, spec, size), [](const Case<T> &c) {
-      return rc::seq::fromContainer(shrink_candidates(c));
-    });
-  });
+// Index in c.x of class k of row r (rows numbered outer-major).
+template <class T> int64_t index_of(const Case<T> &c, int64_t r, int64_t k) {
+  return (r / c.shape.inner * c.shape.classes + k) * c.shape.inner + r % c.shape.inner;
 }
+// The case restricted to the rows `keep` (same classes), as outer = rows,
+// inner = 1; the loss options stay.
+template <class T> Case<T> only_rows(const Case<T> &c, const std::vector<int64_t> &keep);
 
 } // namespace softcheck::gen
