@@ -1,6 +1,7 @@
 // softcheck check: the property suite on any kernel set. Exit code 0 when
 // every property passed, 1 when one failed, 2 on a usage or load error.
 #include "commands.hpp"
+#include "files.hpp"
 #include "parse.hpp"
 
 #include <softcheck/case_io.hpp>
@@ -9,10 +10,8 @@
 #include <fmt/core.h>
 
 #include <cstdio>
-#include <fstream>
 #include <random>
 #include <sstream>
-#include <unistd.h>
 
 namespace softcheck::cli {
 namespace {
@@ -36,26 +35,6 @@ std::string xml_escape(const std::string &s) {
 }
 
 const char *dtype_name(softcheck_dtype d) { return d == SOFTCHECK_F32 ? "f32" : "f64"; }
-
-// Writes `text` to `path` through a temporary file and a rename, so a
-// reader never sees half a file.
-void write_atomically(const std::string &path, const std::string &text) {
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw UsageError("cannot write '" + path + "'");
-    out << text;
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw UsageError("cannot write '" + path + "'");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw UsageError("cannot write '" + path + "'");
-  }
-}
 
 std::string junit_xml(const std::vector<props::Outcome> &outcomes, uint64_t seed) {
   int failures = 0, skipped = 0;

@@ -22,8 +22,9 @@ struct EvalArgs {
   std::string set = "softcheck";
   std::string op;
   std::string dtype = "f32";
-  std::string shape; // "outer,classes,inner"
-  std::string input; // file of rows
+  std::string shape;     // "outer,classes,inner"
+  std::string input;     // file of rows
+  std::string case_file; // a case file: op, dtype, shape and every input
   std::vector<std::string> values, dy, prob, dout, weight, target;
   std::string reduction = "mean";
   int64_t ignore_index = -100;
@@ -42,6 +43,19 @@ struct CheckArgs {
   bool quiet = false;
 };
 int run_check(const CheckArgs &args);
+
+// softcheck report: the accuracy report and the baseline gate.
+struct ReportArgs {
+  std::vector<std::string> plugins, sets, ops, tolerance;
+  std::string dtype; // "" = both
+  int64_t cases = 200;
+  int64_t worst = 3;
+  int64_t threads = 0; // 0: every core
+  std::string seed = "1";
+  std::string out = "softcheck-report";
+  std::string baseline;
+};
+int run_report(const ReportArgs &args);
 
 // softcheck zoo: the mutation table of the bug zoo.
 struct ZooArgs {

@@ -4,6 +4,7 @@
 #include "parse.hpp"
 
 #include <softcheck/case.hpp>
+#include <softcheck/case_io.hpp>
 #include <softcheck/metrics.hpp>
 #include <softcheck/oracle.hpp>
 
@@ -93,8 +94,8 @@ template <class T> Case<T> build_case(const EvalArgs &a, softcheck_op op) {
   return c;
 }
 
-template <class T> int eval(const EvalArgs &a, const KernelSetRef &ref, softcheck_op op) {
-  Case<T> c = build_case<T>(a, op);
+template <class T> int eval(const Case<T> &c, const KernelSetRef &ref) {
+  const softcheck_op op = c.op;
   const char *dtype = sizeof(T) == 4 ? "f32" : "f64";
   if (!provides(*ref.set, sizeof(T) == 4 ? SOFTCHECK_F32 : SOFTCHECK_F64, op)) {
     std::fprintf(stderr, "error: set '%s' does not provide %s for %s\n", ref.set->name,
@@ -131,14 +132,28 @@ template <class T> int eval(const EvalArgs &a, const KernelSetRef &ref, softchec
 } // namespace
 
 int run_eval(const EvalArgs &args) {
+  CaseFile file;
+  if (!args.case_file.empty()) {
+    if (!args.op.empty() || !args.values.empty() || !args.input.empty())
+      throw UsageError("--case holds the op and its inputs: give no --op, --input or values");
+    try {
+      file = read_case_file(args.case_file);
+    } catch (const CaseFormatError &e) {
+      throw UsageError(e.what());
+    }
+  } else if (args.op.empty()) {
+    throw UsageError("--op is required (or --case FILE)");
+  }
   Registry registry;
   if (!load_registry(registry, args.plugins)) return 2;
   const KernelSetRef *ref = registry.find(args.set);
   if (ref == nullptr) throw UsageError("no kernel set named '" + args.set + "'");
+  if (!args.case_file.empty())
+    return file.dtype == SOFTCHECK_F32 ? eval<float>(file.f32, *ref) : eval<double>(file.f64, *ref);
   softcheck_op op;
   if (!op_from_name(args.op, op)) throw UsageError("unknown op '" + args.op + "'");
-  if (args.dtype == "f32") return eval<float>(args, *ref, op);
-  if (args.dtype == "f64") return eval<double>(args, *ref, op);
+  if (args.dtype == "f32") return eval<float>(build_case<float>(args, op), *ref);
+  if (args.dtype == "f64") return eval<double>(build_case<double>(args, op), *ref);
   throw UsageError("--dtype must be f32 or f64, not '" + args.dtype + "'");
 }
 

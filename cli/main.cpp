@@ -2,6 +2,7 @@
 //   softcheck kernels [--plugin PATH ...]
 //   softcheck eval [--plugin PATH] [--set NAME] --op OP --dtype f32|f64 ... -- x1 x2 ...
 //   softcheck check [--plugin PATH] [--set NAME ...] [--op NAME ...] [--cases N] [--seed S] ...
+//   softcheck report [--plugin PATH ...] [--set NAME ...] [--cases N] [--seed S] [--out DIR] ...
 //   softcheck zoo [--plugin PATH] [--cases N] [--seed S]
 // Exit codes: 0 success, 1 a check failed, 2 usage or load error.
 #include "commands.hpp"
@@ -29,8 +30,10 @@ int main(int argc, char **argv) {
   eval->add_option("--plugin", eval_args.plugins, "plugin shared library to load")
       ->type_name("PATH");
   eval->add_option("--set", eval_args.set, "kernel set (default: softcheck, the built-in set)");
-  eval->add_option("--op", eval_args.op, "op, e.g. softmax, log_softmax, cross_entropy")
-      ->required();
+  eval->add_option("--op", eval_args.op, "op, e.g. softmax, log_softmax, cross_entropy");
+  eval->add_option("--case", eval_args.case_file,
+                   "a case file (from a report or a failed check): op, dtype and every input")
+      ->type_name("FILE");
   eval->add_option("--dtype", eval_args.dtype, "f32 or f64 (default f32)");
   eval->add_option("--shape", eval_args.shape,
                    "outer,classes,inner (default: one row of all the values)");
@@ -65,6 +68,30 @@ int main(int argc, char **argv) {
   check->add_flag("--list", check_args.list, "list the properties and their bounds");
   check->add_flag("--quiet", check_args.quiet, "print failures and the summary only");
 
+  softcheck::cli::ReportArgs report_args;
+  CLI::App *report = app.add_subcommand(
+      "report", "accuracy report per op, dtype and input regime against the oracle; with "
+                "--baseline, exit 1 when a metric got worse");
+  report->add_option("--plugin", report_args.plugins, "plugin shared library to load")
+      ->type_name("PATH");
+  report->add_option("--set", report_args.sets,
+                     "kernel sets to report (default: the built-in set and every plugin's)");
+  report->add_option("--op", report_args.ops, "only these ops");
+  report->add_option("--dtype", report_args.dtype, "only f32 or f64");
+  report->add_option("--cases", report_args.cases, "cases per op, dtype and regime (default 200)");
+  report->add_option("--seed", report_args.seed, "seed (default 1), or 'random'");
+  report->add_option("--threads", report_args.threads,
+                     "worker threads (default: every core); the report is the same for any");
+  report->add_option("--worst", report_args.worst, "worst inputs kept per entry (default 3)");
+  report->add_option("--out", report_args.out, "output folder (default softcheck-report)")
+      ->type_name("DIR");
+  report
+      ->add_option("--baseline", report_args.baseline,
+                   "an earlier report.json: diff against it, exit 1 when a metric is worse")
+      ->type_name("FILE");
+  report->add_option("--tolerance", report_args.tolerance,
+                     "slack for --baseline: ulp=X, normwise=X (in u), count=N (default 0)");
+
   softcheck::cli::ZooArgs zoo_args;
   CLI::App *zoo = app.add_subcommand(
       "zoo", "the bug zoo's mutation table: is every mutant killed, by what, how fast");
@@ -91,6 +118,7 @@ int main(int argc, char **argv) {
     if (kernels->parsed()) return softcheck::cli::run_kernels(kernels_args);
     if (eval->parsed()) return softcheck::cli::run_eval(eval_args);
     if (check->parsed()) return softcheck::cli::run_check(check_args);
+    if (report->parsed()) return softcheck::cli::run_report(report_args);
     if (zoo->parsed()) return softcheck::cli::run_zoo(zoo_args);
   } catch (const softcheck::cli::UsageError &e) {
     std::fprintf(stderr, "error: %s\n", e.what());

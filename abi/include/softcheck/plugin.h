@@ -256,7 +256,11 @@ typedef struct softcheck_kernel_set {
   softcheck_ops f32;
   softcheck_ops f64;
   const softcheck_contract *contract; /* NULL: no declared contract */
-  /* NULL, or sets the number of threads the set's kernels may use (>= 1). */
+  /* NULL, or sets the number of threads the set's kernels may use (>= 1).
+   * Hosts call it only while no kernel of the set is running. Kernels
+   * themselves must be safe to call from several threads at once, each
+   * call on its own buffers (`softcheck report` spreads cases over
+   * threads). */
   softcheck_status (*set_num_threads)(int threads);
 } softcheck_kernel_set;
 

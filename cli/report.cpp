@@ -1,0 +1,166 @@
+// softcheck report: the accuracy report of kernel sets, written to a folder
+// (report.json, timing.json, report.md, index.html, cases/), and the gate
+// against a baseline. Exit 0, 1 when a metric is worse than the baseline, 2
+// on a usage, load or file error (nothing in the folder is touched then).
+#include "commands.hpp"
+#include "files.hpp"
+#include "parse.hpp"
+
+#include <softcheck/report.hpp>
+
+#include <fmt/core.h>
+
+#include <climits>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+namespace softcheck::cli {
+namespace {
+
+std::string read_text(const std::string &path, const char *what) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw UsageError(std::string(what) + " '" + path + "' is a folder");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError(std::string("cannot read ") + what + " '" + path + "'");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+report::Tolerance parse_tolerance(const std::vector<std::string> &items) {
+  report::Tolerance t;
+  for (const std::string &item : items) {
+    const size_t eq = item.find('=');
+    const std::string name = eq == std::string::npos ? "ulp" : item.substr(0, eq);
+    const std::string value = eq == std::string::npos ? item : item.substr(eq + 1);
+    const double v = parse_value<double>(value);
+    if (!(v >= 0) || v > 1e300)
+      throw UsageError("--tolerance " + item + ": the value must be a finite number >= 0");
+    if (name == "ulp")
+      t.ulp = v;
+    else if (name == "normwise")
+      t.normwise = v;
+    else if (name == "count")
+      t.count = int64_t(v);
+    else
+      throw UsageError("--tolerance " + item + ": expected ulp=X, normwise=X or count=N");
+  }
+  return t;
+}
+
+std::string absolute(const std::string &path) {
+  std::error_code ec;
+  auto p = std::filesystem::absolute(path, ec);
+  return ec ? path : p.lexically_normal().string();
+}
+
+} // namespace
+
+int run_report(const ReportArgs &a) {
+  report::Options opt;
+  if (a.cases < 1 || a.cases > 100000) throw UsageError("--cases must be between 1 and 100000");
+  opt.cases = a.cases;
+  if (a.worst < 0 || a.worst > 100) throw UsageError("--worst must be between 0 and 100");
+  opt.worst_n = a.worst;
+  const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+  if (a.threads < 0 || a.threads > 1024) throw UsageError("--threads must be between 1 and 1024");
+  opt.threads = a.threads == 0 ? cores : int(a.threads);
+  if (a.seed == "random") {
+    opt.seed = std::random_device{}() * 0x100000001ull + std::random_device{}();
+  } else {
+    const int64_t s = parse_int(a.seed);
+    if (s < 0) throw UsageError("--seed must be a non-negative integer or 'random'");
+    opt.seed = uint64_t(s);
+  }
+  for (const std::string &name : a.ops) {
+    softcheck_op op;
+    if (!op_from_name(name, op)) throw UsageError("unknown op '" + name + "'");
+    opt.ops.push_back(op);
+  }
+  if (a.dtype == "f32")
+    opt.dtypes = {SOFTCHECK_F32};
+  else if (a.dtype == "f64")
+    opt.dtypes = {SOFTCHECK_F64};
+  else if (!a.dtype.empty())
+    throw UsageError("--dtype must be f32 or f64");
+  const report::Tolerance tolerance = parse_tolerance(a.tolerance);
+  if (!a.tolerance.empty() && a.baseline.empty())
+    throw UsageError("--tolerance applies to --baseline, which is missing");
+
+  // Everything that can be wrong with the command line is found before the
+  // run, so a bad baseline or folder never costs a run or touches a file.
+  report::Report baseline;
+  if (!a.baseline.empty()) {
+    try {
+      baseline = report::from_json(read_text(a.baseline, "baseline"));
+    } catch (const report::FormatError &e) {
+      throw UsageError("baseline '" + a.baseline + "': " + e.what());
+    }
+    if (baseline.seed != opt.seed || baseline.cases != opt.cases)
+      throw UsageError(fmt::format("baseline '{}' was made with --seed {} --cases {}; run with "
+                                   "the same to compare the same inputs",
+                                   a.baseline, baseline.seed, baseline.cases));
+  }
+  ensure_writable_folder(a.out, "--out");
+
+  Registry registry;
+  if (!load_registry(registry, a.plugins)) return 2;
+  std::vector<report::SetRef> sets;
+  if (a.sets.empty()) {
+    for (const KernelSetRef &ref : registry.sets())
+      sets.push_back({ref.set, ref.source == "built-in" ? "" : absolute(ref.source)});
+  } else {
+    for (const std::string &name : a.sets) {
+      const KernelSetRef *ref = registry.find(name);
+      if (ref == nullptr) throw UsageError("no kernel set named '" + name + "'");
+      for (const report::SetRef &s : sets)
+        if (s.set == ref->set) throw UsageError("--set " + name + " is given twice");
+      sets.push_back({ref->set, ref->source == "built-in" ? "" : absolute(ref->source)});
+    }
+  }
+  opt.progress = isatty(STDERR_FILENO) != 0;
+
+  report::Output out = report::run(sets, opt);
+  std::string md = report::to_markdown(out.report, &out.timing);
+  int code = 0;
+  std::string verdict;
+  if (!a.baseline.empty()) {
+    report::Diff diff = report::compare(baseline, out.report, tolerance);
+    md += "\n" + report::diff_markdown(diff, tolerance);
+    int64_t worse = 0, better = 0;
+    for (const auto &d : diff.items) {
+      worse += d.change == report::Change::worse;
+      better += d.change == report::Change::better;
+    }
+    verdict = fmt::format("baseline {}: {} entries compared, {} metrics worse, {} better", a.baseline,
+                          diff.compared, worse, better);
+    if (diff.worse()) {
+      code = 1;
+      for (const auto &d : diff.items)
+        if (d.change == report::Change::worse)
+          std::fprintf(stderr, "worse: %s %s: %.6g -> %.6g\n", d.key.c_str(), d.metric.c_str(),
+                       d.before, d.after);
+    }
+  }
+  const std::filesystem::path dir(a.out);
+  replace_folder((dir / "cases").string(), out.case_files);
+  write_atomically((dir / "timing.json").string(), report::to_json(out.timing));
+  write_atomically((dir / "report.md").string(), md);
+  write_atomically((dir / "index.html").string(), report::to_html(out.report, &out.timing));
+  write_atomically((dir / "report.json").string(), report::to_json(out.report));
+
+  fmt::print("{}", report::summary_lines(out.report));
+  if (!verdict.empty()) fmt::print("{}\n", verdict);
+  fmt::print("softcheck report: {} sets, seed {}, {} cases per op x dtype x regime, {:.1f} s; "
+             "written to {} (report.json, report.md, index.html)\n",
+             sets.size(), opt.seed, opt.cases, out.timing.wall_seconds, absolute(a.out));
+  return code;
+}
+
+} // namespace softcheck::cli

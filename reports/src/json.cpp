@@ -1,0 +1,267 @@
+// report.json and timing.json: the report as data. Keys keep their order
+// (ordered_json) and numbers print the same way everywhere, so one seed
+// gives one byte sequence. Infinities and NaN, which JSON lacks, are the
+// strings "inf", "-inf" and "nan".
+#include "parts.hpp"
+
+#include <softcheck/host.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+
+namespace softcheck::report {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+json num(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  return v;
+}
+
+double get_num(const json &j) {
+  if (j.is_string()) {
+    const std::string s = j.get<std::string>();
+    if (s == "inf") return INFINITY;
+    if (s == "-inf") return -INFINITY;
+    if (s == "nan") return NAN;
+    throw FormatError("a number was expected, found \"" + s + "\"");
+  }
+  if (!j.is_number()) throw FormatError("a number was expected, found " + j.dump());
+  return j.get<double>();
+}
+
+const json &field(const json &j, const char *key) {
+  if (!j.is_object() || !j.contains(key))
+    throw FormatError(std::string("field '") + key + "' is missing");
+  return j.at(key);
+}
+
+std::string get_str(const json &j, const char *key) {
+  const json &v = field(j, key);
+  if (!v.is_string()) throw FormatError(std::string("field '") + key + "' is not a string");
+  return v.get<std::string>();
+}
+
+int64_t get_int(const json &j, const char *key) {
+  const json &v = field(j, key);
+  if (!v.is_number_integer()) throw FormatError(std::string("field '") + key + "' is not an integer");
+  return v.get<int64_t>();
+}
+
+softcheck_op get_op(const json &j) {
+  softcheck_op op;
+  const std::string name = get_str(j, "op");
+  if (!op_from_name(name, op)) throw FormatError("unknown op '" + name + "'");
+  return op;
+}
+
+softcheck_dtype get_dtype(const json &j) {
+  const std::string d = get_str(j, "dtype");
+  if (d == "f32") return SOFTCHECK_F32;
+  if (d == "f64") return SOFTCHECK_F64;
+  throw FormatError("unknown dtype '" + d + "'");
+}
+
+const json &get_array(const json &j, const char *key) {
+  const json &v = field(j, key);
+  if (!v.is_array()) throw FormatError(std::string("field '") + key + "' is not an array");
+  return v;
+}
+
+json counts_json(const Counts &c) {
+  return {{"nan_where_finite", c.nan_where_finite},
+          {"number_where_nan", c.number_where_nan},
+          {"wrong_infinity", c.wrong_infinity},
+          {"flushed_subnormal", c.flushed_subnormal},
+          {"wrong_sign", c.wrong_sign},
+          {"positive_log_probability", c.positive_log_probability},
+          {"status_mismatch", c.status_mismatch}};
+}
+
+} // namespace
+
+std::string to_json(const Report &r) {
+  json j;
+  j["schema"] = kSchema;
+  j["schema_version"] = kSchemaVersion;
+  j["tool_version"] = r.tool_version;
+  j["seed"] = r.seed;
+  j["cases"] = r.cases;
+  j["worst_n"] = r.worst_n;
+  j["units"] = {{"ulp", "|got - want| / spacing(want), want the correctly rounded value"},
+                {"normwise_u", "max over rows of ||got - want||_2 / ||want||_2, in u = 2^-p"},
+                {"elementwise_max_ulp", "max ulp over the outputs the default bound judges "
+                                        "elementwise"},
+                {"scaled_max_u", "max (|got - want| - 1 ulp) / (u M) over the outputs the default "
+                                 "bound judges scaled, M the terms' magnitude; nan: none"},
+                {"histogram", "signed ulp bins, labels in histogram_bins"},
+                {"reproduce", "run in the report's folder (case files are under cases/)"}};
+  json bins = json::array();
+  for (int b = 0; b < kHistogramBins; ++b) bins.push_back(histogram_label(b));
+  j["histogram_bins"] = bins;
+  json gbins = json::array();
+  for (int b = 0; b < kGapBins; ++b) gbins.push_back(gap_label(b));
+  j["gap_bins"] = gbins;
+  json sets = json::array();
+  for (const SetInfo &s : r.sets)
+    sets.push_back({{"name", s.name},
+                    {"description", s.description},
+                    {"version", s.version},
+                    {"plugin", s.plugin}});
+  j["sets"] = sets;
+  json results = json::array();
+  for (const Entry &e : r.results) {
+    json worst = json::array();
+    for (const Worst &w : e.worst)
+      worst.push_back({{"ulp", num(w.ulp)},
+                       {"output", w.output},
+                       {"got", w.got},
+                       {"want", w.want},
+                       {"mismatch", w.mismatch},
+                       {"file", w.file},
+                       {"case", w.text},
+                       {"reproduce", w.reproduce}});
+    json hist = json::array();
+    for (int64_t h : e.histogram) hist.push_back(h);
+    results.push_back({{"set", e.set},
+                       {"op", softcheck_op_name(e.op)},
+                       {"dtype", dtype_name(e.dtype)},
+                       {"regime", e.regime},
+                       {"cases", e.cases},
+                       {"outputs", e.outputs},
+                       {"max_ulp", num(e.max_ulp)},
+                       {"median_ulp", num(e.median_ulp)},
+                       {"p99_ulp", num(e.p99_ulp)},
+                       {"normwise_u", num(e.normwise_u)},
+                       {"elementwise_max_ulp", num(e.elementwise_max_ulp)},
+                       {"scaled_max_u", num(e.scaled_max_u)},
+                       {"counts", counts_json(e.counts)},
+                       {"histogram", hist},
+                       {"worst", worst}});
+  }
+  j["results"] = results;
+  json gaps = json::array();
+  for (const GapCurve &g : r.gaps) {
+    json count = json::array(), mx = json::array();
+    for (int b = 0; b < kGapBins; ++b) {
+      count.push_back(g.count[size_t(b)]);
+      mx.push_back(num(g.max_ulp[size_t(b)]));
+    }
+    gaps.push_back({{"set", g.set},
+                    {"op", softcheck_op_name(g.op)},
+                    {"dtype", dtype_name(g.dtype)},
+                    {"count", count},
+                    {"max_ulp", mx}});
+  }
+  j["error_vs_gap"] = gaps;
+  json special = json::array();
+  for (const SpecialValue &s : r.special)
+    special.push_back({{"set", s.set},
+                       {"dtype", dtype_name(s.dtype)},
+                       {"input", s.input},
+                       {"op", softcheck_op_name(s.op)},
+                       {"got", s.got},
+                       {"want", s.want},
+                       {"agrees", s.agrees}});
+  j["special_values"] = special;
+  json pipes = json::array();
+  for (const Pipeline &p : r.pipelines) {
+    json points = json::array();
+    for (const PipelinePoint &pt : p.points)
+      points.push_back({{"at", pt.at},
+                        {"scale", num(pt.scale)},
+                        {"rows", pt.rows},
+                        {"median", num(pt.median)},
+                        {"max", num(pt.max)}});
+    pipes.push_back({{"id", p.id},
+                     {"set", p.set},
+                     {"dtype", dtype_name(p.dtype)},
+                     {"metric", p.metric},
+                     {"points", points}});
+  }
+  j["pipelines"] = pipes;
+  return j.dump(1) + "\n";
+}
+
+std::string to_json(const Timing &t) {
+  json j;
+  j["schema"] = "softcheck-timing";
+  j["schema_version"] = 1;
+  j["note"] = "time inside the kernels; varies with the machine's load, never compared";
+  j["threads"] = t.threads;
+  j["wall_seconds"] = t.wall_seconds;
+  json results = json::array();
+  for (const TimingEntry &e : t.results)
+    results.push_back({{"set", e.set},
+                       {"op", softcheck_op_name(e.op)},
+                       {"dtype", dtype_name(e.dtype)},
+                       {"regime", e.regime},
+                       {"elements", e.elements},
+                       {"seconds", e.seconds},
+                       {"elements_per_second", e.elements_per_second()}});
+  j["results"] = results;
+  return j.dump(1) + "\n";
+}
+
+Report from_json(const std::string &text) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error &e) {
+    throw FormatError(std::string("not JSON (") + e.what() + ")");
+  }
+  if (!j.is_object() || !j.contains("schema") || j["schema"] != kSchema)
+    throw FormatError("not a softcheck report (no \"schema\": \"softcheck-report\")");
+  const int64_t version = get_int(j, "schema_version");
+  if (version != kSchemaVersion)
+    throw FormatError("report schema version " + std::to_string(version) +
+                      " (this softcheck reads version " + std::to_string(kSchemaVersion) + ")");
+  Report r;
+  try {
+    r.tool_version = get_str(j, "tool_version");
+    r.seed = uint64_t(get_int(j, "seed"));
+    r.cases = get_int(j, "cases");
+    r.worst_n = get_int(j, "worst_n");
+    for (const json &s : get_array(j, "sets"))
+      r.sets.push_back({get_str(s, "name"), get_str(s, "description"), get_str(s, "version"),
+                        get_str(s, "plugin")});
+    size_t index = 0;
+    for (const json &e : get_array(j, "results")) {
+      try {
+        Entry x;
+        x.set = get_str(e, "set");
+        x.op = get_op(e);
+        x.dtype = get_dtype(e);
+        x.regime = get_str(e, "regime");
+        x.cases = get_int(e, "cases");
+        x.outputs = get_int(e, "outputs");
+        x.max_ulp = get_num(field(e, "max_ulp"));
+        x.median_ulp = get_num(field(e, "median_ulp"));
+        x.p99_ulp = get_num(field(e, "p99_ulp"));
+        x.normwise_u = get_num(field(e, "normwise_u"));
+        x.elementwise_max_ulp = get_num(field(e, "elementwise_max_ulp"));
+        x.scaled_max_u = get_num(field(e, "scaled_max_u"));
+        const json &c = field(e, "counts");
+        x.counts.nan_where_finite = get_int(c, "nan_where_finite");
+        x.counts.number_where_nan = get_int(c, "number_where_nan");
+        x.counts.wrong_infinity = get_int(c, "wrong_infinity");
+        x.counts.flushed_subnormal = get_int(c, "flushed_subnormal");
+        x.counts.wrong_sign = get_int(c, "wrong_sign");
+        x.counts.positive_log_probability = get_int(c, "positive_log_probability");
+        x.counts.status_mismatch = get_int(c, "status_mismatch");
+        r.results.push_back(std::move(x));
+      } catch (const FormatError &err) {
+        throw FormatError("results[" + std::to_string(index) + "]: " + err.what());
+      }
+      ++index;
+    }
+  } catch (const json::exception &e) {
+    throw FormatError(e.what());
+  }
+  return r;
+}
+
+} // namespace softcheck::report

@@ -1,0 +1,150 @@
+// report.md: the summary that fits a pull-request comment.
+#include "parts.hpp"
+#include "views.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace softcheck::report {
+
+std::string summary_lines(const Report &r) {
+  const View v(r, nullptr);
+  std::string s;
+  for (size_t k = 0; k < v.sets.size(); ++k) {
+    double ulp = 0, scaled = 0;
+    int64_t m = 0;
+    std::string ulp_at = "-", scaled_at = "-";
+    for (const OpRow &row : v.op_rows()) {
+      const OpCell &c = row.cells[k];
+      if (!c.present) continue;
+      m += c.mismatches;
+      auto where = [&](const std::string &regime) {
+        return fmt::format("{} {} {}", softcheck_op_name(row.op), dtype_name(row.dtype), regime);
+      };
+      if (c.ulp > ulp || (c.ulp >= 0 && ulp_at == "-")) {
+        ulp = std::max(ulp, c.ulp);
+        if (c.ulp >= ulp) ulp_at = where(c.ulp_regime);
+      }
+      if (c.scaled_u > scaled || (c.scaled_u >= 0 && scaled_at == "-")) {
+        scaled = std::max(scaled, c.scaled_u);
+        if (c.scaled_u >= scaled) scaled_at = where(c.scaled_regime);
+      }
+    }
+    s += fmt::format("  {:<12} max {} ulp ({}), max {} u scaled ({}), {} special-value "
+                     "mismatches\n",
+                     v.sets[k], ulp_text(ulp), ulp_at, ulp_text(scaled), scaled_at, m);
+  }
+  return s;
+}
+
+std::string to_markdown(const Report &r, const Timing *timing) {
+  const View v(r, timing);
+  std::string s = "# softcheck accuracy report\n\n";
+  s += fmt::format("softcheck {}, seed {}, {} cases per op x dtype x regime, errors against the "
+                   "correctly rounded result (MPFR oracle).\n\n",
+                   r.tool_version, r.seed, r.cases);
+  for (const SetInfo &set : r.sets)
+    s += fmt::format("- **{}** ({}){}{}\n", set.name, set.plugin,
+                     set.description.empty() ? "" : ": " + set.description,
+                     set.version.empty() ? "" : " [" + set.version + "]");
+  s += "\n## Max error per op (finite regimes) and special-value mismatches (all regimes)\n\n";
+  s += "| op | dtype |";
+  for (const std::string &set : v.sets) s += fmt::format(" {} max error | {} mismatches |", set, set);
+  s += "\n|---|---|";
+  for (size_t i = 0; i < v.sets.size(); ++i) s += "---:|---:|";
+  s += "\n";
+  for (const OpRow &row : v.op_rows()) {
+    s += fmt::format("| {} | {} |", softcheck_op_name(row.op), dtype_name(row.dtype));
+    for (const OpCell &c : row.cells)
+      s += c.present ? fmt::format(" {} | {} |", c.text(), c.mismatches) : " - | - |";
+    s += "\n";
+  }
+  s += "\nmax error: the largest error over the regimes with finite rows, and the regime it "
+       "came from, in the unit of the op's default bound: ulps of the correctly rounded value "
+       "where outputs are judged elementwise; u (2^-24 or 2^-53) times the magnitude of the "
+       "summed terms, beyond 1 ulp of rounding, where they are judged scaled (backward ops, "
+       "reductions, signed terms). mismatches: outputs that are NaN or infinite where the "
+       "correct value is not (or the reverse), flushed subnormals and wrong signs (elementwise "
+       "outputs), positive log-probabilities, and calls whose status differs from the "
+       "oracle's. Per-regime tables with median and p99 are in index.html and report.json.\n";
+
+  s += "\n## Pipelines\n\n";
+  s += "| set | dtype | nll_loss(log_softmax) vs cross_entropy, max gap (ulp) | Keras clip, "
+       "median rel. error at scale 1 / 16 / 256 / 4096 | double softmax loss, median rel. "
+       "error at 1 / 4096 | double softmax gradient, median rel. error at 1 / 4096 |\n";
+  s += "|---|---|---:|---:|---:|---:|\n";
+  for (const std::string &set : v.sets)
+    for (softcheck_dtype d : {SOFTCHECK_F32, SOFTCHECK_F64}) {
+      const Pipeline *gap = v.pipeline("pipeline_gap", set, d);
+      const Pipeline *keras = v.pipeline("keras_clip", set, d);
+      if (!gap && !keras) continue;
+      auto at = [](const Pipeline *p, const char *where) -> std::string {
+        if (!p) return "-";
+        for (const PipelinePoint &pt : p->points)
+          if (pt.at == where) return fmt::format("{:.2g}", pt.median);
+        return "-";
+      };
+      double gap_max = 0;
+      if (gap)
+        for (const PipelinePoint &pt : gap->points) gap_max = std::max(gap_max, pt.max);
+      const Pipeline *dl = v.pipeline("double_softmax_loss", set, d);
+      const Pipeline *dg = v.pipeline("double_softmax_gradient", set, d);
+      s += fmt::format("| {} | {} | {} | {} / {} / {} / {} | {} / {} | {} / {} |\n", set,
+                       dtype_name(d), gap ? ulp_text(gap_max) : "-", at(keras, "2^0"),
+                       at(keras, "2^4"), at(keras, "2^8"), at(keras, "2^12"), at(dl, "2^0"),
+                       at(dl, "2^12"), at(dg, "2^0"), at(dg, "2^12"));
+    }
+  s += "\nThe two pipelines must agree within the loss's bound. Keras's clip caps every loss at "
+       "-log(1e-7) = 16.1 and floors confident ones at 1e-7; softmax fed to cross_entropy (a "
+       "double softmax) is wrong at every scale and its gradient vanishes as the logits grow.\n";
+
+  s += "\n## Special values\n\n";
+  bool any = false;
+  for (const SpecialValue &sv : r.special) {
+    if (sv.agrees) continue;
+    if (!any) {
+      s += "| set | dtype | input | op | got | expected (ABI) |\n|---|---|---|---|---|---|\n";
+      any = true;
+    }
+    s += fmt::format("| {} | {} | {} | {} | {} | {} |\n", sv.set, dtype_name(sv.dtype), sv.input,
+                     softcheck_op_name(sv.op), sv.got, sv.want);
+  }
+  if (!any) s += "Every set gives the ABI's answer on every special input.\n";
+
+  s += "\n## Worst inputs\n\n";
+  for (const std::string &set : v.sets) {
+    const auto worst = v.worst_of(set, 5);
+    if (worst.empty()) {
+      s += fmt::format("- {}: every output correctly rounded.\n", set);
+      continue;
+    }
+    for (const auto &[e, w] : worst)
+      s += fmt::format("- {} {} {} ({}): {} ulp{}, got {} want {}: `{}`\n", set,
+                       softcheck_op_name(e->op), dtype_name(e->dtype), e->regime,
+                       ulp_text(w->ulp), w->mismatch.empty() ? "" : " (" + w->mismatch + ")",
+                       w->got, w->want, w->reproduce);
+  }
+  s += "\nRun the commands in the report's folder.\n";
+
+  if (timing) {
+    s += "\n## Throughput\n\nMillions of input elements per second inside the kernel, over "
+         "every regime (timing.json; not compared, the machine is shared).\n\n| op | dtype |";
+    for (const std::string &set : v.sets) s += " " + set + " |";
+    s += "\n|---|---|";
+    for (size_t i = 0; i < v.sets.size(); ++i) s += "---:|";
+    s += "\n";
+    for (const OpRow &row : v.op_rows()) {
+      s += fmt::format("| {} | {} |", softcheck_op_name(row.op), dtype_name(row.dtype));
+      for (const std::string &set : v.sets) {
+        const double rate = v.rate(set, row.op, row.dtype);
+        s += rate > 0 ? fmt::format(" {:.1f} |", rate / 1e6) : " - |";
+      }
+      s += "\n";
+    }
+  }
+  return s;
+}
+
+} // namespace softcheck::report

@@ -1,0 +1,490 @@
+// Running the report: cases from the generators' regimes, the oracle once
+// per case, every selected set on the same case, and the measurements.
+//
+// Work is cut into units (op, dtype, regime, case index), each with its own
+// seed derived from the run's seed, run on a pool of threads and folded in
+// unit order afterwards: the report is the same, bit for bit, for any thread
+// count.
+#include "parts.hpp"
+
+#include <softcheck/case_io.hpp>
+#include <softcheck/generators.hpp>
+#include <softcheck/metrics.hpp>
+#include <softcheck/oracle.hpp>
+#include <softcheck/properties.hpp>
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace softcheck::report {
+
+int histogram_bin(double e) {
+  if (e == 0) return int(kHistogramEdges.size());
+  const double a = std::abs(e);
+  int k = 0;
+  while (k + 1 < int(kHistogramEdges.size()) && a > kHistogramEdges[size_t(k)]) ++k;
+  const int middle = int(kHistogramEdges.size());
+  return e > 0 ? middle + 1 + k : middle - 1 - k;
+}
+
+std::string histogram_label(int bin) {
+  const int middle = int(kHistogramEdges.size());
+  if (bin == middle) return "0";
+  const int k = bin > middle ? bin - middle - 1 : middle - 1 - bin;
+  const char *sign = bin > middle ? "+" : "-";
+  auto num = [](double v) { return fmt::format("{:g}", v); };
+  if (k + 1 == int(kHistogramEdges.size()))
+    return fmt::format("{}>{}", sign, num(kHistogramEdges[size_t(k - 1)]));
+  const double lo = k == 0 ? 0 : kHistogramEdges[size_t(k - 1)];
+  return fmt::format("{}({},{}]", sign, num(lo), num(kHistogramEdges[size_t(k)]));
+}
+
+int gap_bin(long double gap) {
+  if (gap <= 0) return 0;
+  for (int k = 1; k < kGapBins - 1; ++k)
+    if (gap <= std::ldexp(1.0L, k - 11)) return k;
+  return kGapBins - 1;
+}
+
+std::string gap_label(int bin) {
+  if (bin == 0) return "0";
+  if (bin == kGapBins - 1) return fmt::format(">2^{}", kGapBins - 13);
+  return fmt::format("2^{}", bin - 11);
+}
+
+namespace {
+
+uint64_t mix(uint64_t h, uint64_t v) {
+  // splitmix64 finalizer over h ^ v: a fixed function, the same everywhere.
+  uint64_t z = h ^ (v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2));
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+// Whether one row of the case, alone, gives the same value for the output
+// element: then the worst input is kept as that row only.
+template <class T> bool row_local(const Case<T> &c) {
+  if (!c.is_loss()) return true;
+  if (!c.is_backward()) return c.reduction == Reduction::none;
+  return c.reduction != Reduction::mean;
+}
+
+// The row of output element j, and its index in that row's output.
+template <class T> std::pair<int64_t, int64_t> row_of_output(const Case<T> &c, int64_t j) {
+  const int64_t K = c.shape.classes, inner = c.shape.inner;
+  if (c.output_count() == c.elems()) return {(j / (K * inner)) * inner + j % inner, (j / inner) % K};
+  return {j, 0};
+}
+
+struct Candidate {
+  double ulp = 0;
+  int64_t output = 0;
+  double got = 0, want = 0; // in T, widened
+  Mismatch mismatch = Mismatch::none;
+  size_t unit = 0;
+};
+
+bool worse(const Candidate &a, const Candidate &b) {
+  if (a.ulp != b.ulp) return a.ulp > b.ulp;
+  if (a.unit != b.unit) return a.unit < b.unit;
+  return a.output < b.output;
+}
+
+// What one set did on one case.
+struct SetResult {
+  bool ran = false;
+  int64_t outputs = 0;
+  std::vector<double> ulps; // |error| of outputs without a special mismatch
+  double normwise_u = 0;
+  double elementwise_ulp = 0, scaled_u = 0;
+  bool has_scaled = false;
+  Counts counts;
+  std::array<int64_t, kHistogramBins> histogram{};
+  std::vector<Candidate> worst;
+  std::array<int64_t, kGapBins> gap_count{};
+  std::array<double, kGapBins> gap_max{};
+  int64_t elements = 0;
+  double seconds = 0;
+};
+
+struct UnitResult {
+  std::vector<SetResult> sets;
+  std::string error; // an exception's message
+};
+
+struct Unit {
+  softcheck_op op;
+  softcheck_dtype dtype;
+  gen::Regime regime;
+  int64_t index;
+};
+
+// `scale`: M per output where the default bound is scaled (empty: every
+// output is judged elementwise, in ulps).
+template <class T>
+void measure(const Case<T> &c, const std::vector<T> &got, const std::vector<T> &want,
+             const std::vector<long double> &scale, size_t unit, int64_t worst_n, bool gaps,
+             SetResult &r) {
+  const long double u = std::ldexp(1.0L, -std::numeric_limits<T>::digits);
+  const softcheck_op op = c.op;
+  const int64_t n = int64_t(got.size());
+  r.outputs += n;
+  std::vector<bool> special_row(size_t(c.rows()), false);
+  std::vector<long double> row_max;
+  if (gaps)
+    for (int64_t row = 0; row < c.rows(); ++row) {
+      long double mx = -INFINITY;
+      for (int64_t q = 0; q < c.shape.classes; ++q)
+        mx = std::max<long double>(mx, c.x[size_t(gen::index_of(c, row, q))]);
+      row_max.push_back(mx);
+    }
+  std::vector<Candidate> cand;
+  for (int64_t j = 0; j < n; ++j) {
+    const T g = got[size_t(j)], w = want[size_t(j)];
+    Mismatch m = classify(op, g, w);
+    // Under a scaled bound a tiny output may flush or change sign.
+    if (!scale.empty() && (m == Mismatch::flushed_subnormal || m == Mismatch::wrong_sign))
+      m = Mismatch::none;
+    switch (m) {
+    case Mismatch::none: break;
+    case Mismatch::nan_where_finite: ++r.counts.nan_where_finite; break;
+    case Mismatch::number_where_nan: ++r.counts.number_where_nan; break;
+    case Mismatch::wrong_infinity: ++r.counts.wrong_infinity; break;
+    case Mismatch::flushed_subnormal: ++r.counts.flushed_subnormal; break;
+    case Mismatch::wrong_sign: ++r.counts.wrong_sign; break;
+    case Mismatch::positive_log_probability: ++r.counts.positive_log_probability; break;
+    }
+    const bool special = std::isnan(g) || std::isnan(w) || std::isinf(g) || std::isinf(w);
+    double e = 0;
+    if (special) {
+      e = ulp_error(g, w); // 0 for equal specials, inf otherwise
+      if (e != 0 && c.output_count() == c.elems())
+        special_row[size_t(row_of_output(c, j).first)] = true;
+    } else {
+      long double d = static_cast<long double>(g) - static_cast<long double>(w);
+      e = double(d / static_cast<long double>(spacing(w)));
+    }
+    if (!std::isinf(e)) {
+      r.ulps.push_back(std::abs(e));
+      ++r.histogram[size_t(histogram_bin(e))];
+      if (scale.empty()) {
+        r.elementwise_ulp = std::max(r.elementwise_ulp, std::abs(e));
+      } else if (!special) {
+        // The scaled bound's unit: error beyond the 1 ulp of rounding, over u M.
+        const long double excess = std::abs(static_cast<long double>(g) - w) - spacing(w);
+        const long double m = scale[size_t(j)] * u;
+        const double su = excess <= 0 ? 0.0 : m > 0 ? double(excess / m) : INFINITY;
+        r.scaled_u = std::max(r.scaled_u, su);
+        r.has_scaled = true;
+      }
+    }
+    if (e != 0) cand.push_back({std::abs(e), j, double(g), double(w), m, unit});
+    if (gaps && !special) {
+      const auto [row, k] = row_of_output(c, j);
+      const long double mx = row_max[size_t(row)];
+      const T xi = c.x[size_t(gen::index_of(c, row, k))];
+      if (std::isfinite(mx) && std::isfinite(xi)) {
+        const int b = gap_bin(mx - static_cast<long double>(xi));
+        ++r.gap_count[size_t(b)];
+        r.gap_max[size_t(b)] = std::max(r.gap_max[size_t(b)], std::abs(e));
+      }
+    }
+  }
+  // Normwise error per row of an elementwise output.
+  if (c.output_count() == c.elems()) {
+    const int64_t K = c.shape.classes;
+    std::vector<T> gr(static_cast<size_t>(K)), wr(static_cast<size_t>(K));
+    const double u = std::ldexp(1.0, -std::numeric_limits<T>::digits);
+    for (int64_t row = 0; row < c.rows(); ++row) {
+      if (special_row[size_t(row)]) continue;
+      for (int64_t k = 0; k < K; ++k) {
+        gr[size_t(k)] = got[size_t(gen::index_of(c, row, k))];
+        wr[size_t(k)] = want[size_t(gen::index_of(c, row, k))];
+      }
+      const double nw = normwise_error(gr.data(), wr.data(), size_t(K));
+      if (std::isfinite(nw)) r.normwise_u = std::max(r.normwise_u, nw / u);
+    }
+  }
+  std::sort(cand.begin(), cand.end(), worse);
+  if (int64_t(cand.size()) > worst_n) cand.resize(size_t(worst_n));
+  r.worst.insert(r.worst.end(), cand.begin(), cand.end());
+}
+
+template <class T> Case<T> unit_case(const Unit &u, uint64_t seed, int64_t cases) {
+  uint64_t h = mix(seed, 0x736f6674ull);
+  h = mix(h, uint64_t(u.op));
+  h = mix(h, uint64_t(u.dtype));
+  h = mix(h, uint64_t(u.regime));
+  h = mix(h, uint64_t(u.index));
+  gen::Draw d(h);
+  gen::Spec spec;
+  spec.regimes = {u.regime};
+  // Rows up to 1000 classes: the worst inputs stay small enough to keep and
+  // print (rows past 100k classes are the properties' and the fuzzer's).
+  spec.large_rows = false;
+  // Sizes grow over the cases, as in a property run: small rows first.
+  const int size = cases > 1 ? int(u.index * 100 / (cases - 1)) : 100;
+  return gen::draw_case<T>(d, u.op, spec, size);
+}
+
+template <class T>
+void run_unit(const Unit &u, size_t id, const std::vector<SetRef> &sets, const Options &o,
+              UnitResult &out) {
+  const Case<T> c = unit_case<T>(u, o.seed, o.cases);
+  const size_t n = size_t(c.output_count());
+  std::vector<T> want(n, std::numeric_limits<T>::quiet_NaN());
+  const Status os = oracle::call(c, want.data());
+  const bool gaps = (u.op == SOFTCHECK_OP_SOFTMAX || u.op == SOFTCHECK_OP_LOG_SOFTMAX) &&
+                    !gen::is_special(u.regime);
+  const std::vector<long double> scale =
+      os == SOFTCHECK_OK ? props::scaled_magnitudes(c) : std::vector<long double>{};
+  out.sets.resize(sets.size());
+  for (size_t s = 0; s < sets.size(); ++s) {
+    if (!provides(*sets[s].set, u.dtype, u.op)) continue;
+    SetResult &r = out.sets[s];
+    r.ran = true;
+    std::vector<T> got(n, std::numeric_limits<T>::quiet_NaN());
+    const auto t0 = std::chrono::steady_clock::now();
+    const Status ks = call(ops_of<T>(*sets[s].set), c, got.data());
+    r.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    r.elements += c.elems();
+    if (ks != os) {
+      ++r.counts.status_mismatch;
+      continue;
+    }
+    if (ks != SOFTCHECK_OK) continue;
+    measure(c, got, want, scale, id, o.worst_n, gaps, r);
+  }
+}
+
+// The kept input of a worst output: the row alone when that says the same.
+template <class T> std::pair<Case<T>, int64_t> worst_input(const Case<T> &c, int64_t output) {
+  if (!row_local(c) || c.rows() == 1) return {c, output};
+  const auto [row, k] = row_of_output(c, output);
+  return {gen::only_rows(c, {row}), k};
+}
+
+std::string hex(double v, bool f32) {
+  return f32 ? fmt::format("{:a}", float(v)) : fmt::format("{:a}", v);
+}
+
+void fold(SetResult &into, SetResult &&r) {
+  into.ran = into.ran || r.ran;
+  into.outputs += r.outputs;
+  into.ulps.insert(into.ulps.end(), r.ulps.begin(), r.ulps.end());
+  into.normwise_u = std::max(into.normwise_u, r.normwise_u);
+  into.elementwise_ulp = std::max(into.elementwise_ulp, r.elementwise_ulp);
+  into.scaled_u = std::max(into.scaled_u, r.scaled_u);
+  into.has_scaled = into.has_scaled || r.has_scaled;
+  Counts &a = into.counts;
+  const Counts &b = r.counts;
+  a.nan_where_finite += b.nan_where_finite;
+  a.number_where_nan += b.number_where_nan;
+  a.wrong_infinity += b.wrong_infinity;
+  a.flushed_subnormal += b.flushed_subnormal;
+  a.wrong_sign += b.wrong_sign;
+  a.positive_log_probability += b.positive_log_probability;
+  a.status_mismatch += b.status_mismatch;
+  for (int i = 0; i < kHistogramBins; ++i) into.histogram[size_t(i)] += r.histogram[size_t(i)];
+  into.worst.insert(into.worst.end(), r.worst.begin(), r.worst.end());
+  for (int i = 0; i < kGapBins; ++i) {
+    into.gap_count[size_t(i)] += r.gap_count[size_t(i)];
+    into.gap_max[size_t(i)] = std::max(into.gap_max[size_t(i)], r.gap_max[size_t(i)]);
+  }
+  into.elements += r.elements;
+  into.seconds += r.seconds;
+}
+
+// Nearest-rank quantile of sorted values.
+double quantile(const std::vector<double> &sorted, double q) {
+  if (sorted.empty()) return 0;
+  size_t rank = size_t(std::ceil(q * double(sorted.size())));
+  return sorted[std::min(sorted.size() - 1, rank == 0 ? 0 : rank - 1)];
+}
+
+class Progress {
+public:
+  Progress(bool on, size_t total) : on_(on), total_(total), start_(clock::now()) {}
+  void update(size_t done) {
+    if (!on_) return;
+    const double t = std::chrono::duration<double>(clock::now() - start_).count();
+    const double rate = t > 0 ? double(done) / t : 0;
+    const double eta = rate > 0 ? double(total_ - done) / rate : 0;
+    std::fprintf(stderr, "\rsoftcheck report: %zu/%zu cases, %.0f cases/s, ETA %.0f s   ", done,
+                 total_, rate, eta);
+    std::fflush(stderr);
+  }
+  void finish() {
+    if (on_) std::fprintf(stderr, "\r%80s\r", "");
+  }
+
+private:
+  using clock = std::chrono::steady_clock;
+  bool on_;
+  size_t total_;
+  clock::time_point start_;
+};
+
+// Runs f(i) for i in [0, n) on `threads` threads.
+template <class F> void parallel_for(size_t n, int threads, Progress &progress, F f) {
+  std::atomic<size_t> next{0}, done{0};
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < n;) {
+      f(i);
+      done.fetch_add(1);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
+  std::thread reporter;
+  std::atomic<bool> stop{false};
+  reporter = std::thread([&] {
+    while (!stop.load()) {
+      progress.update(done.load());
+      for (int k = 0; k < 5 && !stop.load(); ++k)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  work();
+  for (auto &t : pool) t.join();
+  stop = true;
+  reporter.join();
+  progress.finish();
+}
+
+} // namespace
+
+Output run(const std::vector<SetRef> &sets, const Options &o) {
+  const auto wall0 = std::chrono::steady_clock::now();
+  Output out;
+  Report &rep = out.report;
+  rep.tool_version = SOFTCHECK_VERSION;
+  rep.seed = o.seed;
+  rep.cases = o.cases;
+  rep.worst_n = o.worst_n;
+  for (const SetRef &s : sets)
+    rep.sets.push_back({s.set->name, s.set->description ? s.set->description : "",
+                        s.set->version ? s.set->version : "",
+                        s.plugin.empty() ? "built-in" : s.plugin});
+
+  std::vector<softcheck_op> ops = o.ops;
+  if (ops.empty())
+    for (int i = 0; i < SOFTCHECK_OP_COUNT; ++i) ops.push_back(softcheck_op(i));
+  std::vector<Unit> units;
+  for (softcheck_op op : ops)
+    for (softcheck_dtype dt : o.dtypes)
+      for (int g = 0; g < gen::kRegimes; ++g)
+        for (int64_t i = 0; i < o.cases; ++i) units.push_back({op, dt, gen::Regime(g), i});
+
+  std::vector<UnitResult> results(units.size());
+  Progress progress(o.progress, units.size());
+  parallel_for(units.size(), std::max(1, o.threads), progress, [&](size_t id) {
+    try {
+      if (units[id].dtype == SOFTCHECK_F32)
+        run_unit<float>(units[id], id, sets, o, results[id]);
+      else
+        run_unit<double>(units[id], id, sets, o, results[id]);
+    } catch (const std::exception &e) {
+      results[id].error = e.what();
+    }
+  });
+  for (const UnitResult &r : results)
+    if (!r.error.empty()) throw std::runtime_error(r.error);
+
+  // Fold the units of each op x dtype x regime, in unit order.
+  for (size_t first = 0; first < units.size();) {
+    size_t last = first;
+    while (last < units.size() && units[last].op == units[first].op &&
+           units[last].dtype == units[first].dtype && units[last].regime == units[first].regime)
+      ++last;
+    const Unit &u = units[first];
+    const bool f32 = u.dtype == SOFTCHECK_F32;
+    for (size_t s = 0; s < sets.size(); ++s) {
+      SetResult acc;
+      for (size_t id = first; id < last; ++id)
+        if (s < results[id].sets.size()) fold(acc, std::move(results[id].sets[s]));
+      if (!acc.ran) continue;
+      Entry e;
+      e.set = sets[s].set->name;
+      e.op = u.op;
+      e.dtype = u.dtype;
+      e.regime = gen::regime_id(u.regime);
+      e.cases = int64_t(last - first);
+      e.outputs = acc.outputs;
+      std::sort(acc.ulps.begin(), acc.ulps.end());
+      e.max_ulp = acc.ulps.empty() ? 0 : acc.ulps.back();
+      e.median_ulp = quantile(acc.ulps, 0.5);
+      e.p99_ulp = quantile(acc.ulps, 0.99);
+      e.normwise_u = acc.normwise_u;
+      e.elementwise_max_ulp = acc.elementwise_ulp;
+      e.scaled_max_u = acc.has_scaled ? acc.scaled_u : NAN;
+      e.counts = acc.counts;
+      e.histogram = acc.histogram;
+      std::sort(acc.worst.begin(), acc.worst.end(), worse);
+      if (int64_t(acc.worst.size()) > o.worst_n) acc.worst.resize(size_t(o.worst_n));
+      for (size_t k = 0; k < acc.worst.size(); ++k) {
+        const Candidate &cd = acc.worst[k];
+        Worst w;
+        w.ulp = cd.ulp;
+        w.got = hex(cd.got, f32);
+        w.want = hex(cd.want, f32);
+        w.mismatch = cd.mismatch == Mismatch::none ? "" : mismatch_name(cd.mismatch);
+        const std::string name = fmt::format("{}-{}-{}-{}-{}.case", e.set,
+                                             softcheck_op_name(u.op), f32 ? "f32" : "f64",
+                                             e.regime, k + 1);
+        w.file = "cases/" + name;
+        const Unit &cu = units[cd.unit];
+        if (f32) {
+          auto [kept, at] = worst_input(unit_case<float>(cu, o.seed, o.cases), cd.output);
+          w.output = at;
+          w.text = to_text(kept);
+        } else {
+          auto [kept, at] = worst_input(unit_case<double>(cu, o.seed, o.cases), cd.output);
+          w.output = at;
+          w.text = to_text(kept);
+        }
+        w.reproduce = fmt::format("{} eval{} --set {} --case {}", o.cli,
+                                  sets[s].plugin.empty() ? "" : " --plugin " + sets[s].plugin,
+                                  e.set, w.file);
+        out.case_files.emplace_back(name, w.text);
+        e.worst.push_back(std::move(w));
+      }
+      if (u.op == SOFTCHECK_OP_SOFTMAX || u.op == SOFTCHECK_OP_LOG_SOFTMAX) {
+        auto it = std::find_if(rep.gaps.begin(), rep.gaps.end(), [&](const GapCurve &g) {
+          return g.set == e.set && g.op == u.op && g.dtype == u.dtype;
+        });
+        if (it == rep.gaps.end()) {
+          rep.gaps.push_back({e.set, u.op, u.dtype, {}, {}});
+          it = rep.gaps.end() - 1;
+        }
+        for (int b = 0; b < kGapBins; ++b) {
+          it->count[size_t(b)] += acc.gap_count[size_t(b)];
+          it->max_ulp[size_t(b)] = std::max(it->max_ulp[size_t(b)], acc.gap_max[size_t(b)]);
+        }
+      }
+      out.timing.results.push_back({e.set, u.op, u.dtype, e.regime, acc.elements, acc.seconds});
+      rep.results.push_back(std::move(e));
+    }
+    first = last;
+  }
+
+  rep.special = special_values(sets, o);
+  rep.pipelines = pipelines(sets, o);
+  out.timing.threads = std::max(1, o.threads);
+  out.timing.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  return out;
+}
+
+} // namespace softcheck::report
