@@ -196,9 +196,16 @@ template <class T> Status log_softmax_backward(Shape s, const T *y, const T *dy,
     Row<const T> yr = row_of(y, s, r), dyr = row_of(dy, s, r);
     Row<T> dxr = row_of(dx, s, r);
     CompensatedSum<W> sum;
-    for (int64_t c = 0; c < s.classes; ++c) sum.add(W(dyr[c]));
+    bool infinite = false;
+    for (int64_t c = 0; c < s.classes; ++c) {
+      sum.add(W(dyr[c]));
+      infinite = infinite || std::isinf(dyr[c]);
+    }
     W total = sum.value();
-    for (int64_t c = 0; c < s.classes; ++c) dxr[c] = T(W(dyr[c]) - detail::wexp(W(yr[c])) * total);
+    for (int64_t c = 0; c < s.classes; ++c)
+      dxr[c] = infinite     ? nan_v<T> // undefined (plugin.h)
+               : total == 0 ? dyr[c]   // even where exp(y_c) overflows (y_c > 0)
+                            : T(W(dyr[c]) - detail::wexp(W(yr[c])) * total);
   }
   return SOFTCHECK_OK;
 }
@@ -245,7 +252,13 @@ typename detail::Wide<T>::W row_loss(int64_t classes, A &&coef, LP &&lp) {
   CompensatedSum<W> sum;
   W a;
   for (int64_t k = 0; k < classes; ++k)
-    if (coef(k, a)) sum.add(-a * lp(k));
+    if (coef(k, a)) {
+      // An infinite coefficient (an infinite probability target) times a
+      // log-probability that may be a nonzero below every format: undefined
+      // (plugin.h).
+      if (std::isinf(a)) return std::numeric_limits<W>::quiet_NaN();
+      sum.add(-a * lp(k));
+    }
   return sum.value();
 }
 
@@ -453,6 +466,16 @@ Status nll_loss_backward(Shape s, const int64_t *target, const LossOptions<T> &o
   return SOFTCHECK_OK;
 }
 
+// A row whose upstream gradient is infinite: NaN wherever a coefficient is
+// present, 0 elsewhere (plugin.h).
+template <class T, class Coefficient>
+void undefined_row(Row<T> dx, int64_t classes, Coefficient coefficient) {
+  typename detail::Wide<T>::W a;
+  bool any = false;
+  for (int64_t k = 0; k < classes; ++k) any = any || coefficient(k, a);
+  for (int64_t k = 0; k < classes; ++k) dx[k] = any ? nan_v<T> : T(0);
+}
+
 template <class T>
 Status cross_entropy_backward(Shape s, const T *logits, const int64_t *target,
                               const LossOptions<T> &o, const T *dout, T *dlogits) {
@@ -470,15 +493,13 @@ Status cross_entropy_backward(Shape s, const T *logits, const int64_t *target,
       continue;
     }
     auto coefficient = [&](int64_t k, W &a) { return coef.index(target[r], k, a); };
-    if (o.reduction == Reduction::mean && den == 0) { // undefined (plugin.h)
-      W a;
-      bool any = false;
-      for (int64_t k = 0; k < s.classes; ++k) any = any || coefficient(k, a);
-      for (int64_t k = 0; k < s.classes; ++k) dx[k] = any ? nan_v<T> : T(0);
+    const W g = g_of(o, dout, r, den);
+    if ((o.reduction == Reduction::mean && den == 0) || std::isinf(g)) {
+      undefined_row(dx, s.classes, coefficient); // infinite upstream gradient (plugin.h)
       continue;
     }
     RowInfo<T> info = analyze(x);
-    logits_grad_row(info, x, dx, g_of(o, dout, r, den), coefficient);
+    logits_grad_row(info, x, dx, g, coefficient);
   }
   return SOFTCHECK_OK;
 }
@@ -494,9 +515,19 @@ Status cross_entropy_prob_backward(Shape s, const T *logits, const T *target,
   for (int64_t r = 0; r < e.rows; ++r) {
     Row<const T> x = row_of(logits, s, r), p = row_of(target, s, r);
     Row<T> dx = row_of(dlogits, s, r);
+    auto coefficient = [&](int64_t k, W &a) { return coef.prob(p[k], k, a); };
+    const W g = g_of(o, dout, r, den);
+    bool infinite_a = false;
+    for (int64_t k = 0; k < s.classes; ++k) {
+      W a;
+      infinite_a = infinite_a || (coefficient(k, a) && std::isinf(a));
+    }
+    if (std::isinf(g) || infinite_a) {
+      undefined_row(dx, s.classes, coefficient); // infinite upstream gradient (plugin.h)
+      continue;
+    }
     RowInfo<T> info = analyze(x);
-    logits_grad_row(info, x, dx, g_of(o, dout, r, den),
-                    [&](int64_t k, W &a) { return coef.prob(p[k], k, a); });
+    logits_grad_row(info, x, dx, g, coefficient);
   }
   return SOFTCHECK_OK;
 }

@@ -176,12 +176,25 @@ template <class N, class T> std::vector<N> softmax_backward_row(RowView<T> y, Ro
 }
 
 // log_softmax_backward: dx_c = dy_c - exp(y_c) sum_k dy_k.
+// Whether a number of either backend is exactly 0.
+template <class N> bool exactly_zero(const N &v) {
+  if constexpr (requires { v.exactly_zero(); })
+    return v.exactly_zero();
+  else
+    return v.value() == 0;
+}
+
 template <class N, class T> std::vector<N> log_softmax_backward_row(RowView<T> y, RowView<T> dy) {
   N sum;
   for (int64_t k = 0; k < y.n; ++k) sum = sum + N::of(dy[k]);
   std::vector<N> out;
   out.reserve(size_t(y.n));
-  for (int64_t c = 0; c < y.n; ++c) out.push_back(N::of(dy[c]) - exp(N::of(y[c])) * sum);
+  // A sum of exactly 0 makes every exp(y_c) * sum exactly 0, even where
+  // exp(y_c) (y_c > 709, not a log-probability) is beyond every exponent
+  // range, MPFR's included.
+  const bool zero_sum = exactly_zero(sum);
+  for (int64_t c = 0; c < y.n; ++c)
+    out.push_back(zero_sum ? N::of(dy[c]) : N::of(dy[c]) - exp(N::of(y[c])) * sum);
   return out;
 }
 

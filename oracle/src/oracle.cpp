@@ -179,11 +179,21 @@ Status check_loss(Shape s, const T *input, const void *target, bool prob, const 
 
 // ---------------------------------------------------------------- losses
 
+// Whether a probability target makes a coefficient of row r infinite: the
+// row's loss and gradient are then undefined (plugin.h).
+template <class T> bool infinite_coefficient(const LossSpec<T> &spec, int64_t r) {
+  if (spec.prob == nullptr || spec.eps() == 1) return false;
+  for (int64_t k = 0; k < spec.shape.classes; ++k)
+    if (std::isinf(spec.prob[offset(spec.shape, r, k)]) && spec.weight(k) != 0) return true;
+  return false;
+}
+
 template <class N, class T>
 void loss_forward(const LossSpec<T> &spec, const T *input, bool logits, T *out, const Config &c,
                   int64_t rows) {
   auto row_value = [&](int64_t r) -> N {
     if (spec.ignored(r)) return N();
+    if (infinite_coefficient(spec, r)) return N::nan();
     RowView<T> xr = row_at(input, spec.shape, r);
     if (!logits) return row_loss<N>(spec, r, [&](int64_t k) { return N::of(xr[k]); });
     RowMath<N, T> row(xr);
@@ -206,11 +216,10 @@ void loss_forward(const LossSpec<T> &spec, const T *input, bool logits, T *out, 
       [&](size_t, T v) { out[0] = v; });
 }
 
-inline bool exactly_zero(const Ival &v) { return v.exactly_zero(); }
-inline bool exactly_zero(const Bin &v) { return v.value() == 0; }
-
-// cross_entropy_backward under a mean whose denominator is 0: NaN wherever
-// a coefficient is not omitted (plugin.h), 0 elsewhere.
+// The logits' gradient with an infinite upstream gradient (an infinite
+// dout, or cross_entropy_backward under a mean whose denominator is 0) or an
+// infinite coefficient (an infinite probability target): NaN
+// wherever a coefficient is not omitted (plugin.h), 0 elsewhere.
 template <class N, class T>
 std::vector<N> undefined_gradient_row(const LossSpec<T> &spec, int64_t r) {
   N a;
@@ -245,6 +254,9 @@ void loss_backward(const LossSpec<T> &spec, const T *logits, const T *dout, T *d
           if (spec.opt.reduction == Reduction::mean && spec.prob == nullptr &&
               exactly_zero(denominator_now()))
             return undefined_gradient_row<N>(spec, r);
+          const T d = spec.opt.reduction == Reduction::none ? dout[r] : dout[0];
+          if (std::isinf(d) || infinite_coefficient(spec, r))
+            return undefined_gradient_row<N>(spec, r); // plugin.h
           return logits_grad_row<N>(spec, r, row_at(logits, s, r), g);
         },
         [&](size_t k, T v) { dinput[offset(s, r, int64_t(k))] = v; });
@@ -270,6 +282,8 @@ template <class T, class F> void with_backend(const Config &c, F &&f) {
 }
 
 } // namespace
+
+void release_thread_caches() { mpfr_free_cache2(MPFR_FREE_LOCAL_CACHE); }
 
 template <class T> Status softmax(Shape s, const T *x, T *y, const Config &c) {
   Extent e;
@@ -334,7 +348,11 @@ Status softmax_backward(Shape s, const T *y, const T *dy, T *dx, const Config &c
 template <class T>
 Status log_softmax_backward(Shape s, const T *y, const T *dy, T *dx, const Config &c) {
   return softmax_family_backward(s, y, dy, dx, c, [](auto n, RowView<T> yr, RowView<T> dyr) {
-    return log_softmax_backward_row<decltype(n)>(yr, dyr);
+    using N = decltype(n);
+    // An infinite dy: the row is undefined (plugin.h).
+    for (int64_t k = 0; k < yr.n; ++k)
+      if (std::isinf(dyr[k])) return std::vector<N>(size_t(yr.n), N::nan());
+    return log_softmax_backward_row<N>(yr, dyr);
   });
 }
 

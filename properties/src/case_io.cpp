@@ -120,8 +120,11 @@ void fill(Case<T> &c, const std::string &key, std::istringstream &words, int lin
 // The sizes a case's vectors must have; a file that disagrees is corrupt.
 template <class T> void check_sizes(const Case<T> &c) {
   auto fail = [](const std::string &m) { throw CaseFormatError(m); };
-  if (c.shape.outer < 0 || c.shape.classes < 0 || c.shape.inner < 0 || c.shape.outer > 1 << 24 ||
-      c.shape.classes > 1 << 24 || c.shape.inner > 1 << 24 || c.elems() > (int64_t(1) << 26))
+  int64_t rows = 0, elems = 0;
+  const Shape s = c.shape;
+  if (s.outer < 0 || s.classes < 0 || s.inner < 0 ||
+      __builtin_mul_overflow(s.outer, s.inner, &rows) ||
+      __builtin_mul_overflow(rows, s.classes, &elems) || elems > (int64_t(1) << 26))
     fail("shape out of range (at most 2^26 elements)");
   if (int64_t(c.x.size()) != c.elems())
     fail("x has " + std::to_string(c.x.size()) + " values, the shape needs " +

@@ -1,5 +1,7 @@
 #include "tolerance.hpp"
 
+#include <softcheck/properties.hpp>
+
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -249,6 +251,54 @@ template <class T> std::string Tolerances<T>::describe() const {
 
 template class Tolerances<float>;
 template class Tolerances<double>;
+
+template <class T>
+Judged judge(const softcheck_kernel_set &set, const Case<T> &c, const T *got, const T *ref) {
+  const Tolerances<T> t(set, c);
+  const long double u = unit_roundoff<T>();
+  Judged j;
+  j.scaled = !t.elementwise();
+  for (size_t i = 0; i < size_t(c.output_count()); ++i) {
+    const T g = got[i], r = ref[i];
+    if (g == r || (std::isnan(g) && std::isnan(r))) continue;
+    double ratio, error, allowed;
+    const auto a = t.allowance(i, r);
+    if (!std::isfinite(g) || !std::isfinite(r)) {
+      ratio = error = INFINITY;
+      allowed = a.scaled ? 0 : a.ulps;
+    } else {
+      const long double err = std::abs((long double)g - (long double)r);
+      if (a.ulp_distance) {
+        error = std::abs(double(ulp_distance(g, r)));
+        ratio = a.ulps > 0 ? error / a.ulps : INFINITY;
+        allowed = a.ulps;
+      } else {
+        ratio = a.absolute > 0 ? double(err / a.absolute) : INFINITY;
+        if (a.scaled) {
+          const long double m = t.scale(i) * u;
+          const long double excess = err - (long double)spacing(r);
+          error = excess <= 0 ? 0.0 : m > 0 ? double(excess / m) : INFINITY;
+          allowed = m > 0 ? double((a.absolute - (long double)spacing(r)) / m) : 0;
+        } else {
+          error = ulp_error(g, r);
+          allowed = a.ulps;
+        }
+      }
+    }
+    if (ratio > j.ratio || j.output < 0) {
+      j.ratio = ratio;
+      j.output = int64_t(i);
+      j.error = error;
+      j.allowed = allowed;
+      j.reason = ratio > 1 ? t.judge(i, g, r) : "";
+    }
+  }
+  return j;
+}
+template Judged judge(const softcheck_kernel_set &, const Case<float> &, const float *,
+                      const float *);
+template Judged judge(const softcheck_kernel_set &, const Case<double> &, const double *,
+                      const double *);
 
 template <class T> std::vector<long double> scaled_magnitudes(const Case<T> &c) {
   const softcheck_kernel_set no_contract{};

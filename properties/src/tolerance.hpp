@@ -135,6 +135,7 @@ template <class T> long double loss_coefficient(const Case<T> &c, int64_t r, int
   if (c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB || c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD) {
     long double p = c.aux[size_t((r / c.shape.inner * c.shape.classes + k) * c.shape.inner +
                                  r % c.shape.inner)];
+    if (w(k) == 0) return 0; // omitted (plugin.h), even for an infinite or NaN target
     return w(k) * ((1 - eps) * p + eps / K);
   }
   const int64_t t = c.target[size_t(r)];

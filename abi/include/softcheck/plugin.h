@@ -53,7 +53,9 @@
  * softmax_backward(y, dy)      dx_c = y_c * (dy_c - sum_k dy_k y_k)
  *   y is the softmax output; dx is the gradient w.r.t. the logits.
  * log_softmax_backward(y, dy)  dx_c = dy_c - exp(y_c) * sum_k dy_k
- *   y is the log_softmax output.
+ *   y is the log_softmax output. A row with an infinite dy is undefined
+ *   (NaN): exp(y_c) may be a nonzero too small for any format, and an
+ *   infinity times it has no answer a kernel can round.
  *
  * Losses (class-index targets t[o, i], PyTorch's definitions, with
  * softcheck's fix for label smoothing with ignored targets):
@@ -86,7 +88,10 @@
  *   p'_{r,k} = (1 - eps) * target_{r,k} + eps / K
  *   l_r = -sum_k w[k] * p'_{r,k} * logp[r, k]
  *   Targets that are negative or do not sum to 1 are used as written (no
- *   normalisation, no error); a NaN target gives a NaN loss for its row.
+ *   normalisation, no error); a NaN target gives a NaN loss for its row,
+ *   and so does an infinite one (with a coefficient): logp_k may be a
+ *   nonzero too small for any format, and an infinity times it has no
+ *   answer a kernel can round.
  *   reduction mean divides by the number of rows outer * inner (PyTorch).
  *   ignore_index does not apply.
  *
@@ -100,10 +105,13 @@
  *   g_r = dout[r] (none), dout[0] (sum) or dout[0] / denominator (mean).
  *   A zero coefficient a_{r,k} (and a row with all a_{r,k} = 0) gives
  *   exactly 0, as in the forward pass; an ignored row's gradient is 0.
- *   cross_entropy_backward under a mean whose denominator is 0 (every
- *   counted weight 0): g_r = dout / 0 is infinite and s_r p_k - a_k may be
- *   a nonzero too small for any format, so the gradient is undefined: NaN
- *   in every row with a coefficient (0 in ignored rows, as always).
+ *   An infinite g_r or coefficient in the logits' gradient
+ *   (cross_entropy_backward, cross_entropy_prob_backward): an infinite
+ *   dout, a mean whose denominator is 0 (every counted weight 0,
+ *   g_r = dout / 0), or an infinite probability target. Then s_r p_k - a_k
+ *   may be a nonzero too small for any format, and an infinity times it
+ *   has no answer a kernel can round, so the row's gradient is undefined:
+ *   NaN in every row with a coefficient (0 in ignored rows, as always).
  *
  * Accuracy contracts (softcheck_contract), against the exact result:
  *   max_ulp       bounds every output element in ulps, against the

@@ -96,6 +96,10 @@ Status cross_entropy_prob_backward(Shape s, const T *logits, const T *target,
                                    const LossOptions<T> &o, const T *dout, T *dlogits,
                                    const Config &c = current_config());
 
+// Frees the calling thread's MPFR caches (constants such as log 2). A
+// thread that ran the oracle calls it before it ends.
+void release_thread_caches();
+
 // The oracle as a kernel set (`oracle`), so tools call it like any kernel.
 const softcheck_kernel_set &kernel_set();
 

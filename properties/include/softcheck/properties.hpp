@@ -57,6 +57,20 @@ std::vector<Outcome> check(const softcheck_kernel_set &set, const Options &optio
 // + 1 ulp (see <softcheck/plugin.h> and properties/src/tolerance.hpp).
 template <class T> std::vector<long double> scaled_magnitudes(const Case<T> &c);
 
+// How far outputs are from the correctly rounded ones, against the bound a
+// property run would apply (the set's contract, else the default bound).
+struct Judged {
+  double ratio = 0;    // max over outputs of |got - ref| / allowance: > 1
+                       // breaks the bound; inf for a special-value mismatch
+  int64_t output = -1; // where (-1: every output exact)
+  double error = 0;    // that output's error, in the bound's unit
+  double allowed = 0;  // the bound there, same unit
+  bool scaled = false; // unit: u times the terms' magnitude (else ulp)
+  std::string reason;  // what is wrong, when ratio > 1
+};
+template <class T>
+Judged judge(const softcheck_kernel_set &set, const Case<T> &c, const T *got, const T *ref);
+
 // Runs one case (from a case file) through the properties that apply to it
 // (or the one named); the outcomes carry no seed.
 template <class T>
