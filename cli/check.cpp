@@ -107,7 +107,8 @@ int run_check(const CheckArgs &a) {
   props::Options opt;
   opt.cases = int(a.cases);
   if (a.seed == "random")
-    opt.seed = std::random_device{}() * 0x100000001ull + std::random_device{}();
+    // 63 bits, so the seed printed can be given back to --seed.
+    opt.seed = (std::random_device{}() * 0x100000001ull + std::random_device{}()) >> 1;
   else {
     int64_t s = parse_int(a.seed);
     if (s < 0) throw UsageError("--seed must be a non-negative integer or 'random'");

@@ -57,6 +57,24 @@ struct ReportArgs {
 };
 int run_report(const ReportArgs &args);
 
+// softcheck fuzz: the error-guided search; softcheck merge: shards' corpora.
+struct FuzzArgs {
+  std::vector<std::string> plugins, ops;
+  std::string set = "softcheck";
+  std::string dtype;
+  double seconds = 0;
+  int64_t cases = 0;
+  std::string seed = "1";
+  std::string corpus = "softcheck-corpus";
+  std::string shard; // "I/N"
+};
+int run_fuzz(const FuzzArgs &args);
+struct MergeArgs {
+  std::vector<std::string> inputs;
+  std::string out = "softcheck-corpus";
+};
+int run_merge(const MergeArgs &args);
+
 // softcheck zoo: the mutation table of the bug zoo.
 struct ZooArgs {
   std::string plugin; // "" = the zoo built with this softcheck

@@ -1,7 +1,10 @@
 #include "files.hpp"
 #include "parse.hpp"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <system_error>
@@ -36,12 +39,46 @@ void write_atomically(const std::string &path, const std::string &text) {
   }
 }
 
-void replace_folder(const std::string &dir,
-                    const std::vector<std::pair<std::string, std::string>> &files) {
-  const std::string pid = std::to_string(getpid());
-  const fs::path target(dir), fresh = target.string() + ".tmp." + pid,
-      old = target.string() + ".old." + pid;
+void ensure_writable_folder(const std::string &dir, const char *flag) {
   std::error_code ec;
+  const fs::path p(dir);
+  if (fs::exists(p, ec) && !fs::is_directory(p, ec))
+    throw UsageError(std::string(flag) + " '" + dir + "' is a file, not a folder");
+  fs::create_directories(p, ec);
+  if (ec)
+    throw UsageError("cannot create " + std::string(flag) + " '" + dir + "': " + ec.message());
+  if (access(p.c_str(), W_OK | X_OK) != 0)
+    throw UsageError(std::string(flag) + " '" + dir + "' is not writable");
+}
+
+void check_report_folder(const std::string &dir, const char *flag) {
+  std::error_code ec;
+  const fs::path p(dir);
+  if (fs::exists(p, ec)) {
+    if (!fs::is_directory(p, ec))
+      throw UsageError(std::string(flag) + " '" + dir + "' is a file, not a folder");
+    const bool empty = fs::is_empty(p, ec);
+    if (ec)
+      throw UsageError("cannot read " + std::string(flag) + " '" + dir + "': " + ec.message());
+    if (!empty && !fs::exists(p / "report.json", ec))
+      throw UsageError(std::string(flag) + " '" + dir +
+                       "' holds files that are not a softcheck report; give a new or empty folder");
+  }
+  fs::path parent = fs::absolute(p, ec).lexically_normal().parent_path();
+  if (parent.empty()) parent = ".";
+  if (!fs::is_directory(parent, ec))
+    throw UsageError(std::string(flag) + " '" + dir + "': the folder '" + parent.string() +
+                     "' does not exist");
+  if (access(parent.c_str(), W_OK | X_OK) != 0)
+    throw UsageError(std::string(flag) + " '" + dir + "': the folder '" + parent.string() +
+                     "' is not writable");
+}
+
+void replace_report_folder(const std::string &dir,
+                           const std::vector<std::pair<std::string, std::string>> &files) {
+  std::error_code ec;
+  const fs::path target = fs::absolute(dir, ec).lexically_normal();
+  const fs::path fresh = target.string() + ".tmp." + std::to_string(getpid());
   fs::remove_all(fresh, ec);
   fs::create_directories(fresh, ec);
   if (ec) throw UsageError("cannot create '" + fresh.string() + "': " + ec.message());
@@ -55,28 +92,16 @@ void replace_folder(const std::string &dir,
     fs::remove_all(fresh, ec);
     throw;
   }
-  const bool had = fs::exists(target, ec);
-  if (had && std::rename(target.c_str(), old.c_str()) != 0) {
+  if (fs::exists(target, ec)) {
+    if (renameat2(AT_FDCWD, fresh.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) != 0) {
+      fs::remove_all(fresh, ec);
+      throw UsageError("cannot replace '" + dir + "': " + std::strerror(errno));
+    }
+    fs::remove_all(fresh, ec); // now the old report
+  } else if (std::rename(fresh.c_str(), target.c_str()) != 0) {
     fs::remove_all(fresh, ec);
-    throw UsageError("cannot replace '" + dir + "'");
+    throw UsageError("cannot write '" + dir + "': " + std::strerror(errno));
   }
-  if (std::rename(fresh.c_str(), target.c_str()) != 0) {
-    if (had) std::rename(old.c_str(), target.c_str());
-    fs::remove_all(fresh, ec);
-    throw UsageError("cannot replace '" + dir + "'");
-  }
-  if (had) fs::remove_all(old, ec);
-}
-
-void ensure_writable_folder(const std::string &dir, const char *flag) {
-  std::error_code ec;
-  const fs::path p(dir);
-  if (fs::exists(p, ec) && !fs::is_directory(p, ec))
-    throw UsageError(std::string(flag) + " '" + dir + "' is a file, not a folder");
-  fs::create_directories(p, ec);
-  if (ec) throw UsageError("cannot create " + std::string(flag) + " '" + dir + "': " + ec.message());
-  if (access(p.c_str(), W_OK | X_OK) != 0)
-    throw UsageError(std::string(flag) + " '" + dir + "' is not writable");
 }
 
 } // namespace softcheck::cli

@@ -3,6 +3,8 @@
 //   softcheck eval [--plugin PATH] [--set NAME] --op OP --dtype f32|f64 ... -- x1 x2 ...
 //   softcheck check [--plugin PATH] [--set NAME ...] [--op NAME ...] [--cases N] [--seed S] ...
 //   softcheck report [--plugin PATH ...] [--set NAME ...] [--cases N] [--seed S] [--out DIR] ...
+//   softcheck fuzz [--plugin PATH] [--set NAME] [--seconds N | --cases N] [--corpus DIR] ...
+//   softcheck merge DIR... [--out DIR]
 //   softcheck zoo [--plugin PATH] [--cases N] [--seed S]
 // Exit codes: 0 success, 1 a check failed, 2 usage or load error.
 #include "commands.hpp"
@@ -92,6 +94,31 @@ int main(int argc, char **argv) {
   report->add_option("--tolerance", report_args.tolerance,
                      "slack for --baseline: ulp=X, normwise=X (in u), count=N (default 0)");
 
+  softcheck::cli::FuzzArgs fuzz_args;
+  CLI::App *fuzz = app.add_subcommand(
+      "fuzz", "error-guided search for the inputs a kernel set gets most wrong; exit 1 when one "
+              "breaks its bound");
+  fuzz->add_option("--plugin", fuzz_args.plugins, "plugin shared library to load")
+      ->type_name("PATH");
+  fuzz->add_option("--set", fuzz_args.set, "kernel set (default: softcheck, the built-in set)");
+  fuzz->add_option("--op", fuzz_args.ops, "only these ops");
+  fuzz->add_option("--dtype", fuzz_args.dtype, "only f32 or f64");
+  fuzz->add_option("--seconds", fuzz_args.seconds, "run this long (default 30)");
+  fuzz->add_option("--cases", fuzz_args.cases, "or this many executions (reproducible)");
+  fuzz->add_option("--seed", fuzz_args.seed, "seed (default 1), or 'random'");
+  fuzz->add_option("--corpus", fuzz_args.corpus,
+                   "folder for findings and worst cases (default softcheck-corpus)")
+      ->type_name("DIR");
+  fuzz->add_option("--shard", fuzz_args.shard,
+                   "I/N: run shard I (from 0) of N, a disjoint part of the seed space");
+
+  softcheck::cli::MergeArgs merge_args;
+  CLI::App *merge = app.add_subcommand(
+      "merge", "combine the corpora and worst-case tables of several fuzz runs (shards)");
+  merge->add_option("corpora", merge_args.inputs, "corpus folders")->required();
+  merge->add_option("--out", merge_args.out, "merged corpus folder (default softcheck-corpus)")
+      ->type_name("DIR");
+
   softcheck::cli::ZooArgs zoo_args;
   CLI::App *zoo = app.add_subcommand(
       "zoo", "the bug zoo's mutation table: is every mutant killed, by what, how fast");
@@ -119,6 +146,8 @@ int main(int argc, char **argv) {
     if (eval->parsed()) return softcheck::cli::run_eval(eval_args);
     if (check->parsed()) return softcheck::cli::run_check(check_args);
     if (report->parsed()) return softcheck::cli::run_report(report_args);
+    if (fuzz->parsed()) return softcheck::cli::run_fuzz(fuzz_args);
+    if (merge->parsed()) return softcheck::cli::run_merge(merge_args);
     if (zoo->parsed()) return softcheck::cli::run_zoo(zoo_args);
   } catch (const softcheck::cli::UsageError &e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -43,9 +43,11 @@ std::vector<Metric> metrics(const Entry &e, const Tolerance &t) {
 
 } // namespace
 
+// An entry that is gone (a set that no longer provides an op or dtype) fails
+// the gate too: coverage lost is a regression of what the gate can see.
 bool Diff::worse() const {
   for (const Difference &d : items)
-    if (d.change == Change::worse) return true;
+    if (d.change == Change::worse || d.change == Change::gone) return true;
   return false;
 }
 
@@ -105,8 +107,8 @@ std::string diff_markdown(const Diff &d, const Tolerance &t) {
   for (Change kind : {Change::worse, Change::better, Change::new_entry, Change::gone})
     for (const Difference &x : d.items) {
       if (x.change != kind) continue;
-      const char *name = kind == Change::worse    ? "**worse**"
-                         : kind == Change::better ? "better"
+      const char *name = kind == Change::worse       ? "**worse**"
+                         : kind == Change::better    ? "better"
                          : kind == Change::new_entry ? "new"
                                                      : "gone";
       if (kind == Change::new_entry || kind == Change::gone)

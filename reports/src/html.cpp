@@ -45,7 +45,9 @@ std::string line_chart(const std::string &title, const std::string &ylabel,
     for (double v : s.y)
       if (std::isfinite(v)) hi = std::max(hi, v);
   const double lo_e = std::floor(std::log10(floor)), hi_e = std::ceil(std::log10(hi));
-  auto px = [&](size_t i) { return L + (W - L - R) * (x.size() > 1 ? double(i) / double(x.size() - 1) : 0.5); };
+  auto px = [&](size_t i) {
+    return L + (W - L - R) * (x.size() > 1 ? double(i) / double(x.size() - 1) : 0.5);
+  };
   auto py = [&](double v) {
     double e = std::log10(std::max(v, floor));
     if (std::isinf(v)) e = hi_e;
@@ -119,7 +121,8 @@ std::string histogram_chart(const std::string &title, const std::vector<const En
   return s + "</svg>";
 }
 
-const char *kStyle = R"(body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#222;max-width:1400px}
+const char *kStyle =
+    R"(body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#222;max-width:1400px}
 h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}
 th{background:#f3f3f3}td.l,th.l{text-align:left}.ok{background:#e8f5e9}.bad{background:#ffebee}
@@ -168,13 +171,12 @@ std::string to_html(const Report &r, const Timing *timing) {
   struct Plot {
     const char *id, *title, *ylabel;
   };
-  for (const Plot &p :
-       {Plot{"keras_clip", "softmax → clip(1e-7) → −log (Keras from_logits=False)",
-             "median relative error of the loss"},
-        Plot{"double_softmax_loss", "softmax fed to cross_entropy: loss",
-             "median relative error of the loss"},
-        Plot{"double_softmax_gradient", "softmax fed to cross_entropy: gradient",
-             "median normwise relative error"}}) {
+  for (const Plot &p : {Plot{"keras_clip", "softmax → clip(1e-7) → −log (Keras from_logits=False)",
+                             "median relative error of the loss"},
+                        Plot{"double_softmax_loss", "softmax fed to cross_entropy: loss",
+                             "median relative error of the loss"},
+                        Plot{"double_softmax_gradient", "softmax fed to cross_entropy: gradient",
+                             "median normwise relative error"}}) {
     std::vector<std::string> xs;
     std::vector<Series> series;
     for (const Pipeline &pl : r.pipelines) {
@@ -222,8 +224,8 @@ std::string to_html(const Report &r, const Timing *timing) {
       if (series.empty()) continue;
       std::vector<std::string> xs;
       for (int b = 0; b < kGapBins; ++b) xs.push_back(gap_label(b));
-      s += line_chart(fmt::format("{} {}", softcheck_op_name(op), dtype_name(d)),
-                      "max ulp error", xs, series, 1e-3);
+      s += line_chart(fmt::format("{} {}", softcheck_op_name(op), dtype_name(d)), "max ulp error",
+                      xs, series, 1e-3);
     }
   s += "</div>\n";
 
@@ -257,7 +259,8 @@ std::string to_html(const Report &r, const Timing *timing) {
       for (const Entry &e : r.results) {
         if (e.op != softcheck_op(op) || e.dtype != d) continue;
         gen::Regime g;
-        const std::string regime = gen::regime_from_id(e.regime, g) ? gen::regime_name(g) : e.regime;
+        const std::string regime =
+            gen::regime_from_id(e.regime, g) ? gen::regime_name(g) : e.regime;
         const int64_t m = mismatches(e.counts);
         table += fmt::format("<tr><td class=l>{}</td><td class=l>{}</td><td>{}</td><td>{}</td>"
                              "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td "
@@ -297,12 +300,13 @@ std::string to_html(const Report &r, const Timing *timing) {
        "</tr>\n";
   for (const std::string &set : v.sets)
     for (const auto &[e, w] : v.worst_of(set, 10))
-      s += fmt::format("<tr><td class=l>{}</td><td class=l>{}</td><td>{}</td><td class=l>{}</td>"
-                       "<td>{}</td><td class=l><code>{}</code></td><td class=l><code>{}</code>"
-                       "</td><td class=l><code>{}</code></td></tr>\n",
-                       esc(set), softcheck_op_name(e->op), dtype_name(e->dtype), esc(e->regime),
-                       ulp_text(w->ulp) + (w->mismatch.empty() ? "" : " (" + esc(w->mismatch) + ")"),
-                       esc(w->got), esc(w->want), esc(w->reproduce));
+      s +=
+          fmt::format("<tr><td class=l>{}</td><td class=l>{}</td><td>{}</td><td class=l>{}</td>"
+                      "<td>{}</td><td class=l><code>{}</code></td><td class=l><code>{}</code>"
+                      "</td><td class=l><code>{}</code></td></tr>\n",
+                      esc(set), softcheck_op_name(e->op), dtype_name(e->dtype), esc(e->regime),
+                      ulp_text(w->ulp) + (w->mismatch.empty() ? "" : " (" + esc(w->mismatch) + ")"),
+                      esc(w->got), esc(w->want), esc(w->reproduce));
   s += "</table>\n";
 
   if (timing) {

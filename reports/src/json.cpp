@@ -47,7 +47,8 @@ std::string get_str(const json &j, const char *key) {
 
 int64_t get_int(const json &j, const char *key) {
   const json &v = field(j, key);
-  if (!v.is_number_integer()) throw FormatError(std::string("field '") + key + "' is not an integer");
+  if (!v.is_number_integer())
+    throw FormatError(std::string("field '") + key + "' is not an integer");
   return v.get<int64_t>();
 }
 
@@ -183,7 +184,7 @@ std::string to_json(const Report &r) {
                      {"points", points}});
   }
   j["pipelines"] = pipes;
-  return j.dump(1) + "\n";
+  return j.dump(1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 std::string to_json(const Timing &t) {
@@ -203,7 +204,7 @@ std::string to_json(const Timing &t) {
                        {"seconds", e.seconds},
                        {"elements_per_second", e.elements_per_second()}});
   j["results"] = results;
-  return j.dump(1) + "\n";
+  return j.dump(1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 Report from_json(const std::string &text) {

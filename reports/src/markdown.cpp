@@ -51,7 +51,8 @@ std::string to_markdown(const Report &r, const Timing *timing) {
                      set.version.empty() ? "" : " [" + set.version + "]");
   s += "\n## Max error per op (finite regimes) and special-value mismatches (all regimes)\n\n";
   s += "| op | dtype |";
-  for (const std::string &set : v.sets) s += fmt::format(" {} max error | {} mismatches |", set, set);
+  for (const std::string &set : v.sets)
+    s += fmt::format(" {} max error | {} mismatches |", set, set);
   s += "\n|---|---|";
   for (size_t i = 0; i < v.sets.size(); ++i) s += "---:|---:|";
   s += "\n";
@@ -83,7 +84,7 @@ std::string to_markdown(const Report &r, const Timing *timing) {
       auto at = [](const Pipeline *p, const char *where) -> std::string {
         if (!p) return "-";
         for (const PipelinePoint &pt : p->points)
-          if (pt.at == where) return fmt::format("{:.2g}", pt.median);
+          if (pt.at == where) return std::isnan(pt.median) ? "-" : fmt::format("{:.2g}", pt.median);
         return "-";
       };
       double gap_max = 0;
@@ -122,9 +123,9 @@ std::string to_markdown(const Report &r, const Timing *timing) {
     }
     for (const auto &[e, w] : worst)
       s += fmt::format("- {} {} {} ({}): {} ulp{}, got {} want {}: `{}`\n", set,
-                       softcheck_op_name(e->op), dtype_name(e->dtype), e->regime,
-                       ulp_text(w->ulp), w->mismatch.empty() ? "" : " (" + w->mismatch + ")",
-                       w->got, w->want, w->reproduce);
+                       softcheck_op_name(e->op), dtype_name(e->dtype), e->regime, ulp_text(w->ulp),
+                       w->mismatch.empty() ? "" : " (" + w->mismatch + ")", w->got, w->want,
+                       w->reproduce);
   }
   s += "\nRun the commands in the report's folder.\n";
 

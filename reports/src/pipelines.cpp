@@ -27,8 +27,10 @@ constexpr int64_t kClasses = 10;
 constexpr int64_t kRows = 128;
 constexpr int kMinScaleLog2 = -2, kMaxScaleLog2 = 12;
 
+PipelinePoint missing(std::string at, double scale) { return {std::move(at), scale, 0, NAN, NAN}; }
+
 PipelinePoint summarize(std::string at, double scale, std::vector<double> errors) {
-  PipelinePoint p{std::move(at), scale, int64_t(errors.size()), 0, 0};
+  PipelinePoint p{std::move(at), scale, int64_t(errors.size()), NAN, NAN};
   if (errors.empty()) return p;
   std::sort(errors.begin(), errors.end());
   p.median = errors[(errors.size() - 1) / 2];
@@ -60,12 +62,21 @@ void two_pipelines(std::vector<Pipeline> &out, const SetRef &ref, softcheck_dtyp
                    const Options &o) {
   const softcheck_ops &ops = ops_of<T>(*ref.set);
   if (!ops.log_softmax || !ops.nll_loss || !ops.cross_entropy) return;
-  Pipeline a{"nll_of_log_softmax", ref.set->name, dtype,
-             "ulp error of nll_loss(log_softmax(x)) against the correctly rounded loss", {}};
-  Pipeline b{"cross_entropy", ref.set->name, dtype,
-             "ulp error of cross_entropy(x) against the correctly rounded loss", {}};
-  Pipeline g{"pipeline_gap", ref.set->name, dtype,
-             "|nll_loss(log_softmax(x)) - cross_entropy(x)| in ulps of the correct loss", {}};
+  Pipeline a{"nll_of_log_softmax",
+             ref.set->name,
+             dtype,
+             "ulp error of nll_loss(log_softmax(x)) against the correctly rounded loss",
+             {}};
+  Pipeline b{"cross_entropy",
+             ref.set->name,
+             dtype,
+             "ulp error of cross_entropy(x) against the correctly rounded loss",
+             {}};
+  Pipeline g{"pipeline_gap",
+             ref.set->name,
+             dtype,
+             "|nll_loss(log_softmax(x)) - cross_entropy(x)| in ulps of the correct loss",
+             {}};
   std::vector<gen::Regime> regimes = gen::finite_regimes();
   regimes.push_back(gen::Regime::masked);
   for (gen::Regime r : regimes) {
@@ -85,6 +96,7 @@ void two_pipelines(std::vector<Pipeline> &out, const SetRef &ref, softcheck_dtyp
       nll.op = SOFTCHECK_OP_NLL_LOSS;
       Case<T> lsm = c;
       lsm.op = SOFTCHECK_OP_LOG_SOFTMAX;
+      // A failed call adds no rows (the point says how many it has).
       if (call(ops, lsm, logp.data()) != SOFTCHECK_OK) continue;
       nll.x = logp;
       if (call(ops, nll, via_nll.data()) != SOFTCHECK_OK) continue;
@@ -114,15 +126,21 @@ void scaled(std::vector<Pipeline> &out, const SetRef &ref, softcheck_dtype dtype
   const softcheck_ops &ops = ops_of<T>(*ref.set);
   if (!ops.softmax) return;
   const bool grad = ops.cross_entropy && ops.cross_entropy_backward && ops.softmax_backward;
-  Pipeline keras{"keras_clip", ref.set->name, dtype,
+  Pipeline keras{"keras_clip",
+                 ref.set->name,
+                 dtype,
                  "relative error of -log(clip(softmax(x)[t], 1e-7, 1 - 1e-7)) against the "
                  "correctly rounded cross-entropy",
                  {}};
-  Pipeline dl{"double_softmax_loss", ref.set->name, dtype,
+  Pipeline dl{"double_softmax_loss",
+              ref.set->name,
+              dtype,
               "relative error of cross_entropy(softmax(x)) against cross_entropy(x), correctly "
               "rounded",
               {}};
-  Pipeline dg{"double_softmax_gradient", ref.set->name, dtype,
+  Pipeline dg{"double_softmax_gradient",
+              ref.set->name,
+              dtype,
               "normwise relative error per row of the gradient through softmax then "
               "cross_entropy, against the correctly rounded gradient of cross_entropy(x)",
               {}};
@@ -133,10 +151,19 @@ void scaled(std::vector<Pipeline> &out, const SetRef &ref, softcheck_dtype dtype
     std::vector<T> p(n), want(static_cast<size_t>(kRows));
     Case<T> sm = c;
     sm.op = SOFTCHECK_OP_SOFTMAX;
-    if (call(ops, sm, p.data()) != SOFTCHECK_OK) continue;
-    if (oracle::call(c, want.data()) != SOFTCHECK_OK) continue;
     const std::string at = fmt::format("2^{}", k);
     const double scale = std::ldexp(1.0, k);
+    // A call that fails leaves a point with no values, so the curves of
+    // every set keep the same x positions.
+    auto skip = [&](bool keras_too) {
+      if (keras_too) keras.points.push_back(missing(at, scale));
+      dl.points.push_back(missing(at, scale));
+      dg.points.push_back(missing(at, scale));
+    };
+    if (call(ops, sm, p.data()) != SOFTCHECK_OK || oracle::call(c, want.data()) != SOFTCHECK_OK) {
+      skip(true);
+      continue;
+    }
     std::vector<double> ek;
     for (int64_t r = 0; r < kRows; ++r) {
       T pt = p[size_t(r * kClasses + c.target[size_t(r)])];
@@ -148,25 +175,32 @@ void scaled(std::vector<Pipeline> &out, const SetRef &ref, softcheck_dtype dtype
     Case<T> twice = c;
     twice.x = p;
     std::vector<T> loss(static_cast<size_t>(kRows)), gp(n), gx(n), gwant(n);
-    if (call(ops, twice, loss.data()) != SOFTCHECK_OK) continue;
+    if (call(ops, twice, loss.data()) != SOFTCHECK_OK) {
+      skip(false);
+      continue;
+    }
     std::vector<double> el;
     for (int64_t r = 0; r < kRows; ++r) el.push_back(rel(loss[size_t(r)], want[size_t(r)]));
     dl.points.push_back(summarize(at, scale, el));
     Case<T> back = twice;
     back.op = SOFTCHECK_OP_CROSS_ENTROPY_BACKWARD;
-    if (call(ops, back, gp.data()) != SOFTCHECK_OK) continue;
     Case<T> through = c;
     through.op = SOFTCHECK_OP_SOFTMAX_BACKWARD;
     through.x = p;
-    through.aux = gp;
-    if (call(ops, through, gx.data()) != SOFTCHECK_OK) continue;
     Case<T> ce_back = c;
     ce_back.op = SOFTCHECK_OP_CROSS_ENTROPY_BACKWARD;
-    if (oracle::call(ce_back, gwant.data()) != SOFTCHECK_OK) continue;
+    bool ok = call(ops, back, gp.data()) == SOFTCHECK_OK;
+    through.aux = gp;
+    ok = ok && call(ops, through, gx.data()) == SOFTCHECK_OK &&
+         oracle::call(ce_back, gwant.data()) == SOFTCHECK_OK;
+    if (!ok) {
+      dg.points.push_back(missing(at, scale));
+      continue;
+    }
     std::vector<double> eg;
     for (int64_t r = 0; r < kRows; ++r)
-      eg.push_back(normwise_error(gx.data() + r * kClasses, gwant.data() + r * kClasses,
-                                  size_t(kClasses)));
+      eg.push_back(
+          normwise_error(gx.data() + r * kClasses, gwant.data() + r * kClasses, size_t(kClasses)));
     dg.points.push_back(summarize(at, scale, eg));
   }
   out.push_back(std::move(keras));

@@ -17,9 +17,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <limits>
 #include <map>
@@ -80,10 +82,15 @@ template <class T> bool row_local(const Case<T> &c) {
   return c.reduction != Reduction::mean;
 }
 
+// Whether the op writes one output per input element (rows of outputs).
+template <class T> bool elementwise_output(const Case<T> &c) {
+  return c.op == SOFTCHECK_OP_SOFTMAX || c.op == SOFTCHECK_OP_LOG_SOFTMAX || c.is_backward();
+}
+
 // The row of output element j, and its index in that row's output.
 template <class T> std::pair<int64_t, int64_t> row_of_output(const Case<T> &c, int64_t j) {
   const int64_t K = c.shape.classes, inner = c.shape.inner;
-  if (c.output_count() == c.elems()) return {(j / (K * inner)) * inner + j % inner, (j / inner) % K};
+  if (elementwise_output(c)) return {(j / (K * inner)) * inner + j % inner, (j / inner) % K};
   return {j, 0};
 }
 
@@ -108,7 +115,7 @@ struct SetResult {
   std::vector<double> ulps; // |error| of outputs without a special mismatch
   double normwise_u = 0;
   double elementwise_ulp = 0, scaled_u = 0;
-  bool has_scaled = false;
+  bool has_scaled = false, has_elementwise = false, has_rows = false;
   Counts counts;
   std::array<int64_t, kHistogramBins> histogram{};
   std::vector<Candidate> worst;
@@ -169,8 +176,7 @@ void measure(const Case<T> &c, const std::vector<T> &got, const std::vector<T> &
     double e = 0;
     if (special) {
       e = ulp_error(g, w); // 0 for equal specials, inf otherwise
-      if (e != 0 && c.output_count() == c.elems())
-        special_row[size_t(row_of_output(c, j).first)] = true;
+      if (e != 0 && elementwise_output(c)) special_row[size_t(row_of_output(c, j).first)] = true;
     } else {
       long double d = static_cast<long double>(g) - static_cast<long double>(w);
       e = double(d / static_cast<long double>(spacing(w)));
@@ -180,6 +186,7 @@ void measure(const Case<T> &c, const std::vector<T> &got, const std::vector<T> &
       ++r.histogram[size_t(histogram_bin(e))];
       if (scale.empty()) {
         r.elementwise_ulp = std::max(r.elementwise_ulp, std::abs(e));
+        r.has_elementwise = true;
       } else if (!special) {
         // The scaled bound's unit: error beyond the 1 ulp of rounding, over u M.
         const long double excess = std::abs(static_cast<long double>(g) - w) - spacing(w);
@@ -202,7 +209,7 @@ void measure(const Case<T> &c, const std::vector<T> &got, const std::vector<T> &
     }
   }
   // Normwise error per row of an elementwise output.
-  if (c.output_count() == c.elems()) {
+  if (elementwise_output(c)) {
     const int64_t K = c.shape.classes;
     std::vector<T> gr(static_cast<size_t>(K)), wr(static_cast<size_t>(K));
     const double u = std::ldexp(1.0, -std::numeric_limits<T>::digits);
@@ -212,6 +219,7 @@ void measure(const Case<T> &c, const std::vector<T> &got, const std::vector<T> &
         gr[size_t(k)] = got[size_t(gen::index_of(c, row, k))];
         wr[size_t(k)] = want[size_t(gen::index_of(c, row, k))];
       }
+      r.has_rows = true;
       const double nw = normwise_error(gr.data(), wr.data(), size_t(K));
       if (std::isfinite(nw)) r.normwise_u = std::max(r.normwise_u, nw / u);
     }
@@ -268,11 +276,32 @@ void run_unit(const Unit &u, size_t id, const std::vector<SetRef> &sets, const O
   }
 }
 
-// The kept input of a worst output: the row alone when that says the same.
-template <class T> std::pair<Case<T>, int64_t> worst_input(const Case<T> &c, int64_t output) {
+// The kept input of a worst output: the row alone when the kernel gives the
+// same bits for that output on it (a bug of the strided path may not show
+// on one row with inner = 1), otherwise the whole case.
+template <class T>
+std::pair<Case<T>, int64_t> worst_input(const softcheck_kernel_set &set, const Case<T> &c,
+                                        int64_t output, double got) {
   if (!row_local(c) || c.rows() == 1) return {c, output};
   const auto [row, k] = row_of_output(c, output);
-  return {gen::only_rows(c, {row}), k};
+  Case<T> kept = gen::only_rows(c, {row});
+  std::vector<T> y(size_t(kept.output_count()), std::numeric_limits<T>::quiet_NaN());
+  if (call(ops_of<T>(set), kept, y.data()) != SOFTCHECK_OK) return {c, output};
+  const T a = y[size_t(k)], b = T(got);
+  const bool same = std::memcmp(&a, &b, sizeof a) == 0 || (std::isnan(a) && std::isnan(b));
+  if (!same) return {c, output};
+  return {std::move(kept), k};
+}
+
+// A word for a POSIX shell: quoted unless it is plainly safe.
+std::string shell_word(const std::string &w) {
+  bool plain = !w.empty();
+  for (char ch : w)
+    plain = plain && (std::isalnum(static_cast<unsigned char>(ch)) || std::strchr("/._-+=:,", ch));
+  if (plain) return w;
+  std::string q = "'";
+  for (char ch : w) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  return q + "'";
 }
 
 std::string hex(double v, bool f32) {
@@ -287,6 +316,8 @@ void fold(SetResult &into, SetResult &&r) {
   into.elementwise_ulp = std::max(into.elementwise_ulp, r.elementwise_ulp);
   into.scaled_u = std::max(into.scaled_u, r.scaled_u);
   into.has_scaled = into.has_scaled || r.has_scaled;
+  into.has_elementwise = into.has_elementwise || r.has_elementwise;
+  into.has_rows = into.has_rows || r.has_rows;
   Counts &a = into.counts;
   const Counts &b = r.counts;
   a.nan_where_finite += b.nan_where_finite;
@@ -315,30 +346,42 @@ double quantile(const std::vector<double> &sorted, double q) {
 
 class Progress {
 public:
-  Progress(bool on, size_t total) : on_(on), total_(total), start_(clock::now()) {}
-  void update(size_t done) {
-    if (!on_) return;
-    const double t = std::chrono::duration<double>(clock::now() - start_).count();
-    const double rate = t > 0 ? double(done) / t : 0;
-    const double eta = rate > 0 ? double(total_ - done) / rate : 0;
-    std::fprintf(stderr, "\rsoftcheck report: %zu/%zu cases, %.0f cases/s, ETA %.0f s   ", done,
-                 total_, rate, eta);
-    std::fflush(stderr);
+  Progress(bool on, size_t total) : on_(on), total_(total), start_(clock::now()) {
+    if (on_) reporter_ = std::thread([this] { loop(); });
   }
-  void finish() {
+  ~Progress() {
+    stop_ = true;
+    if (reporter_.joinable()) reporter_.join();
     if (on_) std::fprintf(stderr, "\r%80s\r", "");
   }
+  std::atomic<size_t> done{0};
 
 private:
   using clock = std::chrono::steady_clock;
+  void loop() {
+    while (!stop_.load()) {
+      const size_t d = done.load();
+      const double t = std::chrono::duration<double>(clock::now() - start_).count();
+      const double rate = t > 0 ? double(d) / t : 0;
+      const double eta = rate > 0 ? double(total_ - d) / rate : 0;
+      std::fprintf(stderr, "\rsoftcheck report: %zu/%zu cases, %.0f cases/s, ETA %.0f s   ", d,
+                   total_, rate, eta);
+      std::fflush(stderr);
+      for (int k = 0; k < 5 && !stop_.load(); ++k)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
   bool on_;
   size_t total_;
   clock::time_point start_;
+  std::atomic<bool> stop_{false};
+  std::thread reporter_;
 };
 
-// Runs f(i) for i in [0, n) on `threads` threads.
-template <class F> void parallel_for(size_t n, int threads, Progress &progress, F f) {
-  std::atomic<size_t> next{0}, done{0};
+// Runs f(i) for i in [0, n) on up to `threads` threads (fewer if the system
+// refuses to start more).
+template <class F> void parallel_for(size_t n, int threads, std::atomic<size_t> &done, F f) {
+  std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i; (i = next.fetch_add(1)) < n;) {
       f(i);
@@ -346,21 +389,18 @@ template <class F> void parallel_for(size_t n, int threads, Progress &progress, 
     }
   };
   std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
-  std::thread reporter;
-  std::atomic<bool> stop{false};
-  reporter = std::thread([&] {
-    while (!stop.load()) {
-      progress.update(done.load());
-      for (int k = 0; k < 5 && !stop.load(); ++k)
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (int t = 1; t < threads && size_t(t) < n; ++t) {
+    try {
+      pool.emplace_back([&] {
+        work();
+        oracle::release_thread_caches();
+      });
+    } catch (const std::system_error &) {
+      break;
     }
-  });
+  }
   work();
   for (auto &t : pool) t.join();
-  stop = true;
-  reporter.join();
-  progress.finish();
 }
 
 } // namespace
@@ -381,39 +421,49 @@ Output run(const std::vector<SetRef> &sets, const Options &o) {
   std::vector<softcheck_op> ops = o.ops;
   if (ops.empty())
     for (int i = 0; i < SOFTCHECK_OP_COUNT; ++i) ops.push_back(softcheck_op(i));
-  std::vector<Unit> units;
+  struct Group {
+    softcheck_op op;
+    softcheck_dtype dtype;
+    gen::Regime regime;
+  };
+  std::vector<Group> groups;
   for (softcheck_op op : ops)
     for (softcheck_dtype dt : o.dtypes)
-      for (int g = 0; g < gen::kRegimes; ++g)
-        for (int64_t i = 0; i < o.cases; ++i) units.push_back({op, dt, gen::Regime(g), i});
+      for (int g = 0; g < gen::kRegimes; ++g) groups.push_back({op, dt, gen::Regime(g)});
+  auto unit_of = [&](size_t id) {
+    const Group &g = groups[id / size_t(o.cases)];
+    return Unit{g.op, g.dtype, g.regime, int64_t(id % size_t(o.cases))};
+  };
 
-  std::vector<UnitResult> results(units.size());
-  Progress progress(o.progress, units.size());
-  parallel_for(units.size(), std::max(1, o.threads), progress, [&](size_t id) {
-    try {
-      if (units[id].dtype == SOFTCHECK_F32)
-        run_unit<float>(units[id], id, sets, o, results[id]);
-      else
-        run_unit<double>(units[id], id, sets, o, results[id]);
-    } catch (const std::exception &e) {
-      results[id].error = e.what();
-    }
-  });
-  for (const UnitResult &r : results)
-    if (!r.error.empty()) throw std::runtime_error(r.error);
-
-  // Fold the units of each op x dtype x regime, in unit order.
-  for (size_t first = 0; first < units.size();) {
-    size_t last = first;
-    while (last < units.size() && units[last].op == units[first].op &&
-           units[last].dtype == units[first].dtype && units[last].regime == units[first].regime)
-      ++last;
-    const Unit &u = units[first];
+  // One op x dtype x regime at a time, its cases spread over the threads and
+  // folded in case order as soon as the group is done (memory stays that of
+  // one group).
+  Progress progress(o.progress, groups.size() * size_t(o.cases));
+  for (size_t gi = 0; gi < groups.size(); ++gi) {
+    const size_t first = gi * size_t(o.cases), last = first + size_t(o.cases);
+    std::vector<UnitResult> results(size_t(o.cases));
+    parallel_for(size_t(o.cases), std::max(1, o.threads), progress.done, [&](size_t i) {
+      const size_t id = first + i;
+      try {
+        const Unit u = unit_of(id);
+        if (u.dtype == SOFTCHECK_F32)
+          run_unit<float>(u, id, sets, o, results[i]);
+        else
+          run_unit<double>(u, id, sets, o, results[i]);
+      } catch (const std::exception &e) {
+        results[i].error = e.what();
+      } catch (...) {
+        results[i].error = "unknown exception";
+      }
+    });
+    for (const UnitResult &r : results)
+      if (!r.error.empty()) throw std::runtime_error(r.error);
+    const Unit u = unit_of(first);
     const bool f32 = u.dtype == SOFTCHECK_F32;
     for (size_t s = 0; s < sets.size(); ++s) {
       SetResult acc;
-      for (size_t id = first; id < last; ++id)
-        if (s < results[id].sets.size()) fold(acc, std::move(results[id].sets[s]));
+      for (UnitResult &r : results)
+        if (s < r.sets.size()) fold(acc, std::move(r.sets[s]));
       if (!acc.ran) continue;
       Entry e;
       e.set = sets[s].set->name;
@@ -422,12 +472,14 @@ Output run(const std::vector<SetRef> &sets, const Options &o) {
       e.regime = gen::regime_id(u.regime);
       e.cases = int64_t(last - first);
       e.outputs = acc.outputs;
+      // NaN: nothing was measured (no outputs; no rows of elementwise outputs;
+      // no outputs judged elementwise).
       std::sort(acc.ulps.begin(), acc.ulps.end());
-      e.max_ulp = acc.ulps.empty() ? 0 : acc.ulps.back();
-      e.median_ulp = quantile(acc.ulps, 0.5);
-      e.p99_ulp = quantile(acc.ulps, 0.99);
-      e.normwise_u = acc.normwise_u;
-      e.elementwise_max_ulp = acc.elementwise_ulp;
+      e.max_ulp = acc.ulps.empty() ? NAN : acc.ulps.back();
+      e.median_ulp = acc.ulps.empty() ? NAN : quantile(acc.ulps, 0.5);
+      e.p99_ulp = acc.ulps.empty() ? NAN : quantile(acc.ulps, 0.99);
+      e.normwise_u = acc.has_rows ? acc.normwise_u : NAN;
+      e.elementwise_max_ulp = acc.has_elementwise ? acc.elementwise_ulp : NAN;
       e.scaled_max_u = acc.has_scaled ? acc.scaled_u : NAN;
       e.counts = acc.counts;
       e.histogram = acc.histogram;
@@ -440,23 +492,25 @@ Output run(const std::vector<SetRef> &sets, const Options &o) {
         w.got = hex(cd.got, f32);
         w.want = hex(cd.want, f32);
         w.mismatch = cd.mismatch == Mismatch::none ? "" : mismatch_name(cd.mismatch);
-        const std::string name = fmt::format("{}-{}-{}-{}-{}.case", e.set,
-                                             softcheck_op_name(u.op), f32 ? "f32" : "f64",
-                                             e.regime, k + 1);
+        const std::string name = fmt::format("{}-{}-{}-{}-{}.case", e.set, softcheck_op_name(u.op),
+                                             f32 ? "f32" : "f64", e.regime, k + 1);
         w.file = "cases/" + name;
-        const Unit &cu = units[cd.unit];
+        const Unit cu = unit_of(cd.unit);
         if (f32) {
-          auto [kept, at] = worst_input(unit_case<float>(cu, o.seed, o.cases), cd.output);
+          auto [kept, at] =
+              worst_input(*sets[s].set, unit_case<float>(cu, o.seed, o.cases), cd.output, cd.got);
           w.output = at;
           w.text = to_text(kept);
         } else {
-          auto [kept, at] = worst_input(unit_case<double>(cu, o.seed, o.cases), cd.output);
+          auto [kept, at] =
+              worst_input(*sets[s].set, unit_case<double>(cu, o.seed, o.cases), cd.output, cd.got);
           w.output = at;
           w.text = to_text(kept);
         }
-        w.reproduce = fmt::format("{} eval{} --set {} --case {}", o.cli,
-                                  sets[s].plugin.empty() ? "" : " --plugin " + sets[s].plugin,
-                                  e.set, w.file);
+        w.reproduce =
+            fmt::format("{} eval{} --set {} --case {}", o.cli,
+                        sets[s].plugin.empty() ? "" : " --plugin " + shell_word(sets[s].plugin),
+                        shell_word(e.set), shell_word(w.file));
         out.case_files.emplace_back(name, w.text);
         e.worst.push_back(std::move(w));
       }
@@ -476,7 +530,6 @@ Output run(const std::vector<SetRef> &sets, const Options &o) {
       out.timing.results.push_back({e.set, u.op, u.dtype, e.regime, acc.elements, acc.seconds});
       rep.results.push_back(std::move(e));
     }
-    first = last;
   }
 
   rep.special = special_values(sets, o);

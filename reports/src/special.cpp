@@ -66,7 +66,8 @@ void add(std::vector<SpecialValue> &out, const SetRef &ref, softcheck_dtype dtyp
       const Status os = oracle::call(c, want.data());
       bool agrees = ks == os;
       if (agrees && ks == SOFTCHECK_OK)
-        for (size_t i = 0; i < n; ++i) agrees = agrees && classify(op, got[i], want[i]) == Mismatch::none;
+        for (size_t i = 0; i < n; ++i)
+          agrees = agrees && classify(op, got[i], want[i]) == Mismatch::none;
       out.push_back({ref.set->name, dtype, in.name, op, short_values(ks, got),
                      short_values(os, want), agrees});
     }

@@ -20,8 +20,8 @@ std::string OpCell::text() const {
   std::string s;
   if (ulp >= 0) s = fmt::format("{} ulp ({})", ulp_text(ulp), ulp_regime);
   if (scaled_u >= 0)
-    s += fmt::format("{}{} u scaled ({})", s.empty() ? "" : ", ", ulp_text(scaled_u),
-                     scaled_regime);
+    s +=
+        fmt::format("{}{} u scaled ({})", s.empty() ? "" : ", ", ulp_text(scaled_u), scaled_regime);
   return s.empty() ? "0 ulp" : s;
 }
 
@@ -45,11 +45,10 @@ std::vector<OpRow> View::op_rows() const {
     // A forward op is always elementwise; the others report their scaled
     // outputs, and the elementwise ones when there are (per-row losses).
     const bool scaled = !std::isnan(e.scaled_max_u);
-    const bool backward = e.op == SOFTCHECK_OP_SOFTMAX_BACKWARD ||
-                          e.op == SOFTCHECK_OP_LOG_SOFTMAX_BACKWARD ||
-                          e.op == SOFTCHECK_OP_NLL_LOSS_BACKWARD ||
-                          e.op == SOFTCHECK_OP_CROSS_ENTROPY_BACKWARD ||
-                          e.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD;
+    const bool backward =
+        e.op == SOFTCHECK_OP_SOFTMAX_BACKWARD || e.op == SOFTCHECK_OP_LOG_SOFTMAX_BACKWARD ||
+        e.op == SOFTCHECK_OP_NLL_LOSS_BACKWARD || e.op == SOFTCHECK_OP_CROSS_ENTROPY_BACKWARD ||
+        e.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD;
     if (!backward && e.elementwise_max_ulp > c.ulp) {
       c.ulp = e.elementwise_max_ulp;
       c.ulp_regime = e.regime;

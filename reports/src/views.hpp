@@ -13,6 +13,7 @@
 namespace softcheck::report {
 
 inline std::string ulp_text(double u) {
+  if (std::isnan(u)) return "-";
   if (std::isinf(u)) return "inf";
   if (u == 0) return "0";
   return fmt::format("{:.3g}", u);

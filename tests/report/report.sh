@@ -30,10 +30,15 @@ files)
   ls r | grep -q tmp && fail "temporary files left: $(ls r)"
   ;;
 determinism)
-  "$softcheck" report "${quick[@]}" --threads 1 --out r >/dev/null || fail "1 thread: exit $?"
+  # The built-in set and a plugin's, 1 and 2 threads.
+  plugin=(--plugin "$1")
+  "$softcheck" report "${quick[@]}" "${plugin[@]}" --threads 1 --out r >/dev/null ||
+    fail "1 thread: exit $?"
   cp r/report.json one.json
-  "$softcheck" report "${quick[@]}" --threads 2 --out r >/dev/null || fail "2 threads: exit $?"
+  "$softcheck" report "${quick[@]}" "${plugin[@]}" --threads 2 --out r >/dev/null ||
+    fail "2 threads: exit $?"
   cmp one.json r/report.json || fail "report.json differs between 1 and 2 threads"
+  grep -q '"name": "textbook"' one.json || fail "the plugin's sets are missing"
   "$softcheck" report --cases 3 --seed 6 --out r >/dev/null || fail "seed 6: exit $?"
   cmp -s one.json r/report.json && fail "seeds 5 and 6 gave the same report"
   ;;
@@ -43,7 +48,8 @@ gate)
     fail "good: exit $?"
   "$softcheck" report "${quick[@]}" --plugin "$good" --set gate --baseline base/report.json \
     --out same >same.out 2>same.err || fail "good against itself: exit $? $(cat same.err)"
-  grep -q "0 metrics worse" same.out || fail "good against itself: $(cat same.out)"
+  grep -Eq "^baseline .*: [0-9]+ entries compared, 0 metrics worse" same.out ||
+    fail "good against itself: $(cat same.out)"
   "$softcheck" report "${quick[@]}" --plugin "$worse" --set gate --baseline base/report.json \
     --out now >now.out 2>now.err
   code=$?
@@ -58,14 +64,14 @@ atomic)
   "$softcheck" report "${quick[@]}" --out r >/dev/null || fail "first run: exit $?"
   sum=$(cat r/* 2>/dev/null | md5sum; ls r/cases | md5sum)
   # A long run killed midway: nothing of it lands.
-  "$softcheck" report --cases 100000 --seed 9 --out r >/dev/null 2>&1 &
+  "$softcheck" report --cases 10000 --seed 9 --out r >/dev/null 2>&1 &
   pid=$!
   sleep 2
   kill -9 $pid
   wait $pid 2>/dev/null
   [ "$sum" = "$(cat r/* 2>/dev/null | md5sum; ls r/cases | md5sum)" ] ||
     fail "a killed run changed the report"
-  ls -a r | grep -q tmp && fail "temporary files left: $(ls -a r)"
+  ls -a . r | grep -q tmp && fail "temporary files left: $(ls -a . r)"
   # A refused run (bad baseline) does not touch it either.
   echo '{"schema": "softcheck-report", "schema_version": 1' >bad.json
   "$softcheck" report "${quick[@]}" --baseline bad.json --out r >/dev/null 2>&1
@@ -100,6 +106,11 @@ hostile)
   expect "--out 'afile' is a file" "${quick[@]}" --out afile
   expect "--cases must be between" --cases -3 --out r
   expect "--cases must be between" --cases 100000000 --out r
+  mkdir notes && touch notes/mine.txt
+  expect "'notes' holds files that are not a softcheck report" "${quick[@]}" --out notes
+  [ -f notes/mine.txt ] || fail "a user's file was touched"
+  expect "the folder '/nonexistent' does not exist" "${quick[@]}" --out /nonexistent/r
+  expect "count must be a whole number" "${quick[@]}" --baseline keep.json --tolerance count=1e300 --out r
   expect "not an integer: 'x'" --cases 3 --seed x --out r
   expect "unknown op 'sofmax'" "${quick[@]}" --op sofmax --out r
   expect "no kernel set named 'nope'" "${quick[@]}" --set nope --out r

@@ -33,7 +33,8 @@ int histogram_bin(double signed_ulp);
 std::string histogram_label(int bin);
 
 // Error against the gap d = max(row) - x_i: bin 0 holds d = 0 (the max),
-// bin k >= 1 holds d in (2^(k-12), 2^(k-11)], the last bin d > 2^12.
+// bin 1 d in (0, 2^-10], bin k in 2..24 d in (2^(k-12), 2^(k-11)], the
+// last bin d > 2^13.
 inline constexpr int kGapBins = 26;
 int gap_bin(long double gap);
 std::string gap_label(int bin);
@@ -70,10 +71,10 @@ struct Entry {
   std::string regime; // generators' regime id
   int64_t cases = 0;
   int64_t outputs = 0; // output elements compared
-  // Over the outputs that are numbers on both sides (special mismatches are
-  // counted, not measured).
+  // Over the outputs without a special mismatch (those are counted, not
+  // measured). NaN wherever nothing was measured.
   double max_ulp = 0, median_ulp = 0, p99_ulp = 0;
-  double normwise_u = 0; // max over rows of ||got - want|| / ||want||, in units of u
+  double normwise_u = 0; // max over rows of ||got - want|| / ||want||, in u (ops with row outputs)
   // The error in the unit of the op's default bound (tolerance.hpp): the max
   // ulp over outputs judged elementwise, and the max of (|got - want| -
   // 1 ulp) / (u M) over outputs judged by the scaled bound (NaN: none).
@@ -113,7 +114,7 @@ struct PipelinePoint {
 };
 
 struct Pipeline {
-  std::string id;     // "two_pipelines", "keras_clip", "double_softmax_loss", ...
+  std::string id; // "two_pipelines", "keras_clip", "double_softmax_loss", ...
   std::string set;
   softcheck_dtype dtype = SOFTCHECK_F32;
   std::string metric; // what median / max measure
@@ -158,8 +159,8 @@ struct Options {
   int threads = 1;
   std::vector<softcheck_op> ops; // empty: every op
   std::vector<softcheck_dtype> dtypes = {SOFTCHECK_F32, SOFTCHECK_F64};
-  std::string cli = "softcheck";  // how reproduce lines call the tool
-  bool progress = false;          // a status line on stderr
+  std::string cli = "softcheck"; // how reproduce lines call the tool
+  bool progress = false;         // a status line on stderr
 };
 
 struct SetRef {

@@ -1,0 +1,83 @@
+// softcheck fuzz, engine 1: an error-guided search. Cases from the
+// generators' regimes are mutated (bit flips, exponent jumps, inserted
+// -inf / NaN / +-max, a logit moved toward a tie or a large gap, scaling,
+// more or fewer classes, other options), and a mutant stays in the pool
+// when it raises the error against the oracle, measured as a fraction of
+// the bound a property run applies (the set's contract, else the default
+// bound): the search climbs toward the worst inputs, and anything past 1
+// breaks the bound and is a finding.
+//
+// Deterministic: iteration k of shard I of N draws from a stream seeded by
+// (seed, I, N, k), so a run with --cases is the same run everywhere, and N
+// shards explore disjoint streams.
+#pragma once
+
+#include <softcheck/host.hpp>
+#include <softcheck/properties.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace softcheck::fuzz {
+
+struct Options {
+  uint64_t seed = 1;
+  int64_t shard = 0, shards = 1; // this shard, of how many (0-based)
+  int64_t cases = 0;             // executions; 0: until `seconds`
+  double seconds = 30;           // 0: until `cases`
+  std::vector<softcheck_op> ops; // empty: every op the set provides
+  std::vector<softcheck_dtype> dtypes = {SOFTCHECK_F32, SOFTCHECK_F64};
+  std::string plugin; // for reproduce lines ("" = built-in)
+  bool progress = false;
+};
+
+// The worst case found for one op and dtype.
+struct Worst {
+  softcheck_op op = SOFTCHECK_OP_SOFTMAX;
+  softcheck_dtype dtype = SOFTCHECK_F32;
+  props::Judged judged;
+  std::string got, want; // the worst output, hex
+  std::string text;      // the case file
+  std::string file;      // its name in the corpus
+  int64_t execs = 0;     // executions spent on this op and dtype
+};
+
+// A case that breaks the bound (or whose status differs from the oracle's).
+// Findings of one kind (op, dtype, what went wrong) are counted; the first
+// kMaxFilesPerKind of each are written.
+inline constexpr int kMaxFilesPerKind = 3;
+struct Finding {
+  softcheck_op op = SOFTCHECK_OP_SOFTMAX;
+  softcheck_dtype dtype = SOFTCHECK_F32;
+  std::string kind; // what went wrong, without the numbers
+  std::string reason, file, text;
+  int64_t count = 1; // findings of this kind (the first one's file is kept)
+};
+
+struct Result {
+  std::vector<Worst> worst;
+  std::vector<Finding> findings;
+  int64_t execs = 0;
+  double seconds = 0;
+};
+
+// Writes a corpus file (name, text) at once; the CLI writes atomically.
+using Writer = std::function<void(const std::string &name, const std::string &text)>;
+
+Result search(const softcheck_kernel_set &set, const Options &o, const Writer &write);
+
+// The worst-case table: worst.json (schema softcheck-fuzz-worst, version 1)
+// and worst.md, from one run or merged runs.
+struct TableRow {
+  std::string set, op, dtype, unit, file;
+  double ratio = 0, error = 0, allowed = 0;
+};
+std::string table_json(const std::vector<TableRow> &rows);
+std::string table_markdown(const std::vector<TableRow> &rows);
+// Throws std::runtime_error naming the problem.
+std::vector<TableRow> parse_table(const std::string &json_text);
+std::vector<TableRow> table_of(const std::string &set, const Result &r);
+
+} // namespace softcheck::fuzz
