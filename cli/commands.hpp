@@ -54,6 +54,7 @@ struct ReportArgs {
   std::string seed = "1";
   std::string out = "softcheck-report";
   std::string baseline;
+  std::vector<std::string> fuzz; // corpus folders whose worst-case tables to include
 };
 int run_report(const ReportArgs &args);
 

@@ -87,9 +87,10 @@ int run_fuzz(const FuzzArgs &a) {
              a.corpus);
   std::fflush(stdout);
   const fs::path dir(a.corpus);
-  const fuzz::Result r = fuzz::search(*ref->set, o, [&](const std::string &name, const std::string &t) {
-    write_atomically((dir / name).string(), t);
-  });
+  const fuzz::Result r =
+      fuzz::search(*ref->set, o, [&](const std::string &name, const std::string &t) {
+        write_atomically((dir / name).string(), t);
+      });
   const auto rows = fuzz::table_of(ref->set->name, r);
   const std::string table = fmt::format("worst-shard{}of{}", o.shard, o.shards);
   write_atomically((dir / (table + ".json")).string(), fuzz::table_json(rows));

@@ -91,6 +91,10 @@ int main(int argc, char **argv) {
       ->add_option("--baseline", report_args.baseline,
                    "an earlier report.json: diff against it, exit 1 when a metric is worse")
       ->type_name("FILE");
+  report
+      ->add_option("--fuzz", report_args.fuzz,
+                   "include the worst-case tables of these fuzz corpus folders")
+      ->type_name("DIR");
   report->add_option("--tolerance", report_args.tolerance,
                      "slack for --baseline: ulp=X, normwise=X (in u), count=N (default 0)");
 

@@ -6,10 +6,12 @@
 #include "files.hpp"
 #include "parse.hpp"
 
+#include <softcheck/fuzz.hpp>
 #include <softcheck/report.hpp>
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstdio>
@@ -55,6 +57,38 @@ report::Tolerance parse_tolerance(const std::vector<std::string> &items) {
       throw UsageError("--tolerance " + item + ": expected ulp=X, normwise=X or count=N");
   }
   return t;
+}
+
+// The worst-case tables (worst*.json) of fuzz corpus folders, merged.
+std::vector<fuzz::TableRow> fuzz_tables(const std::vector<std::string> &dirs) {
+  std::vector<fuzz::TableRow> rows;
+  for (const std::string &dir : dirs) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec))
+      throw UsageError("--fuzz '" + dir + "' is not a folder");
+    std::vector<std::filesystem::path> tables;
+    for (const auto &e : std::filesystem::directory_iterator(dir, ec))
+      if (e.path().filename().string().rfind("worst", 0) == 0 && e.path().extension() == ".json")
+        tables.push_back(e.path());
+    if (tables.empty()) throw UsageError("--fuzz '" + dir + "' holds no worst-case table");
+    std::sort(tables.begin(), tables.end());
+    for (const auto &t : tables) {
+      try {
+        for (fuzz::TableRow &r : fuzz::parse_table(read_text(t.string(), "fuzz table")))
+          rows.push_back(std::move(r));
+      } catch (const std::runtime_error &e) {
+        throw UsageError("fuzz table '" + t.string() + "': " + e.what());
+      }
+    }
+  }
+  return rows;
+}
+
+std::string html_escape(const std::string &s) {
+  std::string o;
+  for (char c : s)
+    o += c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;" : std::string(1, c);
+  return o;
 }
 
 std::string absolute(const std::string &path) {
@@ -113,6 +147,7 @@ int run_report(const ReportArgs &a) {
                                    a.baseline, baseline.seed, baseline.cases));
   }
   check_report_folder(a.out, "--out");
+  const std::vector<fuzz::TableRow> fuzz_rows = fuzz_tables(a.fuzz);
 
   Registry registry;
   if (!load_registry(registry, a.plugins)) return 2;
@@ -153,13 +188,30 @@ int run_report(const ReportArgs &a) {
                        d.before, d.after);
     }
   }
+  std::string html = report::to_html(out.report, &out.timing);
+  if (!a.fuzz.empty()) {
+    const std::string title = "Fuzzing: the worst inputs found";
+    md += "\n## " + title +
+          "\n\nFrom `softcheck fuzz` (error-guided search), per op and dtype, "
+          "against the bound a property run applies:\n\n" +
+          fuzz::table_markdown(fuzz_rows);
+    std::string t = "<h2>" + title +
+                    "</h2>\n<table><tr><th>set</th><th>op</th><th>dtype</th>"
+                    "<th>worst error</th><th>bound</th><th>of the bound</th><th>case</th></tr>\n";
+    for (const fuzz::TableRow &r : fuzz_rows)
+      t += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.4g} {}</td><td>{:.4g}</td>"
+                       "<td>{:.3g}%</td><td>{}</td></tr>\n",
+                       html_escape(r.set), html_escape(r.op), html_escape(r.dtype), r.error,
+                       html_escape(r.unit), r.allowed, r.ratio * 100, html_escape(r.file));
+    html.insert(html.rfind("</body>"), t + "</table>\n");
+  }
   // Every file is made before anything is written, then the folder is
   // exchanged in one step.
   std::vector<std::pair<std::string, std::string>> files = {
       {"report.json", report::to_json(out.report)},
       {"timing.json", report::to_json(out.timing)},
       {"report.md", md},
-      {"index.html", report::to_html(out.report, &out.timing)}};
+      {"index.html", html}};
   for (auto &[name, text] : out.case_files) files.emplace_back("cases/" + name, std::move(text));
   replace_report_folder(a.out, files);
 

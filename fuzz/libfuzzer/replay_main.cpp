@@ -28,7 +28,8 @@ int main(int argc, char **argv) {
   std::sort(files.begin(), files.end());
   for (const fs::path &f : files) {
     std::ifstream in(f, std::ios::binary);
-    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                               std::istreambuf_iterator<char>());
     std::fprintf(stderr, "replaying %s (%zu bytes)\n", f.c_str(), bytes.size());
     softcheck_fuzz_one(bytes.data(), bytes.size());
   }

@@ -81,8 +81,8 @@ const softcheck_kernel_set *target_set() {
 
 [[noreturn]] void fail(const std::string &what, softcheck_op op, const char *dtype, Shape s) {
   std::fprintf(stderr, "softcheck fuzz target: %s (op %s, %s, shape [%lld, %lld, %lld])\n",
-               what.c_str(), softcheck_op_name(op), dtype, (long long)s.outer,
-               (long long)s.classes, (long long)s.inner);
+               what.c_str(), softcheck_op_name(op), dtype, (long long)s.outer, (long long)s.classes,
+               (long long)s.inner);
   std::abort();
 }
 
@@ -122,14 +122,15 @@ template <class T> void run(Reader &in, softcheck_op op) {
     if (i >= kGuard && i < kGuard + out_n) continue;
     for (size_t b = 0; b < sizeof(T); ++b)
       if (bytes[size_t(i) * sizeof(T) + b] != kPattern)
-        fail(i < kGuard ? "wrote before the start of its output, element " +
-                              std::to_string(i - kGuard)
-                        : "wrote past the end of its output (" + std::to_string(out_n) +
-                              " elements), element " + std::to_string(i - kGuard),
+        fail(i < kGuard
+                 ? "wrote before the start of its output, element " + std::to_string(i - kGuard)
+                 : "wrote past the end of its output (" + std::to_string(out_n) +
+                       " elements), element " + std::to_string(i - kGuard),
              op, dtype, c.shape);
   }
   auto same = [](const std::vector<T> &a, const std::vector<T> &b) {
-    return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);
+    return a.size() == b.size() &&
+           (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);
   };
   if (!same(c.x, before.x) || !same(c.aux, before.aux) || !same(c.weight, before.weight) ||
       !same(c.dout, before.dout) || c.target != before.target)
@@ -139,7 +140,8 @@ template <class T> void run(Reader &in, softcheck_op op) {
   for (int64_t i = 0; i < out_n; ++i) {
     if (std::isnan(y[i])) continue;
     if (op == SOFTCHECK_OP_SOFTMAX && !(y[i] >= 0 && y[i] <= 1))
-      fail("softmax output " + std::to_string(double(y[i])) + " outside [0, 1]", op, dtype, c.shape);
+      fail("softmax output " + std::to_string(double(y[i])) + " outside [0, 1]", op, dtype,
+           c.shape);
     if (op == SOFTCHECK_OP_LOG_SOFTMAX && y[i] > 0)
       fail("log_softmax output " + std::to_string(double(y[i])) + " > 0", op, dtype, c.shape);
     if (op == SOFTCHECK_OP_LOGSUMEXP) {

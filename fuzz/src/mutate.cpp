@@ -12,8 +12,8 @@ constexpr int64_t kMaxClasses = 1024;
 
 template <class T> T special_value(gen::Draw &d) {
   using L = std::numeric_limits<T>;
-  const T values[] = {-L::infinity(), L::quiet_NaN(), L::infinity(), L::max(), -L::max(),
-                      L::denorm_min(), -L::denorm_min(), L::min(), T(-0.0), T(0)};
+  const T values[] = {-L::infinity(),  L::quiet_NaN(),   L::infinity(), L::max(), -L::max(),
+                      L::denorm_min(), -L::denorm_min(), L::min(),      T(-0.0),  T(0)};
   return values[d.below(std::size(values))];
 }
 
@@ -28,7 +28,8 @@ template <class T> T flip_bit(T v, gen::Draw &d) {
 
 template <class T> T row_max(const Case<T> &c, int64_t r) {
   T m = -std::numeric_limits<T>::infinity();
-  for (int64_t k = 0; k < c.shape.classes; ++k) m = std::max(m, c.x[size_t(gen::index_of(c, r, k))]);
+  for (int64_t k = 0; k < c.shape.classes; ++k)
+    m = std::max(m, c.x[size_t(gen::index_of(c, r, k))]);
   return m;
 }
 
@@ -69,8 +70,7 @@ template <class T> const char *mutate_once(Case<T> &c, gen::Draw &d) {
   const bool have_x = !c.x.empty();
   auto any = [&] { return size_t(d.below(int64_t(c.x.size()))); };
   switch (d.below(13)) {
-  case 0:
-  {
+  case 0: {
     if (!have_x) break;
     T &v = c.x[any()];
     v = flip_bit(v, d);
@@ -117,8 +117,8 @@ template <class T> const char *mutate_once(Case<T> &c, gen::Draw &d) {
     if (!have_x) break;
     const int64_t r = d.below(rows);
     const int64_t o = r / c.shape.inner, i = r % c.shape.inner;
-    gen::fill_row(d, gen::Regime(d.below(gen::kRegimes)), c.x.data() + o * K * c.shape.inner + i,
-                  K, c.shape.inner);
+    gen::fill_row(d, gen::Regime(d.below(gen::kRegimes)), c.x.data() + o * K * c.shape.inner + i, K,
+                  c.shape.inner);
     return "redraw a row";
   }
   case 7:
@@ -163,8 +163,7 @@ template <class T> const char *mutate_once(Case<T> &c, gen::Draw &d) {
     }
     return "options";
   }
-  case 10:
-  {
+  case 10: {
     if (c.aux.empty()) break;
     T &v = c.aux[size_t(d.below(int64_t(c.aux.size())))];
     v = d.chance(0.5) ? special_value<T>(d) : flip_bit(v, d);

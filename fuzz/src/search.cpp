@@ -51,8 +51,7 @@ struct Evaluated {
   std::string got, want;
 };
 
-template <class T>
-Evaluated evaluate(const softcheck_kernel_set &set, const Case<T> &c) {
+template <class T> Evaluated evaluate(const softcheck_kernel_set &set, const Case<T> &c) {
   Evaluated e;
   const size_t n = size_t(c.output_count());
   std::vector<T> got(n, std::numeric_limits<T>::quiet_NaN()), want = got;
@@ -136,13 +135,13 @@ private:
     const std::string unit = j.scaled ? "u scaled" : "ulp";
     if (j.ratio > 1) {
       const std::string body = to_text(c, "oracle_agreement");
-      const std::string name = fmt::format("finding-{}-{}-{}-{}.case", set_.name,
-                                           softcheck_op_name(lane.op), dtype_name(lane.dtype),
-                                           digest(body));
+      const std::string name =
+          fmt::format("finding-{}-{}-{}-{}.case", set_.name, softcheck_op_name(lane.op),
+                      dtype_name(lane.dtype), digest(body));
       if (seen_.insert(name).second) {
-        const std::string kind = fmt::format(
-            "{} {} {}", softcheck_op_name(lane.op), dtype_name(lane.dtype),
-            j.reason.substr(0, j.reason.find_first_of("(0123456789-")));
+        const std::string kind =
+            fmt::format("{} {} {}", softcheck_op_name(lane.op), dtype_name(lane.dtype),
+                        j.reason.substr(0, j.reason.find_first_of("(0123456789-")));
         auto it = std::find_if(result_.findings.begin(), result_.findings.end(),
                                [&](const Finding &f) { return f.kind == kind; });
         const int64_t count = it == result_.findings.end() ? 0 : it->count;
@@ -164,9 +163,9 @@ private:
               ? j.reason
               : fmt::format("error {:.4g} {} at output {} (bound {:.4g}), got {} want {}", j.error,
                             unit, j.output, j.allowed, e.got, e.want);
-      lane.worst.file = fmt::format("worst-{}-{}-{}-shard{}of{}.case", set_.name,
-                                    softcheck_op_name(lane.op), dtype_name(lane.dtype), o_.shard,
-                                    o_.shards);
+      lane.worst.file =
+          fmt::format("worst-{}-{}-{}-shard{}of{}.case", set_.name, softcheck_op_name(lane.op),
+                      dtype_name(lane.dtype), o_.shard, o_.shards);
       lane.worst.text = header(lane, what, how, iteration) + to_text(c, "oracle_agreement");
       write_(lane.worst.file, lane.worst.text);
     }

@@ -65,7 +65,8 @@ std::vector<TableRow> parse_table(const std::string &text) {
     throw std::runtime_error(std::string("not JSON (") + e.what() + ")");
   }
   if (!j.is_object() || !j.contains("schema") || j["schema"] != "softcheck-fuzz-worst")
-    throw std::runtime_error("not a softcheck fuzz table (no \"schema\": \"softcheck-fuzz-worst\")");
+    throw std::runtime_error(
+        "not a softcheck fuzz table (no \"schema\": \"softcheck-fuzz-worst\")");
   if (!j.contains("schema_version") || j["schema_version"] != 1)
     throw std::runtime_error("fuzz table schema version " +
                              (j.contains("schema_version") ? j["schema_version"].dump() : "?") +

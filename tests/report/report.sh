@@ -28,6 +28,12 @@ files)
   (cd r && "$softcheck" ${line#softcheck }) | grep -q "oracle: correctly rounded" ||
     fail "reproduce line failed: $line"
   ls r | grep -q tmp && fail "temporary files left: $(ls r)"
+  # A fuzz run's worst-case table goes into the report.
+  "$softcheck" fuzz --cases 300 --corpus f >/dev/null || fail "fuzz: exit $?"
+  "$softcheck" report "${quick[@]}" --fuzz f --out r >/dev/null || fail "report --fuzz: exit $?"
+  grep -q "^## Fuzzing: the worst inputs found" r/report.md || fail "no fuzz table in report.md"
+  grep -q "| softcheck | log_softmax | f32 |" r/report.md || fail "fuzz table rows missing"
+  grep -q "<h2>Fuzzing: the worst inputs found</h2>" r/index.html || fail "no fuzz table in the page"
   ;;
 determinism)
   # The built-in set and a plugin's, 1 and 2 threads.
@@ -117,6 +123,9 @@ hostile)
   expect "--tolerance ulp=-1" "${quick[@]}" --baseline keep.json --tolerance ulp=-1 --out r
   expect "--tolerance applies to --baseline" "${quick[@]}" --tolerance 1 --out r
   expect "--frobnicate" "${quick[@]}" --frobnicate --out r
+  expect "--fuzz 'nowhere' is not a folder" "${quick[@]}" --fuzz nowhere --out r
+  mkdir empty
+  expect "--fuzz 'empty' holds no worst-case table" "${quick[@]}" --fuzz empty --out r
   if [ "$(id -u)" != 0 ]; then
     mkdir ro && chmod 555 ro
     expect "--out 'ro' is not writable" "${quick[@]}" --out ro
