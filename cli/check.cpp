@@ -2,6 +2,7 @@
 // every property passed, 1 when one failed, 2 on a usage or load error.
 #include "commands.hpp"
 #include "files.hpp"
+#include "options.hpp"
 #include "parse.hpp"
 
 #include <softcheck/case_io.hpp>
@@ -106,31 +107,15 @@ int run_check(const CheckArgs &a) {
   if (a.cases < 1 || a.cases > 1000000) throw UsageError("--cases must be between 1 and 1000000");
   props::Options opt;
   opt.cases = int(a.cases);
-  if (a.seed == "random")
-    // 63 bits, so the seed printed can be given back to --seed.
-    opt.seed = (std::random_device{}() * 0x100000001ull + std::random_device{}()) >> 1;
-  else {
-    int64_t s = parse_int(a.seed);
-    if (s < 0) throw UsageError("--seed must be a non-negative integer or 'random'");
-    opt.seed = uint64_t(s);
-  }
-  for (const std::string &name : a.ops) {
-    softcheck_op op;
-    if (!op_from_name(name, op)) throw UsageError("unknown op '" + name + "'");
-    opt.ops.push_back(op);
-  }
+  opt.seed = parse_seed(a.seed);
+  opt.ops = parse_ops(a.ops);
   for (const std::string &name : a.properties) {
     bool known = false;
     for (const auto &p : props::all_properties()) known = known || p.name == name;
     if (!known) throw UsageError("unknown property '" + name + "' (softcheck check --list)");
     opt.properties.push_back(name);
   }
-  if (a.dtype == "f32")
-    opt.dtypes = {SOFTCHECK_F32};
-  else if (a.dtype == "f64")
-    opt.dtypes = {SOFTCHECK_F64};
-  else if (!a.dtype.empty())
-    throw UsageError("--dtype must be f32 or f64");
+  opt.dtypes = parse_dtypes(a.dtype);
   if (a.plugins.size() == 1) opt.plugin = a.plugins[0];
 
   Registry registry;

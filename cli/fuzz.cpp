@@ -4,6 +4,7 @@
 // Exit codes: 0 nothing broke a bound, 1 a finding, 2 usage or load error.
 #include "commands.hpp"
 #include "files.hpp"
+#include "options.hpp"
 #include "parse.hpp"
 
 #include <softcheck/fuzz.hpp>
@@ -53,25 +54,10 @@ int run_fuzz(const FuzzArgs &a) {
     throw UsageError("--seconds must be between 1 and 2592000 (30 days)");
   o.cases = a.cases;
   o.seconds = a.cases > 0 ? 0 : a.seconds > 0 ? a.seconds : 30;
-  if (a.seed == "random") {
-    o.seed = (std::random_device{}() * 0x100000001ull + std::random_device{}()) >> 1;
-  } else {
-    const int64_t s = parse_int(a.seed);
-    if (s < 0) throw UsageError("--seed must be a non-negative integer or 'random'");
-    o.seed = uint64_t(s);
-  }
+  o.seed = parse_seed(a.seed);
   if (!a.shard.empty()) parse_shard(a.shard, o.shard, o.shards);
-  for (const std::string &name : a.ops) {
-    softcheck_op op;
-    if (!op_from_name(name, op)) throw UsageError("unknown op '" + name + "'");
-    o.ops.push_back(op);
-  }
-  if (a.dtype == "f32")
-    o.dtypes = {SOFTCHECK_F32};
-  else if (a.dtype == "f64")
-    o.dtypes = {SOFTCHECK_F64};
-  else if (!a.dtype.empty())
-    throw UsageError("--dtype must be f32 or f64");
+  o.ops = parse_ops(a.ops);
+  o.dtypes = parse_dtypes(a.dtype);
   ensure_writable_folder(a.corpus, "--corpus");
 
   Registry registry;

@@ -4,6 +4,7 @@
 // on a usage, load or file error (nothing in the folder is touched then).
 #include "commands.hpp"
 #include "files.hpp"
+#include "options.hpp"
 #include "parse.hpp"
 
 #include <softcheck/fuzz.hpp>
@@ -109,25 +110,9 @@ int run_report(const ReportArgs &a) {
   const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
   if (a.threads < 0 || a.threads > 1024) throw UsageError("--threads must be between 1 and 1024");
   opt.threads = a.threads == 0 ? cores : int(a.threads);
-  if (a.seed == "random") {
-    // 63 bits, so the seed printed can be given back to --seed.
-    opt.seed = (std::random_device{}() * 0x100000001ull + std::random_device{}()) >> 1;
-  } else {
-    const int64_t s = parse_int(a.seed);
-    if (s < 0) throw UsageError("--seed must be a non-negative integer or 'random'");
-    opt.seed = uint64_t(s);
-  }
-  for (const std::string &name : a.ops) {
-    softcheck_op op;
-    if (!op_from_name(name, op)) throw UsageError("unknown op '" + name + "'");
-    opt.ops.push_back(op);
-  }
-  if (a.dtype == "f32")
-    opt.dtypes = {SOFTCHECK_F32};
-  else if (a.dtype == "f64")
-    opt.dtypes = {SOFTCHECK_F64};
-  else if (!a.dtype.empty())
-    throw UsageError("--dtype must be f32 or f64");
+  opt.seed = parse_seed(a.seed);
+  opt.ops = parse_ops(a.ops);
+  opt.dtypes = parse_dtypes(a.dtype);
   const report::Tolerance tolerance = parse_tolerance(a.tolerance);
   if (!a.tolerance.empty() && a.baseline.empty())
     throw UsageError("--tolerance applies to --baseline, which is missing");

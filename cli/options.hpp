@@ -1,0 +1,43 @@
+// The options every command shares, read the same way everywhere.
+#pragma once
+
+#include "parse.hpp"
+
+#include <softcheck/host.hpp>
+
+#include <random>
+#include <string>
+#include <vector>
+
+namespace softcheck::cli {
+
+// --seed: a non-negative integer, or "random" (63 bits, so the seed printed
+// can be given back).
+inline uint64_t parse_seed(const std::string &text) {
+  if (text == "random")
+    return (std::random_device{}() * 0x100000001ull + std::random_device{}()) >> 1;
+  const int64_t s = parse_int(text);
+  if (s < 0) throw UsageError("--seed must be a non-negative integer or 'random'");
+  return uint64_t(s);
+}
+
+// --op NAME ...
+inline std::vector<softcheck_op> parse_ops(const std::vector<std::string> &names) {
+  std::vector<softcheck_op> ops;
+  for (const std::string &name : names) {
+    softcheck_op op;
+    if (!op_from_name(name, op)) throw UsageError("unknown op '" + name + "'");
+    ops.push_back(op);
+  }
+  return ops;
+}
+
+// --dtype f32|f64; "" is both.
+inline std::vector<softcheck_dtype> parse_dtypes(const std::string &text) {
+  if (text.empty()) return {SOFTCHECK_F32, SOFTCHECK_F64};
+  if (text == "f32") return {SOFTCHECK_F32};
+  if (text == "f64") return {SOFTCHECK_F64};
+  throw UsageError("--dtype must be f32 or f64");
+}
+
+} // namespace softcheck::cli
