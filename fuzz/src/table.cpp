@@ -2,7 +2,7 @@
 #include <softcheck/fuzz.hpp>
 
 #include <fmt/core.h>
-#include <nlohmann/json.hpp>
+#include <softcheck/json_number.hpp>
 
 #include <cmath>
 #include <stdexcept>
@@ -12,19 +12,8 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-json num(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  return v;
-}
-
-double get_num(const json &j) {
-  if (j.is_number()) return j.get<double>();
-  if (j == "inf") return INFINITY;
-  if (j == "-inf") return -INFINITY;
-  if (j == "nan") return NAN;
-  throw std::runtime_error("a number was expected, found " + j.dump());
-}
+json num(double v) { return json_number::put(v); }
+double get_num(const json &j) { return json_number::get(j); }
 
 std::string text(double v) { return std::isinf(v) ? "inf" : fmt::format("{:.4g}", v); }
 

@@ -6,7 +6,7 @@
 
 #include <softcheck/host.hpp>
 
-#include <nlohmann/json.hpp>
+#include <softcheck/json_number.hpp>
 
 #include <cmath>
 
@@ -15,22 +15,14 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-json num(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  return v;
-}
+json num(double v) { return json_number::put(v); }
 
 double get_num(const json &j) {
-  if (j.is_string()) {
-    const std::string s = j.get<std::string>();
-    if (s == "inf") return INFINITY;
-    if (s == "-inf") return -INFINITY;
-    if (s == "nan") return NAN;
-    throw FormatError("a number was expected, found \"" + s + "\"");
+  try {
+    return json_number::get(j);
+  } catch (const std::runtime_error &e) {
+    throw FormatError(e.what());
   }
-  if (!j.is_number()) throw FormatError("a number was expected, found " + j.dump());
-  return j.get<double>();
 }
 
 const json &field(const json &j, const char *key) {
