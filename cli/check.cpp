@@ -2,6 +2,7 @@
 // every property passed, 1 when one failed, 2 on a usage or load error.
 #include "commands.hpp"
 #include "files.hpp"
+#include "isolate.hpp"
 #include "options.hpp"
 #include "parse.hpp"
 
@@ -143,6 +144,7 @@ int run_check(const CheckArgs &a) {
 
   std::vector<props::Outcome> all;
   for (const KernelSetRef *ref : sets) {
+    const softcheck_kernel_set &set = *callable(*ref, a.isolation);
     if (replays.empty())
       fmt::print("softcheck check: set {} [{}], seed {}, {} cases per property\n", ref->set->name,
                  ref->source, opt.seed, opt.cases);
@@ -152,11 +154,11 @@ int run_check(const CheckArgs &a) {
     std::fflush(stdout);
     std::vector<props::Outcome> outcomes;
     if (replays.empty()) {
-      outcomes = props::check(*ref->set, opt);
+      outcomes = props::check(set, opt);
     } else {
       for (const CaseFile &f : replays) {
-        auto r = f.dtype == SOFTCHECK_F32 ? props::replay(*ref->set, f.f32, f.property, opt.plugin)
-                                          : props::replay(*ref->set, f.f64, f.property, opt.plugin);
+        auto r = f.dtype == SOFTCHECK_F32 ? props::replay(set, f.f32, f.property, opt.plugin)
+                                          : props::replay(set, f.f64, f.property, opt.plugin);
         outcomes.insert(outcomes.end(), r.begin(), r.end());
       }
     }
@@ -169,9 +171,12 @@ int run_check(const CheckArgs &a) {
     failed += o.verdict == props::Verdict::failed;
     skipped += o.verdict == props::Verdict::skipped;
   }
-  fmt::print("{} passed, {} failed, {} skipped\n", passed, failed, skipped);
+  const std::string fault_text = fault_lines();
+  fmt::print("{}", fault_text);
+  fmt::print("{} passed, {} failed, {} skipped{}\n", passed, failed, skipped,
+             fault_text.empty() ? "" : fmt::format(", {} kernel faults", faults().size()));
   if (!a.junit.empty()) write_atomically(a.junit, junit_xml(all, opt.seed));
-  return failed > 0 ? 1 : 0;
+  return failed > 0 || !fault_text.empty() ? 1 : 0;
 }
 
 } // namespace softcheck::cli

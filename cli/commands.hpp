@@ -11,6 +11,18 @@ namespace softcheck::cli {
 // error prints one "error:" line and returns false.
 bool load_registry(Registry &registry, const std::vector<std::string> &plugins);
 
+// How plugin kernels run (see isolate.hpp): in a worker process unless
+// --in-process.
+struct IsolationArgs {
+  bool in_process = false;
+  double call_timeout = 10;
+  int64_t memory_limit_mb = 4096;
+  std::string faults = "softcheck-faults";
+};
+// The set to call: `ref`'s own for the built-in set or --in-process, else
+// its isolated proxy. Throws UsageError for bad isolation options.
+const softcheck_kernel_set *callable(const KernelSetRef &ref, const IsolationArgs &a);
+
 struct KernelsArgs {
   std::vector<std::string> plugins;
 };
@@ -41,6 +53,7 @@ struct CheckArgs {
   std::string junit;
   bool list = false;
   bool quiet = false;
+  IsolationArgs isolation;
 };
 int run_check(const CheckArgs &args);
 
@@ -55,6 +68,7 @@ struct ReportArgs {
   std::string out = "softcheck-report";
   std::string baseline;
   std::vector<std::string> fuzz; // corpus folders whose worst-case tables to include
+  IsolationArgs isolation;
 };
 int run_report(const ReportArgs &args);
 
@@ -68,6 +82,7 @@ struct FuzzArgs {
   std::string seed = "1";
   std::string corpus = "softcheck-corpus";
   std::string shard; // "I/N"
+  IsolationArgs isolation;
 };
 int run_fuzz(const FuzzArgs &args);
 struct MergeArgs {

@@ -4,6 +4,7 @@
 // Exit codes: 0 nothing broke a bound, 1 a finding, 2 usage or load error.
 #include "commands.hpp"
 #include "files.hpp"
+#include "isolate.hpp"
 #include "options.hpp"
 #include "parse.hpp"
 
@@ -73,10 +74,10 @@ int run_fuzz(const FuzzArgs &a) {
              a.corpus);
   std::fflush(stdout);
   const fs::path dir(a.corpus);
-  const fuzz::Result r =
-      fuzz::search(*ref->set, o, [&](const std::string &name, const std::string &t) {
-        write_atomically((dir / name).string(), t);
-      });
+  const fuzz::Result r = fuzz::search(*callable(*ref, a.isolation), o,
+                                      [&](const std::string &name, const std::string &t) {
+                                        write_atomically((dir / name).string(), t);
+                                      });
   const auto rows = fuzz::table_of(ref->set->name, r);
   const std::string table = fmt::format("worst-shard{}of{}", o.shard, o.shards);
   write_atomically((dir / (table + ".json")).string(), fuzz::table_json(rows));
@@ -105,7 +106,8 @@ int run_fuzz(const FuzzArgs &a) {
   fmt::print("{} executions in {:.1f} s ({:.0f}/s), {} findings; worst cases in {}\n", r.execs,
              r.seconds, r.seconds > 0 ? double(r.execs) / r.seconds : 0.0, findings,
              (dir / (table + ".md")).string());
-  return r.findings.empty() ? 0 : 1;
+  fmt::print("{}", fault_lines());
+  return r.findings.empty() && faults().empty() ? 0 : 1;
 }
 
 int run_merge(const MergeArgs &a) {

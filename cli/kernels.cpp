@@ -1,4 +1,6 @@
 #include "commands.hpp"
+#include "isolate.hpp"
+#include "parse.hpp"
 
 #include <softcheck/kernels.hpp>
 
@@ -16,6 +18,23 @@ bool load_registry(Registry &registry, const std::vector<std::string> &plugins) 
     return false;
   }
   return true;
+}
+
+const softcheck_kernel_set *callable(const KernelSetRef &ref, const IsolationArgs &a) {
+  if (ref.source == "built-in" || a.in_process) return ref.set;
+  if (!(a.call_timeout > 0) || a.call_timeout > 86400)
+    throw UsageError("--call-timeout must be between 0 and 86400 seconds");
+  if (a.memory_limit_mb < 16 || a.memory_limit_mb > (int64_t(1) << 30))
+    throw UsageError("--memory-limit must be at least 16 (MiB)");
+  IsolationOptions o;
+  o.call_timeout = a.call_timeout;
+  o.memory_limit_mb = a.memory_limit_mb;
+  o.fault_dir = a.faults;
+  try {
+    return isolate(*ref.set, ref.source, o);
+  } catch (const std::runtime_error &e) {
+    throw UsageError(e.what());
+  }
 }
 
 namespace {

@@ -8,14 +8,38 @@
 //   softcheck zoo [--plugin PATH] [--cases N] [--seed S]
 // Exit codes: 0 success, 1 a check failed, 2 usage or load error.
 #include "commands.hpp"
+#include "isolate.hpp"
 #include "parse.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <exception>
+#include <string>
+
+namespace {
+
+double g_run_timeout = 0; // --timeout of check, report and fuzz
+
+void add_isolation_options(CLI::App *cmd, softcheck::cli::IsolationArgs &a) {
+  cmd->add_option("--timeout", g_run_timeout,
+                  "stop the whole run after this many seconds (exit 1; nothing is written)");
+  cmd->add_flag("--in-process", a.in_process,
+                "run plugin kernels in this process (faster; a crash takes the run down)");
+  cmd->add_option("--call-timeout", a.call_timeout,
+                  "seconds a plugin kernel call may take (default 10)");
+  cmd->add_option("--memory-limit", a.memory_limit_mb,
+                  "MiB of address space for the plugin worker (default 4096)");
+  cmd->add_option("--faults", a.faults,
+                  "folder for the inputs of kernel faults (default softcheck-faults)")
+      ->type_name("DIR");
+}
+
+} // namespace
 
 int main(int argc, char **argv) {
+  if (argc >= 2 && std::string(argv[1]) == "__worker")
+    return softcheck::cli::worker_main(argc, argv);
   CLI::App app{"softcheck: property-based verification of softmax-family kernels"};
   app.require_subcommand(1);
   app.set_version_flag("--version", SOFTCHECK_VERSION);
@@ -69,6 +93,7 @@ int main(int argc, char **argv) {
       ->type_name("FILE");
   check->add_flag("--list", check_args.list, "list the properties and their bounds");
   check->add_flag("--quiet", check_args.quiet, "print failures and the summary only");
+  add_isolation_options(check, check_args.isolation);
 
   softcheck::cli::ReportArgs report_args;
   CLI::App *report = app.add_subcommand(
@@ -95,6 +120,7 @@ int main(int argc, char **argv) {
       ->add_option("--fuzz", report_args.fuzz,
                    "include the worst-case tables of these fuzz corpus folders")
       ->type_name("DIR");
+  add_isolation_options(report, report_args.isolation);
   report->add_option("--tolerance", report_args.tolerance,
                      "slack for --baseline: ulp=X, normwise=X (in u), count=N (default 0)");
 
@@ -115,6 +141,8 @@ int main(int argc, char **argv) {
       ->type_name("DIR");
   fuzz->add_option("--shard", fuzz_args.shard,
                    "I/N: run shard I (from 0) of N, a disjoint part of the seed space");
+
+  add_isolation_options(fuzz, fuzz_args.isolation);
 
   softcheck::cli::MergeArgs merge_args;
   CLI::App *merge = app.add_subcommand(
@@ -145,6 +173,11 @@ int main(int argc, char **argv) {
     return 2;
   }
 
+  if (g_run_timeout < 0 || g_run_timeout > 30 * 86400) {
+    std::fprintf(stderr, "error: --timeout must be between 0 and 2592000 seconds\n");
+    return 2;
+  }
+  if (g_run_timeout > 0) softcheck::cli::stop_after(g_run_timeout);
   try {
     if (kernels->parsed()) return softcheck::cli::run_kernels(kernels_args);
     if (eval->parsed()) return softcheck::cli::run_eval(eval_args);

@@ -4,6 +4,7 @@
 // on a usage, load or file error (nothing in the folder is touched then).
 #include "commands.hpp"
 #include "files.hpp"
+#include "isolate.hpp"
 #include "options.hpp"
 #include "parse.hpp"
 
@@ -139,14 +140,16 @@ int run_report(const ReportArgs &a) {
   std::vector<report::SetRef> sets;
   if (a.sets.empty()) {
     for (const KernelSetRef &ref : registry.sets())
-      sets.push_back({ref.set, ref.source == "built-in" ? "" : absolute(ref.source)});
+      sets.push_back(
+          {callable(ref, a.isolation), ref.source == "built-in" ? "" : absolute(ref.source)});
   } else {
     for (const std::string &name : a.sets) {
       const KernelSetRef *ref = registry.find(name);
       if (ref == nullptr) throw UsageError("no kernel set named '" + name + "'");
       for (const report::SetRef &s : sets)
-        if (s.set == ref->set) throw UsageError("--set " + name + " is given twice");
-      sets.push_back({ref->set, ref->source == "built-in" ? "" : absolute(ref->source)});
+        if (std::string(s.set->name) == name) throw UsageError("--set " + name + " is given twice");
+      sets.push_back(
+          {callable(*ref, a.isolation), ref->source == "built-in" ? "" : absolute(ref->source)});
     }
   }
   opt.progress = isatty(STDERR_FILENO) != 0;
@@ -172,6 +175,13 @@ int run_report(const ReportArgs &a) {
           std::fprintf(stderr, "worse: %s %s: %.6g -> %.6g\n", d.key.c_str(), d.metric.c_str(),
                        d.before, d.after);
     }
+  }
+  const std::string fault_text = fault_lines();
+  if (!fault_text.empty()) {
+    md += "\n## Kernel faults\n\nCalls that crashed, hung, exited or broke memory safety in "
+          "the worker process (counted as status mismatches above):\n\n```\n" +
+          fault_text + "```\n";
+    code = 1;
   }
   std::string html = report::to_html(out.report, &out.timing);
   if (!a.fuzz.empty()) {
@@ -202,6 +212,7 @@ int run_report(const ReportArgs &a) {
 
   fmt::print("{}", report::summary_lines(out.report));
   if (!verdict.empty()) fmt::print("{}\n", verdict);
+  fmt::print("{}", fault_text);
   fmt::print("softcheck report: {} sets, seed {}, {} cases per op x dtype x regime, {:.1f} s; "
              "written to {} (report.json, report.md, index.html)\n",
              sets.size(), opt.seed, opt.cases, out.timing.wall_seconds, absolute(a.out));

@@ -25,8 +25,11 @@ template <class P> struct Row {
   P &operator[](int64_t c) const { return p[c * stride]; }
 };
 
+// A row of no classes may come with a NULL base (plugin.h): no pointer
+// arithmetic on it then (UB even when nothing is dereferenced).
 template <class P> Row<P> row_of(P *base, Shape s, int64_t r) {
   int64_t o = r / s.inner, i = r % s.inner;
+  if (s.classes == 0) return {base, 0, s.inner};
   return {base + o * s.classes * s.inner + i, s.classes, s.inner};
 }
 

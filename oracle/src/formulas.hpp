@@ -25,6 +25,7 @@ template <class T> struct RowView {
 
 template <class T> RowView<T> row_at(const T *base, Shape s, int64_t r) {
   int64_t o = r / s.inner, i = r % s.inner;
+  if (s.classes == 0) return {base, 0, s.inner}; // a NULL base may come with no classes
   return {base + o * s.classes * s.inner + i, s.classes, s.inner};
 }
 

@@ -167,7 +167,11 @@ typedef enum softcheck_status {
   SOFTCHECK_ERR_BAD_WEIGHT = 6,    /* a weight is NaN or infinite */
   SOFTCHECK_ERR_TARGET_RANGE = 7,  /* target outside [0, K), not ignored */
   SOFTCHECK_ERR_UNSUPPORTED = 8,   /* the kernel does not handle this case */
-  SOFTCHECK_ERR_INTERNAL = 9       /* anything else (allocation, ...) */
+  SOFTCHECK_ERR_INTERNAL = 9,      /* anything else (allocation, ...) */
+  /* Never returned by a kernel: softcheck's isolation reports with it that
+   * the kernel crashed, hung, exited, or wrote outside its output, changed
+   * an input or left an output unwritten (the fault log says which). */
+  SOFTCHECK_HOST_FAULT = 100
 } softcheck_status;
 
 typedef enum softcheck_reduction {
@@ -295,6 +299,7 @@ static inline const char *softcheck_status_name(softcheck_status status) {
   case SOFTCHECK_ERR_TARGET_RANGE: return "target out of range";
   case SOFTCHECK_ERR_UNSUPPORTED: return "unsupported";
   case SOFTCHECK_ERR_INTERNAL: return "internal error";
+  case SOFTCHECK_HOST_FAULT: return "kernel fault";
   }
   return "unknown status";
 }
