@@ -293,8 +293,11 @@ void start(Slot &s) {
     if (std::strncmp(*e, "ASAN_OPTIONS=", 13) != 0) env_text.emplace_back(*e);
 #ifdef SOFTCHECK_ASAN
   const char *asan = std::getenv("ASAN_OPTIONS");
+  // A kernel's crash is the worker's death by its signal, as without ASan
+  // (ASan would report it and abort: SIGABRT for every kind).
   env_text.push_back(std::string("ASAN_OPTIONS=") + (asan ? std::string(asan) + ":" : "") +
-                     "hard_rss_limit_mb=" + mem);
+                     "hard_rss_limit_mb=" + mem +
+                     ":handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_abort=0");
 #else
   if (const char *asan = std::getenv("ASAN_OPTIONS")) env_text.push_back(std::string("ASAN_OPTIONS=") + asan);
 #endif
