@@ -20,9 +20,9 @@
 #include <poll.h>
 #include <spawn.h>
 #include <stdexcept>
-#include <thread>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 extern char **environ;
@@ -68,7 +68,10 @@ struct Reply {
   int32_t status = 0, fault = kNone;
   int64_t index = 0, array = 0;
   uint64_t written = 0; // out elements that follow
+  double seconds = 0;   // in the kernel
 };
+
+thread_local double t_last_seconds = -1;
 
 bool write_all(int fd, const void *p, size_t n) {
   const char *c = static_cast<const char *>(p);
@@ -120,9 +123,9 @@ void counts(Header &h) {
   Shape s{h.outer, h.classes, h.inner};
   detail::Extent e;
   const Status st = h.dtype == SOFTCHECK_F32 ? detail::check_shape<float>(s, e)
-                                               : detail::check_shape<double>(s, e);
-  const bool ok = st == SOFTCHECK_OK && e.elems <= kMaxCopy && e.rows <= kMaxCopy &&
-                  h.classes <= kMaxCopy;
+                                             : detail::check_shape<double>(s, e);
+  const bool ok =
+      st == SOFTCHECK_OK && e.elems <= kMaxCopy && e.rows <= kMaxCopy && h.classes <= kMaxCopy;
   const int64_t scalar_or_rows = h.reduction == SOFTCHECK_REDUCTION_NONE ? e.rows : 1;
   int64_t n[kArrays] = {};
   n[kX] = e.elems;
@@ -130,9 +133,9 @@ void counts(Header &h) {
   n[kTarget] = e.rows;
   n[kDout] = scalar_or_rows;
   n[kWeight] = h.classes;
-  n[kOut] = op == SOFTCHECK_OP_LOGSUMEXP                 ? e.rows
-            : is_loss(op) && !is_backward(op)           ? scalar_or_rows
-                                                        : e.elems;
+  n[kOut] = op == SOFTCHECK_OP_LOGSUMEXP      ? e.rows
+            : is_loss(op) && !is_backward(op) ? scalar_or_rows
+                                              : e.elems;
   for (int a = 0; a < kArrays; ++a) h.count[a] = ok && h.present[a] ? uint64_t(n[a]) : 0;
 }
 
@@ -142,8 +145,8 @@ template <class T> uint64_t sentinel_bits() {
   return sizeof(T) == 4 ? 0x7fa5a5a5ull : 0x7ff4a5a5a5a5a5a5ull; // signalling NaNs
 }
 
-template <class T> Reply run_call(const softcheck_ops &ops, const Header &h, int in_fd,
-                                  std::vector<char> &out_bytes) {
+template <class T>
+Reply run_call(const softcheck_ops &ops, const Header &h, int in_fd, std::vector<char> &out_bytes) {
   using Bytes = std::vector<char>;
   Bytes data[kArrays], copy[kArrays];
   for (int a = 0; a < kArrays; ++a) {
@@ -167,6 +170,7 @@ template <class T> Reply run_call(const softcheck_ops &ops, const Header &h, int
   Reply r;
   auto have = [&](auto fn) { return fn != nullptr; };
   Status st = SOFTCHECK_ERR_UNSUPPORTED;
+  const auto t0 = std::chrono::steady_clock::now();
   switch (softcheck_op(h.op)) {
   case SOFTCHECK_OP_SOFTMAX:
     if (have(ops.softmax)) st = ops.softmax(s, ptr(kX), out);
@@ -205,6 +209,7 @@ template <class T> Reply run_call(const softcheck_ops &ops, const Header &h, int
     break;
   case SOFTCHECK_OP_COUNT: break;
   }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.status = st;
   const auto *bytes = reinterpret_cast<const unsigned char *>(buffer.data());
   for (int64_t i = 0; i < int64_t(buffer.size()) && r.fault == kNone; ++i) {
@@ -284,10 +289,10 @@ void start(Slot &s) {
   posix_spawn_file_actions_adddup2(&fa, req[0], 3);
   posix_spawn_file_actions_adddup2(&fa, rep[1], 4);
   const std::string exe = self_exe(), mem = std::to_string(s.options.memory_limit_mb);
-  std::vector<char *> argv = {const_cast<char *>(exe.c_str()), const_cast<char *>("__worker"),
-                              const_cast<char *>(s.plugin.c_str()),
-                              const_cast<char *>(s.name.c_str()), const_cast<char *>(mem.c_str()),
-                              nullptr};
+  std::vector<char *> argv = {
+      const_cast<char *>(exe.c_str()),      const_cast<char *>("__worker"),
+      const_cast<char *>(s.plugin.c_str()), const_cast<char *>(s.name.c_str()),
+      const_cast<char *>(mem.c_str()),      nullptr};
   std::vector<std::string> env_text;
   for (char **e = environ; *e; ++e)
     if (std::strncmp(*e, "ASAN_OPTIONS=", 13) != 0) env_text.emplace_back(*e);
@@ -299,7 +304,8 @@ void start(Slot &s) {
                      "hard_rss_limit_mb=" + mem +
                      ":handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_abort=0");
 #else
-  if (const char *asan = std::getenv("ASAN_OPTIONS")) env_text.push_back(std::string("ASAN_OPTIONS=") + asan);
+  if (const char *asan = std::getenv("ASAN_OPTIONS"))
+    env_text.push_back(std::string("ASAN_OPTIONS=") + asan);
 #endif
   std::vector<char *> envp;
   for (std::string &e : env_text) envp.push_back(e.data());
@@ -356,8 +362,7 @@ template <class T> std::vector<T> copy_of(const void *p, uint64_t n) {
 }
 
 // The call as a case file, for the fault log.
-template <class T>
-std::string case_text(const Header &h, const void *const ptrs[kArrays]) {
+template <class T> std::string case_text(const Header &h, const void *const ptrs[kArrays]) {
   Case<T> c;
   c.op = softcheck_op(h.op);
   c.shape = {h.outer, h.classes, h.inner};
@@ -385,8 +390,8 @@ void record(Slot &s, const Header &h, const void *const ptrs[kArrays], const std
         return;
       }
   }
-  const std::string text = h.dtype == SOFTCHECK_F32 ? case_text<float>(h, ptrs)
-                                                    : case_text<double>(h, ptrs);
+  const std::string text =
+      h.dtype == SOFTCHECK_F32 ? case_text<float>(h, ptrs) : case_text<double>(h, ptrs);
   std::string file;
   std::error_code ec;
   std::filesystem::create_directories(s.options.fault_dir, ec);
@@ -396,17 +401,18 @@ void record(Slot &s, const Header &h, const void *const ptrs[kArrays], const std
   std::ofstream(file) << "# softcheck: " << s.name << " " << softcheck_op_name(op) << " " << dt
                       << ": " << what << "\n"
                       << text;
-  g_faults.push_back({s.name, s.plugin, op, softcheck_dtype(h.dtype), what, file,
-                      fmt::format("softcheck eval --plugin {} --set {} --case {}", s.plugin,
-                                  s.name, file)});
+  g_faults.push_back(
+      {s.name, s.plugin, op, softcheck_dtype(h.dtype), what, file,
+       fmt::format("softcheck eval --plugin {} --set {} --case {}", s.plugin, s.name, file)});
 }
 
 template <class T>
 softcheck_status forward(int slot, softcheck_op op, softcheck_shape shape, const void *x,
-                         const void *aux, const int64_t *target,
-                         const softcheck_loss_options *opt, const void *dout, void *out) {
+                         const void *aux, const int64_t *target, const softcheck_loss_options *opt,
+                         const void *dout, void *out) {
   Slot &s = g_slots[slot];
   std::lock_guard<std::mutex> g(s.lock);
+  t_last_seconds = -1;
   Header h;
   h.op = op;
   h.dtype = sizeof(T) == 4 ? SOFTCHECK_F32 : SOFTCHECK_F64;
@@ -442,6 +448,7 @@ softcheck_status forward(int slot, softcheck_op op, softcheck_shape shape, const
     record(s, h, ptrs, death(s));
     return SOFTCHECK_HOST_FAULT;
   }
+  t_last_seconds = r.seconds;
   std::vector<T> result(size_t(r.written));
   if (read_all(s.from, result.data(), result.size() * sizeof(T), s.options.call_timeout) != 1) {
     record(s, h, ptrs, death(s));
@@ -461,13 +468,11 @@ softcheck_status forward(int slot, softcheck_op op, softcheck_shape shape, const
     return SOFTCHECK_HOST_FAULT;
   }
   if (r.fault == kChangedInput) {
-    record(s, h, ptrs,
-           fmt::format("changed its input {}[{}]", array_name(int(r.array)), r.index));
+    record(s, h, ptrs, fmt::format("changed its input {}[{}]", array_name(int(r.array)), r.index));
     return SOFTCHECK_HOST_FAULT;
   }
   if (r.fault == kUnwritten) {
-    record(s, h, ptrs,
-           fmt::format("returned ok but left output element {} unwritten", r.index));
+    record(s, h, ptrs, fmt::format("returned ok but left output element {} unwritten", r.index));
     return SOFTCHECK_HOST_FAULT;
   }
   return softcheck_status(r.status);
@@ -507,9 +512,9 @@ template <int S, class T> struct Tramp {
                                         const softcheck_loss_options *o, void *out) {
     return forward<T>(S, SOFTCHECK_OP_CROSS_ENTROPY, s, x, nullptr, t, o, nullptr, out);
   }
-  static softcheck_status cross_entropy_backward(softcheck_shape s, const void *x,
-                                                 const int64_t *t, const softcheck_loss_options *o,
-                                                 const void *dout, void *out) {
+  static softcheck_status cross_entropy_backward(softcheck_shape s, const void *x, const int64_t *t,
+                                                 const softcheck_loss_options *o, const void *dout,
+                                                 void *out) {
     return forward<T>(S, SOFTCHECK_OP_CROSS_ENTROPY_BACKWARD, s, x, nullptr, t, o, dout, out);
   }
   static softcheck_status cross_entropy_prob(softcheck_shape s, const void *x, const void *p,
@@ -577,13 +582,15 @@ std::vector<Fault> faults() {
 std::string fault_lines() {
   std::string out;
   for (const Fault &f : faults())
-    out += fmt::format("FAULT {} {} {}: {}{}\n  input: {}\n  reproduce: {}\n", f.set,
-                       softcheck_op_name(f.op), f.dtype == SOFTCHECK_F32 ? "f32" : "f64", f.what,
-                       f.calls > 1 ? fmt::format(" ({} calls; the first one's input)", f.calls)
-                                   : "",
-                       f.case_file, f.reproduce);
+    out +=
+        fmt::format("FAULT {} {} {}: {}{}\n  input: {}\n  reproduce: {}\n", f.set,
+                    softcheck_op_name(f.op), f.dtype == SOFTCHECK_F32 ? "f32" : "f64", f.what,
+                    f.calls > 1 ? fmt::format(" ({} calls; the first one's input)", f.calls) : "",
+                    f.case_file, f.reproduce);
   return out;
 }
+
+double last_kernel_seconds() { return t_last_seconds; }
 
 void stop_after(double seconds) {
   std::thread([seconds] {

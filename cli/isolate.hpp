@@ -26,7 +26,7 @@
 namespace softcheck::cli {
 
 struct IsolationOptions {
-  double call_timeout = 10;     // seconds per kernel call
+  double call_timeout = 10;       // seconds per kernel call
   int64_t memory_limit_mb = 4096; // the worker's address space
   std::string fault_dir = "softcheck-faults";
 };
@@ -45,6 +45,10 @@ struct Fault {
 // Throws std::runtime_error when the worker cannot start.
 const softcheck_kernel_set *isolate(const softcheck_kernel_set &set, const std::string &plugin,
                                     const IsolationOptions &o);
+
+// Seconds the last isolated call on this thread spent in the kernel (in the
+// worker, without the pipe), or < 0 when unknown.
+double last_kernel_seconds();
 
 // Every fault so far, in order; and the lines that print them.
 std::vector<Fault> faults();

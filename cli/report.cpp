@@ -99,6 +99,14 @@ std::string absolute(const std::string &path) {
   return ec ? path : p.lexically_normal().string();
 }
 
+report::SetRef set_ref(const KernelSetRef &ref, const IsolationArgs &iso) {
+  report::SetRef s;
+  s.set = callable(ref, iso);
+  s.plugin = ref.source == "built-in" ? "" : absolute(ref.source);
+  if (s.set != ref.set) s.kernel_seconds = last_kernel_seconds;
+  return s;
+}
+
 } // namespace
 
 int run_report(const ReportArgs &a) {
@@ -139,17 +147,14 @@ int run_report(const ReportArgs &a) {
   if (!load_registry(registry, a.plugins)) return 2;
   std::vector<report::SetRef> sets;
   if (a.sets.empty()) {
-    for (const KernelSetRef &ref : registry.sets())
-      sets.push_back(
-          {callable(ref, a.isolation), ref.source == "built-in" ? "" : absolute(ref.source)});
+    for (const KernelSetRef &ref : registry.sets()) sets.push_back(set_ref(ref, a.isolation));
   } else {
     for (const std::string &name : a.sets) {
       const KernelSetRef *ref = registry.find(name);
       if (ref == nullptr) throw UsageError("no kernel set named '" + name + "'");
       for (const report::SetRef &s : sets)
         if (std::string(s.set->name) == name) throw UsageError("--set " + name + " is given twice");
-      sets.push_back(
-          {callable(*ref, a.isolation), ref->source == "built-in" ? "" : absolute(ref->source)});
+      sets.push_back(set_ref(*ref, a.isolation));
     }
   }
   opt.progress = isatty(STDERR_FILENO) != 0;

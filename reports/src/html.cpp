@@ -295,18 +295,16 @@ std::string to_html(const Report &r, const Timing *timing) {
 
   // Worst inputs.
   s += "<h2>Worst inputs</h2>\n<p>Run the commands in the report's folder.</p><table><tr>"
-       "<th class=l>set</th><th class=l>op</th><th>dtype</th><th class=l>regime</th><th>ulp"
+       "<th class=l>set</th><th class=l>op</th><th>dtype</th><th class=l>regime</th><th>error"
        "</th><th class=l>got</th><th class=l>correctly rounded</th><th class=l>reproduce</th>"
        "</tr>\n";
   for (const std::string &set : v.sets)
     for (const auto &[e, w] : v.worst_of(set, 10))
-      s +=
-          fmt::format("<tr><td class=l>{}</td><td class=l>{}</td><td>{}</td><td class=l>{}</td>"
-                      "<td>{}</td><td class=l><code>{}</code></td><td class=l><code>{}</code>"
-                      "</td><td class=l><code>{}</code></td></tr>\n",
-                      esc(set), softcheck_op_name(e->op), dtype_name(e->dtype), esc(e->regime),
-                      ulp_text(w->ulp) + (w->mismatch.empty() ? "" : " (" + esc(w->mismatch) + ")"),
-                      esc(w->got), esc(w->want), esc(w->reproduce));
+      s += fmt::format("<tr><td class=l>{}</td><td class=l>{}</td><td>{}</td><td class=l>{}</td>"
+                       "<td>{}</td><td class=l><code>{}</code></td><td class=l><code>{}</code>"
+                       "</td><td class=l><code>{}</code></td></tr>\n",
+                       esc(set), softcheck_op_name(e->op), dtype_name(e->dtype), esc(e->regime),
+                       esc(error_text(*w)), esc(w->got), esc(w->want), esc(w->reproduce));
   s += "</table>\n";
 
   if (timing) {

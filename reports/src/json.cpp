@@ -109,7 +109,9 @@ std::string to_json(const Report &r) {
   for (const Entry &e : r.results) {
     json worst = json::array();
     for (const Worst &w : e.worst)
-      worst.push_back({{"ulp", num(w.ulp)},
+      worst.push_back({{"error", num(w.error)},
+                       {"unit", w.unit},
+                       {"ulp", num(w.ulp)},
                        {"output", w.output},
                        {"got", w.got},
                        {"want", w.want},

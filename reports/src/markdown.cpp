@@ -122,9 +122,8 @@ std::string to_markdown(const Report &r, const Timing *timing) {
       continue;
     }
     for (const auto &[e, w] : worst)
-      s += fmt::format("- {} {} {} ({}): {} ulp{}, got {} want {}: `{}`\n", set,
-                       softcheck_op_name(e->op), dtype_name(e->dtype), e->regime, ulp_text(w->ulp),
-                       w->mismatch.empty() ? "" : " (" + w->mismatch + ")", w->got, w->want,
+      s += fmt::format("- {} {} {} ({}): {}, got {} want {}: `{}`\n", set, softcheck_op_name(e->op),
+                       dtype_name(e->dtype), e->regime, error_text(*w), w->got, w->want,
                        w->reproduce);
   }
   s += "\nRun the commands in the report's folder.\n";

@@ -94,7 +94,13 @@ template <class T> std::pair<int64_t, int64_t> row_of_output(const Case<T> &c, i
   return {j, 0};
 }
 
+// A worst-output candidate, ranked by its error in the unit of the op's
+// default bound (ulps where judged elementwise, u where scaled; inf for a
+// special mismatch), so a flushed gradient element far below its row's
+// terms does not outrank a real error.
 struct Candidate {
+  double score = 0;
+  bool scaled = false;
   double ulp = 0;
   int64_t output = 0;
   double got = 0, want = 0; // in T, widened
@@ -103,6 +109,7 @@ struct Candidate {
 };
 
 bool worse(const Candidate &a, const Candidate &b) {
+  if (a.score != b.score) return a.score > b.score;
   if (a.ulp != b.ulp) return a.ulp > b.ulp;
   if (a.unit != b.unit) return a.unit < b.unit;
   return a.output < b.output;
@@ -173,7 +180,7 @@ void measure(const Case<T> &c, const std::vector<T> &got, const std::vector<T> &
     case Mismatch::positive_log_probability: ++r.counts.positive_log_probability; break;
     }
     const bool special = std::isnan(g) || std::isnan(w) || std::isinf(g) || std::isinf(w);
-    double e = 0;
+    double e = 0, score = 0;
     if (special) {
       e = ulp_error(g, w); // 0 for equal specials, inf otherwise
       if (e != 0 && elementwise_output(c)) special_row[size_t(row_of_output(c, j).first)] = true;
@@ -187,6 +194,7 @@ void measure(const Case<T> &c, const std::vector<T> &got, const std::vector<T> &
       if (scale.empty()) {
         r.elementwise_ulp = std::max(r.elementwise_ulp, std::abs(e));
         r.has_elementwise = true;
+        score = std::abs(e);
       } else if (!special) {
         // The scaled bound's unit: error beyond the 1 ulp of rounding, over u M.
         const long double excess = std::abs(static_cast<long double>(g) - w) - spacing(w);
@@ -194,9 +202,14 @@ void measure(const Case<T> &c, const std::vector<T> &got, const std::vector<T> &
         const double su = excess <= 0 ? 0.0 : m > 0 ? double(excess / m) : INFINITY;
         r.scaled_u = std::max(r.scaled_u, su);
         r.has_scaled = true;
+        score = su;
       }
+    } else {
+      score = INFINITY;
     }
-    if (e != 0) cand.push_back({std::abs(e), j, double(g), double(w), m, unit});
+    if (e != 0 && score > 0)
+      cand.push_back(
+          {score, !scale.empty() && !special, std::abs(e), j, double(g), double(w), m, unit});
     if (gaps && !special) {
       const auto [row, k] = row_of_output(c, j);
       const long double mx = row_max[size_t(row)];
@@ -265,7 +278,10 @@ void run_unit(const Unit &u, size_t id, const std::vector<SetRef> &sets, const O
     std::vector<T> got(n, std::numeric_limits<T>::quiet_NaN());
     const auto t0 = std::chrono::steady_clock::now();
     const Status ks = call(ops_of<T>(*sets[s].set), c, got.data());
-    r.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double inside = sets[s].kernel_seconds ? sets[s].kernel_seconds() : -1;
+    r.seconds += inside >= 0
+                     ? inside
+                     : std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     r.elements += c.elems();
     if (ks != os) {
       ++r.counts.status_mismatch;
@@ -489,6 +505,8 @@ Output run(const std::vector<SetRef> &sets, const Options &o) {
         const Candidate &cd = acc.worst[k];
         Worst w;
         w.ulp = cd.ulp;
+        w.error = cd.score;
+        w.unit = std::isinf(cd.score) ? "" : cd.scaled ? "u scaled" : "ulp";
         w.got = hex(cd.got, f32);
         w.want = hex(cd.want, f32);
         w.mismatch = cd.mismatch == Mismatch::none ? "" : mismatch_name(cd.mismatch);

@@ -77,7 +77,7 @@ std::vector<std::pair<const Entry *, const Worst *>> View::worst_of(const std::s
   for (const Entry &e : r_.results)
     if (e.set == set && !e.worst.empty()) all.emplace_back(&e, &e.worst.front());
   std::stable_sort(all.begin(), all.end(),
-                   [](const auto &a, const auto &b) { return a.second->ulp > b.second->ulp; });
+                   [](const auto &a, const auto &b) { return a.second->error > b.second->error; });
   if (all.size() > n) all.resize(n);
   return all;
 }

@@ -22,6 +22,14 @@ inline std::string ulp_text(double u) {
 // The error of one op x dtype x set in the unit of its default bound:
 // ulps where outputs are judged elementwise, u (scaled) where they are
 // judged against the terms' magnitude; over the regimes with finite rows.
+// A worst output's error as people read it: "3 ulp", "12 u scaled (1e+15
+// ulp)", "NaN where finite".
+inline std::string error_text(const Worst &w) {
+  if (!w.mismatch.empty() && std::isinf(w.error)) return w.mismatch;
+  if (w.unit == "ulp") return ulp_text(w.error) + " ulp";
+  return fmt::format("{} u scaled ({} ulp)", ulp_text(w.error), ulp_text(w.ulp));
+}
+
 struct OpCell {
   bool present = false;
   double ulp = -1, scaled_u = -1; // < 0: no such outputs

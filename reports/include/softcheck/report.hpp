@@ -40,6 +40,10 @@ int gap_bin(long double gap);
 std::string gap_label(int bin);
 
 struct Worst {
+  // In the unit of the op's default bound (ranks the worst; inf: a special
+  // mismatch).
+  double error = 0;
+  std::string unit;     // "ulp", "u scaled", or "" for a special mismatch
   double ulp = 0;       // |error| of the output element, in ulps (inf: a special mismatch)
   int64_t output = 0;   // the element of the kept case's output
   std::string got;      // hex float
@@ -81,7 +85,7 @@ struct Entry {
   double elementwise_max_ulp = 0, scaled_max_u = NAN;
   Counts counts;
   std::array<int64_t, kHistogramBins> histogram{};
-  std::vector<Worst> worst; // the worst outputs, worst first, error > 0 only
+  std::vector<Worst> worst; // the worst outputs, worst first, error beyond rounding only
 };
 
 // Max ulp error against x - max, per set, op (softmax, log_softmax) and dtype,
@@ -166,6 +170,10 @@ struct Options {
 struct SetRef {
   const softcheck_kernel_set *set = nullptr;
   std::string plugin; // path, or "" for a built-in set
+  // For a set whose calls cross a process boundary: the seconds the last
+  // call on this thread spent in the kernel itself (< 0: unknown, then the
+  // call's own time is used).
+  double (*kernel_seconds)() = nullptr;
 };
 
 // Runs everything; the case files of the worst inputs are returned in
