@@ -41,8 +41,10 @@ namespace softcheck::cli {
 namespace {
 
 constexpr uint32_t kMagic = 0x73636b31; // "sck1"
-constexpr int kSlots = 16;
-constexpr int64_t kGuard = 64; // elements on each side of the output
+constexpr int kSlots = 64;
+constexpr uint32_t kSetThreads = 1000; // a request op: set_num_threads(ignore_index)
+constexpr double kStartTimeout = 60;   // seconds for a worker to load the plugin
+constexpr int64_t kGuard = 64;         // elements on each side of the output
 constexpr uint8_t kGuardByte = 0xA5;
 constexpr int64_t kMaxCopy = int64_t(1) << 31; // elements of one array
 
@@ -254,6 +256,7 @@ struct Slot {
   pid_t pid = -1;
   int to = -1, from = -1;
   bool hung[2][SOFTCHECK_OP_COUNT] = {};
+  int threads = 0; // last set_num_threads, sent again to a fresh worker
 };
 
 Slot g_slots[kSlots];
@@ -280,10 +283,22 @@ void stop(Slot &s) {
   s.to = s.from = -1;
 }
 
+// A copy of fd at 10 or above (so dup2 onto 3 and 4 cannot collide).
+int high_fd(int fd) {
+  const int h = ::fcntl(fd, F_DUPFD_CLOEXEC, 10);
+  ::close(fd);
+  return h;
+}
+
 void start(Slot &s) {
   int req[2], rep[2];
-  if (::pipe2(req, O_CLOEXEC) != 0 || ::pipe2(rep, O_CLOEXEC) != 0)
+  if (::pipe2(req, O_CLOEXEC) != 0) throw std::runtime_error("cannot create pipes for a worker");
+  if (::pipe2(rep, O_CLOEXEC) != 0) {
+    ::close(req[0]);
+    ::close(req[1]);
     throw std::runtime_error("cannot create pipes for a worker");
+  }
+  for (int *fd : {&req[0], &req[1], &rep[0], &rep[1]}) *fd = high_fd(*fd);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, req[0], 3);
@@ -323,6 +338,23 @@ void start(Slot &s) {
   s.pid = pid;
   s.to = req[1];
   s.from = rep[0];
+  // The worker says it is ready once the plugin is loaded, so start-up time
+  // never counts against a call's timeout.
+  char ready = 0;
+  if (read_all(s.from, &ready, 1, kStartTimeout) != 1 || ready != 'R') {
+    stop(s);
+    throw std::runtime_error("the worker for '" + s.name + "' did not start (cannot load " +
+                             s.plugin + " in a fresh process?)");
+  }
+  if (s.threads > 0) {
+    Header h;
+    h.op = kSetThreads;
+    h.ignore_index = s.threads;
+    int32_t status = 0;
+    if (!write_all(s.to, &h, sizeof h) ||
+        read_all(s.from, &status, sizeof status, kStartTimeout) != 1)
+      stop(s);
+  }
 }
 
 std::string signal_text(int sig) {
@@ -339,7 +371,17 @@ std::string signal_text(int sig) {
 // After the worker went away: what happened to it.
 std::string death(Slot &s) {
   int status = 0;
-  pid_t w = ::waitpid(s.pid, &status, 0);
+  pid_t w = 0;
+  // A worker that closed its pipe may still be alive: a grace period, then kill.
+  for (int i = 0; i < 100 && (w = ::waitpid(s.pid, &status, WNOHANG)) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (w == 0) {
+    ::kill(s.pid, SIGKILL);
+    w = ::waitpid(s.pid, &status, 0);
+    s.pid = -1;
+    stop(s);
+    return "closed its pipe and did not exit (killed)";
+  }
   s.pid = -1;
   stop(s);
   if (w <= 0) return "the worker went away";
@@ -427,8 +469,23 @@ softcheck_status forward(int slot, softcheck_op op, softcheck_shape shape, const
   const void *ptrs[kArrays] = {x, aux, target, dout, opt ? opt->weight : nullptr, out};
   for (int a = 0; a < kArrays; ++a) h.present[a] = ptrs[a] != nullptr;
   counts(h);
+  {
+    Shape sh{h.outer, h.classes, h.inner};
+    detail::Extent e;
+    if ((sizeof(T) == 4 ? detail::check_shape<float>(sh, e) : detail::check_shape<double>(sh, e)) ==
+            SOFTCHECK_OK &&
+        (e.elems > kMaxCopy || e.rows > kMaxCopy || h.classes > kMaxCopy))
+      return SOFTCHECK_ERR_INTERNAL; // more than the pipe protocol carries (2^31 elements)
+  }
   if (s.hung[h.dtype][op]) return SOFTCHECK_HOST_FAULT; // one hang per op is enough
-  if (s.pid < 0) start(s);
+  if (s.pid < 0) {
+    try {
+      start(s);
+    } catch (const std::runtime_error &e) {
+      record(s, h, ptrs, e.what());
+      return SOFTCHECK_HOST_FAULT;
+    }
+  }
   bool sent = write_all(s.to, &h, sizeof h);
   for (int a = 0; a < kArrays && sent; ++a)
     if (a != kOut)
@@ -448,9 +505,24 @@ softcheck_status forward(int slot, softcheck_op op, softcheck_shape shape, const
     record(s, h, ptrs, death(s));
     return SOFTCHECK_HOST_FAULT;
   }
+  // The worker's memory may be what the kernel corrupted: nothing in the
+  // reply is trusted beyond what the host can check.
+  if (r.written != h.count[kOut] || r.array < 0 || r.array >= kArrays || r.fault < kNone ||
+      r.fault > kUnwritten) {
+    stop(s);
+    record(s, h, ptrs, "sent back a malformed reply (the worker's memory was corrupted)");
+    return SOFTCHECK_HOST_FAULT;
+  }
   t_last_seconds = r.seconds;
   std::vector<T> result(size_t(r.written));
-  if (read_all(s.from, result.data(), result.size() * sizeof(T), s.options.call_timeout) != 1) {
+  const int rest =
+      read_all(s.from, result.data(), result.size() * sizeof(T), s.options.call_timeout);
+  if (rest == -1) {
+    stop(s);
+    record(s, h, ptrs, "did not finish sending its outputs (killed)");
+    return SOFTCHECK_HOST_FAULT;
+  }
+  if (rest != 1) {
     record(s, h, ptrs, death(s));
     return SOFTCHECK_HOST_FAULT;
   }
@@ -459,6 +531,8 @@ softcheck_status forward(int slot, softcheck_op op, softcheck_shape shape, const
   T *o = static_cast<T *>(out);
   for (size_t i = 0; o && i < result.size(); ++i)
     if (std::memcmp(&result[i], &bits, sizeof(T)) != 0) o[i] = result[i];
+  // After a memory-safety fault the worker may be corrupted: a fresh one.
+  if (r.fault != kNone) stop(s);
   if (r.fault == kWroteOutside) {
     record(s, h, ptrs,
            r.index < 0 ? fmt::format("wrote {} elements before the start of its output", -r.index)
@@ -546,11 +620,36 @@ template <int S, class T> struct Tramp {
   }
 };
 
+// set_num_threads goes to the worker, and again to every fresh one.
+template <int S> softcheck_status set_threads(int threads) {
+  Slot &s = g_slots[S];
+  std::lock_guard<std::mutex> g(s.lock);
+  s.threads = threads;
+  if (s.pid < 0) {
+    try {
+      start(s); // sends s.threads
+    } catch (const std::runtime_error &) {
+      return SOFTCHECK_HOST_FAULT;
+    }
+    return SOFTCHECK_OK;
+  }
+  Header h;
+  h.op = kSetThreads;
+  h.ignore_index = threads;
+  int32_t status = SOFTCHECK_HOST_FAULT;
+  if (!write_all(s.to, &h, sizeof h) ||
+      read_all(s.from, &status, sizeof status, s.options.call_timeout) != 1) {
+    stop(s);
+    return SOFTCHECK_HOST_FAULT;
+  }
+  return softcheck_status(status);
+}
+
 template <int S> void make_proxy(Slot &s) {
   s.proxy = *s.real;
   s.proxy.f32 = Tramp<S, float>::table(s.real->f32);
   s.proxy.f64 = Tramp<S, double>::table(s.real->f64);
-  s.proxy.set_num_threads = nullptr; // the worker's business
+  s.proxy.set_num_threads = s.real->set_num_threads ? set_threads<S> : nullptr;
 }
 
 template <int... S> void make_proxy_at(int slot, std::integer_sequence<int, S...>) {
@@ -611,14 +710,34 @@ int worker_main(int argc, char **argv) {
   if (!registry.load(argv[2]).empty()) return 2;
   const KernelSetRef *ref = registry.find(argv[3]);
   if (ref == nullptr) return 2;
+  // Dies with its host, even inside a kernel that never returns (a watch on
+  // the parent; PR_SET_PDEATHSIG would fire when the host *thread* that
+  // started the worker ends); keeps no descriptor but the pipes and stdio.
+  const pid_t host = ::getppid();
+  std::thread([host] {
+    for (;;) {
+      if (::getppid() != host) std::_Exit(0);
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+  }).detach();
+  ::close_range(5, ~0U, 0);
 #ifndef SOFTCHECK_ASAN
   const rlim_t bytes = rlim_t(std::stoll(argv[4])) << 20;
   rlimit lim{bytes, bytes};
   ::setrlimit(RLIMIT_AS, &lim);
 #endif
+  if (!write_all(4, "R", 1)) return 0;
   for (;;) {
     Header h;
     if (read_all(3, &h, sizeof h, -1) != 1 || h.magic != kMagic) return 0;
+    if (h.op == kSetThreads) {
+      const int32_t st = ref->set->set_num_threads ? ref->set->set_num_threads(int(h.ignore_index))
+                                                   : SOFTCHECK_ERR_UNSUPPORTED;
+      if (!write_all(4, &st, sizeof st)) return 0;
+      continue;
+    }
+    if (h.op >= SOFTCHECK_OP_COUNT || (h.dtype != SOFTCHECK_F32 && h.dtype != SOFTCHECK_F64))
+      return 0;
     counts(h); // recomputed here: the worker trusts no sizes from the pipe but the shape
     std::vector<char> out;
     const softcheck_ops &ops = h.dtype == SOFTCHECK_F32 ? ref->set->f32 : ref->set->f64;

@@ -50,8 +50,8 @@ determinism)
   ;;
 gate)
   good=$1 worse=$2
-  "$softcheck" report "${quick[@]}" --plugin "$good" --set gate --out base >/dev/null ||
-    fail "good: exit $?"
+  "$softcheck" report "${quick[@]}" --plugin "$good" --set gate --out base >good.out 2>&1 ||
+    fail "good: exit $? $(cat good.out)"
   "$softcheck" report "${quick[@]}" --plugin "$good" --set gate --baseline base/report.json \
     --out same >same.out 2>same.err || fail "good against itself: exit $? $(cat same.err)"
   grep -Eq "^baseline .*: [0-9]+ entries compared, 0 metrics worse" same.out ||
