@@ -346,15 +346,29 @@ void start(Slot &s) {
     throw std::runtime_error("the worker for '" + s.name + "' did not start (cannot load " +
                              s.plugin + " in a fresh process?)");
   }
-  if (s.threads > 0) {
-    Header h;
-    h.op = kSetThreads;
-    h.ignore_index = s.threads;
-    int32_t status = 0;
-    if (!write_all(s.to, &h, sizeof h) ||
-        read_all(s.from, &status, sizeof status, kStartTimeout) != 1)
-      stop(s);
+}
+
+// Sends s.threads to the worker's set_num_threads; its status, or
+// SOFTCHECK_HOST_FAULT (worker stopped) when the worker does not answer.
+softcheck_status send_threads(Slot &s) {
+  Header h;
+  h.op = kSetThreads;
+  h.ignore_index = s.threads;
+  int32_t status = SOFTCHECK_HOST_FAULT;
+  if (!write_all(s.to, &h, sizeof h) ||
+      read_all(s.from, &status, sizeof status, s.options.call_timeout) != 1) {
+    stop(s);
+    return SOFTCHECK_HOST_FAULT;
   }
+  return softcheck_status(status);
+}
+
+// A running worker, with the thread count the host last set.
+void ensure_started(Slot &s) {
+  if (s.pid >= 0) return;
+  start(s);
+  if (s.threads > 0 && send_threads(s) == SOFTCHECK_HOST_FAULT)
+    throw std::runtime_error("the worker for '" + s.name + "' did not answer set_num_threads");
 }
 
 std::string signal_text(int sig) {
@@ -478,13 +492,11 @@ softcheck_status forward(int slot, softcheck_op op, softcheck_shape shape, const
       return SOFTCHECK_ERR_INTERNAL; // more than the pipe protocol carries (2^31 elements)
   }
   if (s.hung[h.dtype][op]) return SOFTCHECK_HOST_FAULT; // one hang per op is enough
-  if (s.pid < 0) {
-    try {
-      start(s);
-    } catch (const std::runtime_error &e) {
-      record(s, h, ptrs, e.what());
-      return SOFTCHECK_HOST_FAULT;
-    }
+  try {
+    ensure_started(s);
+  } catch (const std::runtime_error &e) {
+    record(s, h, ptrs, e.what());
+    return SOFTCHECK_HOST_FAULT;
   }
   bool sent = write_all(s.to, &h, sizeof h);
   for (int a = 0; a < kArrays && sent; ++a)
@@ -625,24 +637,12 @@ template <int S> softcheck_status set_threads(int threads) {
   Slot &s = g_slots[S];
   std::lock_guard<std::mutex> g(s.lock);
   s.threads = threads;
-  if (s.pid < 0) {
-    try {
-      start(s); // sends s.threads
-    } catch (const std::runtime_error &) {
-      return SOFTCHECK_HOST_FAULT;
-    }
-    return SOFTCHECK_OK;
-  }
-  Header h;
-  h.op = kSetThreads;
-  h.ignore_index = threads;
-  int32_t status = SOFTCHECK_HOST_FAULT;
-  if (!write_all(s.to, &h, sizeof h) ||
-      read_all(s.from, &status, sizeof status, s.options.call_timeout) != 1) {
-    stop(s);
+  try {
+    if (s.pid < 0) start(s);
+  } catch (const std::runtime_error &) {
     return SOFTCHECK_HOST_FAULT;
   }
-  return softcheck_status(status);
+  return send_threads(s);
 }
 
 template <int S> void make_proxy(Slot &s) {

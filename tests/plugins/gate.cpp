@@ -26,6 +26,12 @@ template <class T> softcheck_status worse_log_softmax(softcheck_shape s, const v
 }
 #endif
 
+// Accepts any thread count (the kernels are single-threaded): enough for
+// the suite to run thread_count_independent through an isolated worker.
+softcheck_status set_threads(int threads) {
+  return threads >= 1 ? SOFTCHECK_OK : SOFTCHECK_ERR_UNSUPPORTED;
+}
+
 softcheck_kernel_set make_set() {
   softcheck_kernel_set s = softcheck::builtin_kernel_set();
   s.name = "gate";
@@ -37,6 +43,7 @@ softcheck_kernel_set make_set() {
   s.description = "the built-in kernels";
 #endif
   s.contract = nullptr;
+  s.set_num_threads = set_threads;
   return s;
 }
 
