@@ -1,6 +1,6 @@
 # Thin wrapper over the CMake presets. `make report` and `make test` work on
 # a fresh Debian 12 machine: they install what is missing first.
-.PHONY: all deps configure build test report baseline sanitize bench-oracle format clean
+.PHONY: all deps configure build test report baseline sanitize bench bench-oracle format clean
 
 PACKAGES := cmake ninja-build g++ pkg-config python3 \
   librapidcheck-dev catch2 libboost-dev libmpfr-dev libeigen3-dev libhwy-dev \
@@ -51,6 +51,12 @@ baseline: build
 	  --out $(BUILD)/baseline-run >/dev/null
 	@cp $(BUILD)/baseline-run/report.json reports/baseline/softcheck.json
 	@echo "softcheck: wrote reports/baseline/softcheck.json"
+
+# The float32 kernels against the baselines in one run (Google Benchmark,
+# medians of 5): GB/s, share of the copy roof and ratios per op x shape x
+# threads, the goals met or not; the table also goes to $(BUILD)/bench.md.
+bench: build
+	@$(BUILD)/bench/softcheck_bench --markdown $(BUILD)/bench.md
 
 # Oracle throughput (elements/s per op, dtype and precision).
 bench-oracle: build

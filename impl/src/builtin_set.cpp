@@ -1,8 +1,14 @@
 // The built-in kernels behind the plugin ABI: the set `softcheck`.
+#include "parallel.hpp"
+#include "simd.hpp"
+
 #include <softcheck/adapt.hpp>
 #include <softcheck/kernels.hpp>
 
+#include <cstdio>
+#include <cstdlib>
 #include <initializer_list>
+#include <string>
 
 namespace softcheck {
 namespace {
@@ -30,20 +36,47 @@ softcheck_contract make_contract() {
   return c;
 }
 
+softcheck_status set_threads(int threads) {
+  if (threads < 1) return SOFTCHECK_ERR_UNSUPPORTED;
+  detail::set_num_threads(threads);
+  return SOFTCHECK_OK;
+}
+
+// SOFTCHECK_SIMD_TARGET=AVX3|AVX2|EMU128 pins the vector target (to test
+// one on a machine that has a better one). An unknown or unsupported name
+// is said on stderr and the best target stays.
+std::string choose_target() {
+  if (const char *want = std::getenv("SOFTCHECK_SIMD_TARGET"); want && *want) {
+    if (!simd::select_target(want)) {
+      std::string have;
+      for (const auto &t : simd::targets()) have += (have.empty() ? "" : ", ") + t;
+      std::fprintf(stderr, "softcheck: SOFTCHECK_SIMD_TARGET=%s is not a target of this CPU (%s)\n",
+                   want, have.c_str());
+    }
+  }
+  return simd::current_target();
+}
+
 } // namespace
+
+std::string simd_target() { return simd::current_target(); }
+std::vector<std::string> simd_targets() { return simd::targets(); }
 
 const softcheck_kernel_set &builtin_kernel_set() {
   static const softcheck_contract contract = make_contract();
+  static const std::string description =
+      "softcheck's kernels: float rows in SIMD (" + choose_target() +
+      "; double lanes, exact x - max, log1p), the rest careful scalar (wide accumulation)";
   static const softcheck_kernel_set set = [] {
     softcheck_kernel_set s{};
     s.struct_size = sizeof(softcheck_kernel_set);
     s.name = "softcheck";
-    s.description = "softcheck's careful scalar kernels (wide accumulation, log1p, exact x - max)";
+    s.description = description.c_str();
     s.version = SOFTCHECK_VERSION;
     s.f32 = make_ops<Builtin, float>();
     s.f64 = make_ops<Builtin, double>();
     s.contract = &contract;
-    s.set_num_threads = nullptr;
+    s.set_num_threads = set_threads;
     return s;
   }();
   return set;

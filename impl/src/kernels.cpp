@@ -1,5 +1,6 @@
 // The built-in careful scalar kernels. Semantics: <softcheck/plugin.h>;
 // contract and error analysis: <softcheck/kernels.hpp>.
+#include "fast_rows.hpp"
 #include "wide.hpp"
 
 #include <softcheck/kernels.hpp>
@@ -7,6 +8,8 @@
 
 #include <cmath>
 #include <limits>
+#include <type_traits>
+#include <vector>
 
 namespace softcheck {
 namespace {
@@ -33,7 +36,11 @@ template <class P> Row<P> row_of(P *base, Shape s, int64_t r) {
   return {base + o * s.classes * s.inner + i, s.classes, s.inner};
 }
 
-enum class Kind { finite, nan, pos_inf, all_neg_inf, empty };
+using Kind = fast::Kind;
+
+// Float rows of stride 1 go through the vector kernels (fast_rows.hpp);
+// strided rows (inner > 1) and double rows through the scalar code here.
+template <class T> constexpr bool is_f32 = std::is_same_v<T, float>;
 
 // Everything the forward ops need to know about a row: its special-value
 // class, its max and first argmax, and log1p(sum of the non-max terms).
@@ -46,8 +53,32 @@ template <class T> struct RowInfo {
   W log_s = 0; // log1p(rest) = lse - max
 };
 
+RowInfo<float> from_stats(const fast::Stats &st) {
+  RowInfo<float> info;
+  info.kind = st.kind;
+  info.max = st.max;
+  info.argmax = -1; // found when needed (finite_lse)
+  info.rest = st.rest;
+  info.log_s = st.log_s;
+  return info;
+}
+
+// Float rows of stride > 1 are gathered first, so a row gives the same bits
+// whatever its layout.
+std::vector<float> gather(Row<const float> x) {
+  std::vector<float> v(static_cast<size_t>(x.n));
+  for (int64_t c = 0; c < x.n; ++c) v[size_t(c)] = x[c];
+  return v;
+}
+
 template <class T> RowInfo<T> analyze(Row<const T> x) {
   using W = typename detail::Wide<T>::W;
+  if constexpr (is_f32<T>)
+    if (x.n > 0) {
+      if (x.stride == 1) return from_stats(fast::analyze(x.p, x.n));
+      const std::vector<float> v = gather(x);
+      return from_stats(fast::analyze(v.data(), x.n));
+    }
   RowInfo<T> info;
   if (x.n == 0) return info;
   bool has_nan = false;
@@ -98,9 +129,12 @@ template <class T> T finite_lse(Row<const T> x, const RowInfo<T> &info) {
   using V = typename detail::Wide<T>::V;
   W r = W(info.max) + info.log_s;
   if (!(info.max < 0 && detail::wabs(r) < detail::wabs(W(info.max)) * W(1.0 / 32))) return T(r);
+  int64_t argmax = info.argmax;
+  for (int64_t c = 0; argmax < 0 && c < x.n; ++c)
+    if (x[c] == info.max) argmax = c;
   CompensatedSum<V> sum;
   for (int64_t c = 0; c < x.n; ++c)
-    if (c != info.argmax) sum.add(detail::exp_of(detail::diff_in(V(), x[c], info.max)));
+    if (c != argmax) sum.add(detail::exp_of(detail::diff_in(V(), x[c], info.max)));
   return T(V(info.max) + detail::wlog1p(sum.value()));
 }
 
@@ -118,11 +152,37 @@ template <class T, class F> void for_rows(Shape s, const T *x, T *y, int64_t row
   for (int64_t r = 0; r < rows; ++r) f(row_of(x, s, r), row_of(y, s, r));
 }
 
+// Runs f(in..., out) on float rows of stride 1: directly when inner = 1,
+// else on copies of the rows laid out [rows, classes], scattered back.
+template <class F, class... In>
+void contiguous(Shape s, int64_t rows, F &&f, float *out, const In *...in) {
+  if (s.inner == 1) return f(in..., out);
+  auto take = [&](const float *base) {
+    std::vector<float> v(static_cast<size_t>(rows * s.classes));
+    for (int64_t r = 0; r < rows; ++r) {
+      Row<const float> row = row_of(base, s, r);
+      for (int64_t c = 0; c < s.classes; ++c) v[size_t(r * s.classes + c)] = row[c];
+    }
+    return v;
+  };
+  std::vector<float> o(static_cast<size_t>(rows * s.classes));
+  f(take(in).data()..., o.data());
+  for (int64_t r = 0; r < rows; ++r) {
+    Row<float> row = row_of(out, s, r);
+    for (int64_t c = 0; c < s.classes; ++c) row[c] = o[size_t(r * s.classes + c)];
+  }
+}
+
 } // namespace
 
 template <class T> Status softmax(Shape s, const T *x, T *y) {
   Extent e;
   if (Status st = forward_checks<T>(s, x, y, e, 0)) return st;
+  if constexpr (is_f32<T>)
+    return contiguous(
+               s, e.rows,
+               [&](const float *xc, float *yc) { fast::softmax(xc, yc, e.rows, s.classes); }, y, x),
+           SOFTCHECK_OK;
   for_rows(s, x, y, e.rows, [](Row<const T> xr, Row<T> yr) {
     RowInfo<T> info = analyze(xr);
     for (int64_t c = 0; c < xr.n; ++c) {
@@ -139,6 +199,12 @@ template <class T> Status softmax(Shape s, const T *x, T *y) {
 template <class T> Status log_softmax(Shape s, const T *x, T *y) {
   Extent e;
   if (Status st = forward_checks<T>(s, x, y, e, 0)) return st;
+  if constexpr (is_f32<T>)
+    return contiguous(
+               s, e.rows,
+               [&](const float *xc, float *yc) { fast::log_softmax(xc, yc, e.rows, s.classes); }, y,
+               x),
+           SOFTCHECK_OK;
   for_rows(s, x, y, e.rows, [](Row<const T> xr, Row<T> yr) {
     RowInfo<T> info = analyze(xr);
     for (int64_t c = 0; c < xr.n; ++c) {
@@ -155,9 +221,19 @@ template <class T> Status log_softmax(Shape s, const T *x, T *y) {
 template <class T> Status logsumexp(Shape s, const T *x, T *out) {
   Extent e;
   if (Status st = forward_checks<T>(s, x, out, e, 1)) return st;
+  std::vector<fast::Stats> stats;
+  if constexpr (is_f32<T>)
+    if (s.inner == 1) {
+      stats.resize(size_t(e.rows));
+      fast::stats(x, e.rows, s.classes, stats.data());
+    }
   for (int64_t r = 0; r < e.rows; ++r) {
     Row<const T> xr = row_of(x, s, r);
-    RowInfo<T> info = analyze(xr);
+    RowInfo<T> info;
+    if constexpr (is_f32<T>)
+      info = stats.empty() ? analyze(xr) : from_stats(stats[size_t(r)]);
+    else
+      info = analyze(xr);
     T v;
     switch (info.kind) {
     case Kind::finite: v = finite_lse(xr, info); break;
@@ -178,6 +254,14 @@ template <class T> Status softmax_backward(Shape s, const T *y, const T *dy, T *
   if (Status st = detail::check_shape<T>(s, e)) return st;
   if (missing(y, e.elems) || missing(dy, e.elems) || missing(dx, e.elems))
     return SOFTCHECK_ERR_NULL_POINTER;
+  if constexpr (is_f32<T>)
+    return contiguous(
+               s, e.rows,
+               [&](const float *yc, const float *dyc, float *dxc) {
+                 fast::softmax_backward(yc, dyc, dxc, e.rows, s.classes);
+               },
+               dx, y, dy),
+           SOFTCHECK_OK;
   for (int64_t r = 0; r < e.rows; ++r) {
     Row<const T> yr = row_of(y, s, r), dyr = row_of(dy, s, r);
     Row<T> dxr = row_of(dx, s, r);
@@ -195,6 +279,14 @@ template <class T> Status log_softmax_backward(Shape s, const T *y, const T *dy,
   if (Status st = detail::check_shape<T>(s, e)) return st;
   if (missing(y, e.elems) || missing(dy, e.elems) || missing(dx, e.elems))
     return SOFTCHECK_ERR_NULL_POINTER;
+  if constexpr (is_f32<T>)
+    return contiguous(
+               s, e.rows,
+               [&](const float *yc, const float *dyc, float *dxc) {
+                 fast::log_softmax_backward(yc, dyc, dxc, e.rows, s.classes);
+               },
+               dx, y, dy),
+           SOFTCHECK_OK;
   for (int64_t r = 0; r < e.rows; ++r) {
     Row<const T> yr = row_of(y, s, r), dyr = row_of(dy, s, r);
     Row<T> dxr = row_of(dx, s, r);
@@ -249,12 +341,13 @@ template <class T> struct Coefficients {
 };
 
 // -sum_k a_k * logp_k with zero-coefficient terms omitted; logp from `lp`.
+// `only` >= 0: every other term is known to be omitted.
 template <class T, class A, class LP>
-typename detail::Wide<T>::W row_loss(int64_t classes, A &&coef, LP &&lp) {
+typename detail::Wide<T>::W row_loss(int64_t classes, A &&coef, LP &&lp, int64_t only = -1) {
   using W = typename detail::Wide<T>::W;
   CompensatedSum<W> sum;
   W a;
-  for (int64_t k = 0; k < classes; ++k)
+  for (int64_t k = only < 0 ? 0 : only; k < (only < 0 ? classes : only + 1); ++k)
     if (coef(k, a)) {
       // An infinite coefficient (an infinite probability target) times a
       // log-probability that may be a nonzero below every format: undefined
@@ -334,20 +427,22 @@ namespace {
 
 // nll_loss and cross_entropy: the same loss of class-index targets, from
 // log-probabilities `logp_row(r)` returns a per-class function for.
-template <class T, class LogpRow>
+template <class T, class Prepare, class LogpRow>
 Status class_index_loss(Shape s, const T *input, const int64_t *target, const LossOptions<T> &o,
-                        T *out, LogpRow logp_row) {
+                        T *out, Prepare &&prepare, LogpRow logp_row) {
   using W = typename detail::Wide<T>::W;
   Extent e;
   if (Status st = loss_checks<T>(s, input, target, false, o, out, e)) return st;
+  prepare(e);
   Coefficients<T> coef(o, s.classes);
   reduce<T>(
       o, e.rows, out,
       [&](int64_t r) -> W {
         if (target[r] == o.ignore_index) return W(0);
+        // Without smoothing only the target's term has a coefficient.
         return row_loss<T>(
-            s.classes, [&](int64_t k, W &a) { return coef.index(target[r], k, a); },
-            logp_row(row_of(input, s, r)));
+            s.classes, [&](int64_t k, W &a) { return coef.index(target[r], k, a); }, logp_row(r),
+            o.label_smoothing == 0 ? target[r] : -1);
       },
       [&](int64_t r) -> W {
         if (target[r] == o.ignore_index) return W(0);
@@ -361,15 +456,32 @@ Status class_index_loss(Shape s, const T *input, const int64_t *target, const Lo
 template <class T>
 Status nll_loss(Shape s, const T *logp, const int64_t *target, const LossOptions<T> &o, T *out) {
   using W = typename detail::Wide<T>::W;
-  return class_index_loss(s, logp, target, o, out,
-                          [](Row<const T> lp) { return [lp](int64_t k) { return W(lp[k]); }; });
+  return class_index_loss(
+      s, logp, target, o, out, [](const Extent &) {},
+      [&](int64_t r) { return [lp = row_of(logp, s, r)](int64_t k) { return W(lp[k]); }; });
 }
 
 template <class T>
 Status cross_entropy(Shape s, const T *logits, const int64_t *target, const LossOptions<T> &o,
                      T *out) {
-  return class_index_loss(s, logits, target, o, out, [](Row<const T> x) {
-    return [x, info = analyze(x)](int64_t k) { return logit_logp(info, x[k]); };
+  // Float rows of stride 1: every row's max and sum first, on all threads
+  // (once the arguments are checked).
+  std::vector<fast::Stats> stats;
+  auto prepare = [&](const Extent &e) {
+    if constexpr (is_f32<T>)
+      if (s.inner == 1) {
+        stats.resize(size_t(e.rows));
+        fast::stats(logits, e.rows, s.classes, stats.data());
+      }
+  };
+  return class_index_loss(s, logits, target, o, out, prepare, [&](int64_t r) {
+    Row<const T> x = row_of(logits, s, r);
+    RowInfo<T> info;
+    if constexpr (is_f32<T>)
+      info = stats.empty() ? analyze(x) : from_stats(stats[size_t(r)]);
+    else
+      info = analyze(x);
+    return [x, info](int64_t k) { return logit_logp(info, x[k]); };
   });
 }
 
@@ -487,6 +599,11 @@ Status cross_entropy_backward(Shape s, const T *logits, const int64_t *target,
   if (Status st = loss_backward_checks<T>(s, logits, target, false, o, dout, dlogits, e)) return st;
   Coefficients<T> coef(o, s.classes);
   W den = o.reduction == Reduction::mean ? index_denominator(o, target, e.rows) : W(1);
+  // Float rows of stride 1 without class weights: every coefficient but the
+  // target's is the same a0, and the rows go to the vector kernels.
+  std::vector<fast::CrossEntropyRow> fast_rows;
+  if constexpr (is_f32<T>)
+    if (!o.weight && s.classes > 0) fast_rows.resize(size_t(e.rows));
   for (int64_t r = 0; r < e.rows; ++r) {
     Row<const T> x = row_of(logits, s, r);
     Row<T> dx = row_of(dlogits, s, r);
@@ -501,9 +618,34 @@ Status cross_entropy_backward(Shape s, const T *logits, const int64_t *target,
       undefined_row(dx, s.classes, coefficient); // infinite upstream gradient (plugin.h)
       continue;
     }
+    if (!fast_rows.empty()) {
+      fast::CrossEntropyRow &fr = fast_rows[size_t(r)];
+      const int64_t t = target[r];
+      W a0 = 0, at = 0;
+      if (t + 1 < s.classes || t > 0) coefficient(t == 0 ? 1 : 0, a0);
+      coefficient(t, at);
+      fr = {true, t, double(g), double(at + W(s.classes - 1) * a0), double(a0), double(at)};
+      continue;
+    }
     RowInfo<T> info = analyze(x);
     logits_grad_row(info, x, dx, g, coefficient);
   }
+  if constexpr (is_f32<T>)
+    if (!fast_rows.empty()) {
+      // Rows that are not active keep what the loop above wrote.
+      contiguous(
+          s, e.rows,
+          [&](const float *xc, float *dxc) {
+            if (s.inner > 1) // inactive rows: keep their values through the copy
+              for (int64_t r = 0; r < e.rows; ++r)
+                if (!fast_rows[size_t(r)].active) {
+                  Row<const float> d = row_of(static_cast<const float *>(dlogits), s, r);
+                  for (int64_t c = 0; c < s.classes; ++c) dxc[r * s.classes + c] = d[c];
+                }
+            fast::cross_entropy_backward(xc, dxc, e.rows, s.classes, fast_rows.data());
+          },
+          dlogits, logits);
+    }
   return SOFTCHECK_OK;
 }
 

@@ -8,6 +8,9 @@
 #include <catch2/catch.hpp>
 #include <rapidcheck.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 namespace {
@@ -40,6 +43,20 @@ void check_property(const std::string &name) {
 }
 
 } // namespace
+
+// SOFTCHECK_SIMD_TARGET (set by ctest for the lower targets) must be the
+// target the float kernels run on; a CPU without it skips the run (77).
+TEST_CASE("the pinned SIMD target is the one in use", "[property]") {
+  const char *want = std::getenv("SOFTCHECK_SIMD_TARGET");
+  if (!want) return;
+  const auto have = softcheck::simd_targets();
+  if (std::find(have.begin(), have.end(), want) == have.end()) {
+    std::printf("SKIPPED: this CPU has no %s target\n", want);
+    std::exit(77);
+  }
+  softcheck::builtin_kernel_set(); // reads the variable
+  REQUIRE(softcheck::simd_target() == want);
+}
 
 TEST_CASE("every property holds on the built-in kernels", "[property]") {
   for (const auto &p : softcheck::props::all_properties()) {

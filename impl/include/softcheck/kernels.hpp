@@ -4,8 +4,8 @@
 // cases, bad input) are defined once, in <softcheck/plugin.h>; these
 // functions implement exactly that definition for float and double.
 //
-// Contract of the built-in set `softcheck` (careful scalar kernels)
-// ------------------------------------------------------------------
+// Contract of the built-in set `softcheck`
+// ---------------------------------------
 // Accuracy, against the correctly rounded result of the exact inputs,
 // for finite rows (the special values are exact by definition):
 //
@@ -19,34 +19,47 @@
 //   *_backward               -         -          4
 //   mean / sum reductions    -         -          4
 //
-// Why 1 ulp: every elementwise value is computed in a wider format W
-// (double for float, x87 long double for double; __float128 where the
-// double logsumexp cancels) with relative error below 2^-(p+5), p the
-// target precision, and rounded once to the target: |err| <= 1/2 ulp +
-// 2^-5 ulp, so at most 1 ulp apart on the integer bit scale.
-// - x - max is computed without loss: exactly in double for float inputs to
-//   2^-53 relative, and as an unevaluated TwoSum pair for double inputs.
-// - The normaliser is 1 + s, s = sum of exp(x_c - max) over the non-max
-//   terms, accumulated with Neumaier compensation in W, and the log of it is
-//   log1p(s): the max element's log-probability -log1p(s) keeps every digit
-//   when s is 1e-30, and so does a confident cross-entropy loss.
+// Two implementations keep it:
+// - float rows (any inner: strided rows are gathered first, so a row gives
+//   the same bits in every layout) run in SIMD, Highway with dispatch at
+//   run time (AVX-512, AVX2, a portable fallback), every target the same
+//   bits; threads split rows, or the pieces of a row, never the bits.
+//   Everything per element is in double lanes: x - max is exact (float
+//   differences fit in double), exp has relative error below 2^-33 for the
+//   forward ops and 2^-51 for the backward ops (whose results may cancel),
+//   sums run over 16 fixed accumulators and pieces of 4096 combined in
+//   order with Neumaier compensation (error below (256 + 20) 2^-53 of the
+//   sum), log1p of the rest below 2^-40. A float result is the double
+//   value rounded once: |err| <= 1/2 ulp + 2^-9 ulp, at most 1 ulp apart.
+// - double rows, and the losses' per-row terms, run in careful scalar code:
+//   every elementwise value is computed in a wider format W (x87 long
+//   double; __float128 where the logsumexp cancels) with relative error
+//   below 2^-(53+5), and rounded once.
+// Both: x - max without loss; the normaliser is 1 + s, s = sum of
+// exp(x_c - max) over the non-max terms, and its log is log1p(s): the max
+// element's log-probability -log1p(s) keeps every digit when s is 1e-30,
+// and so does a confident cross-entropy loss.
 // - (*) logsumexp = max + log1p(s) cancels when max is in (-log K, 0).
-//   When |result| < 2^-5 |max| the row is recomputed in __float128; the
-//   1 ulp bound then holds while |result| >= 2^-50 |max|.
+//   When |result| < 2^-5 |max| the row is recomputed in the fallback
+//   format (long double for float, __float128 for double); the 1 ulp bound
+//   then holds while |result| >= 2^-50 |max|.
 // Reductions and backward ops sum signed terms, which may cancel; their
 // error is bounded by the size of the terms (the scaled bound of plugin.h):
-// compensated accumulation in W leaves 2 u_W + O(K u_W^2) of M, far below
-// u, and the final rounding 1/2 ulp; declared as 4u M + 1 ulp.
+// the accumulation leaves at most a few 2^-51 of M (float) or 2 u_W of M
+// (double), far below u, and the final rounding 1/2 ulp; declared as
+// 4u M + 1 ulp.
 //
 // Special values: as in <softcheck/plugin.h> (NaN row -> NaN row; +inf ->
 // logsumexp +inf, softmax NaN; all -inf row -> 0 / -inf / -inf; C = 1 ->
 // 1 / 0 / x). Valid input range: every finite float/double. Subnormal
-// outputs are produced, never flushed.
+// outputs are produced, never flushed (and the kernels never set FTZ/DAZ).
 #pragma once
 
 #include <softcheck/types.hpp>
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 namespace softcheck {
 
@@ -87,6 +100,13 @@ Status cross_entropy_prob(Shape shape, const T *logits, const T *target,
 template <class T>
 Status cross_entropy_prob_backward(Shape shape, const T *logits, const T *target,
                                    const LossOptions<T> &options, const T *dout, T *dlogits);
+
+// The vector target the float kernels run on ("AVX3", "AVX2", "EMU128"),
+// and every target compiled in that this CPU supports, best first. The
+// environment variable SOFTCHECK_SIMD_TARGET, read when the built-in set is
+// first made, pins one.
+std::string simd_target();
+std::vector<std::string> simd_targets();
 
 // The built-in kernel set `softcheck`, as the plugin ABI sees it.
 const softcheck_kernel_set &builtin_kernel_set();

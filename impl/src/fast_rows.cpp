@@ -1,0 +1,305 @@
+#include "fast_rows.hpp"
+
+#include "parallel.hpp"
+#include "simd.hpp"
+#include "wide.hpp"
+
+#include <cmath>
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+namespace softcheck::fast {
+namespace {
+
+using simd::kChunk;
+using simd::Piece;
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+int64_t pieces_of(int64_t n) { return (n + kChunk - 1) / kChunk; }
+int64_t piece_len(int64_t n, int64_t c) { return std::min(kChunk, n - c * kChunk); }
+
+// Runs one op over rows x pieces: piece(r, offset, len) -> P for every
+// piece, combine(r, pieces, k) -> S per row, post(S[], count) over a batch
+// of rows (the vector log1p), then finish(r, offset, len, S, P) for every
+// piece. Rows go to threads in batches; with fewer rows than threads the
+// pieces of all rows do, in two rounds around the (serial) combine.
+template <class P, class S, class PieceFn, class CombineFn, class PostFn, class FinishFn>
+void run_rows(int64_t rows, int64_t n, PieceFn &&piece, CombineFn &&combine, PostFn &&post,
+              FinishFn &&finish) {
+  const int64_t k = pieces_of(n);
+  if (rows >= detail::num_threads() || k <= 1) {
+    const int64_t batch = k > 1 ? 1 : 16;
+    detail::parallel_for(rows, [&](int64_t r0, int64_t r1) {
+      std::vector<P> ps(static_cast<size_t>(std::max<int64_t>(k, 1) * batch));
+      S ss[16];
+      for (int64_t b0 = r0; b0 < r1; b0 += batch) {
+        const int64_t nb = std::min(batch, r1 - b0);
+        for (int64_t b = 0; b < nb; ++b) {
+          for (int64_t c = 0; c < k; ++c)
+            ps[size_t(b * k + c)] = piece(b0 + b, c * kChunk, piece_len(n, c));
+          ss[b] = combine(b0 + b, ps.data() + b * k, k);
+        }
+        post(ss, nb);
+        for (int64_t b = 0; b < nb; ++b)
+          for (int64_t c = 0; c < k; ++c)
+            finish(b0 + b, c * kChunk, piece_len(n, c), ss[b], ps[size_t(b * k + c)]);
+      }
+    });
+    return;
+  }
+  std::vector<P> ps(static_cast<size_t>(rows * k));
+  std::vector<S> ss(static_cast<size_t>(rows));
+  detail::parallel_for(rows * k, [&](int64_t u0, int64_t u1) {
+    for (int64_t u = u0; u < u1; ++u)
+      ps[size_t(u)] = piece(u / k, (u % k) * kChunk, piece_len(n, u % k));
+  });
+  for (int64_t r = 0; r < rows; ++r) ss[size_t(r)] = combine(r, ps.data() + r * k, k);
+  post(ss.data(), rows);
+  detail::parallel_for(rows * k, [&](int64_t u0, int64_t u1) {
+    for (int64_t u = u0; u < u1; ++u)
+      finish(u / k, (u % k) * kChunk, piece_len(n, u % k), ss[size_t(u / k)], ps[size_t(u)]);
+  });
+}
+
+// log_s = log1p(rest) of the finite rows among s[0, count), by the vector log1p.
+void log_s_of(Stats *s, int64_t count) {
+  double in[16], out[16];
+  for (int64_t i0 = 0; i0 < count; i0 += 16) {
+    const int64_t m = std::min<int64_t>(16, count - i0);
+    for (int64_t i = 0; i < m; ++i) in[i] = s[i0 + i].kind == Kind::finite ? s[i0 + i].rest : 0;
+    simd::log1p_f64(in, out, m);
+    for (int64_t i = 0; i < m; ++i) s[i0 + i].log_s = out[i];
+  }
+}
+
+
+// A row's Stats from its pieces: M = max of the pieces' maxima, and
+// rest = (T - 1) + sum over pieces with max M of their rest
+//        + sum over the others of exp(m_c - M) (rest_c + ties_c),
+// T = number of elements equal to M; Neumaier-compensated in piece order.
+Stats combine(const Piece *p, int64_t k) {
+  Stats s;
+  if (k == 0) return s;
+  bool nan = false;
+  float m = -kInf;
+  for (int64_t c = 0; c < k; ++c) {
+    nan = nan || p[c].nan;
+    if (!p[c].nan && p[c].max > m) m = p[c].max;
+  }
+  s.max = m;
+  if (nan) {
+    s.kind = Kind::nan;
+  } else if (m == kInf) {
+    s.kind = Kind::pos_inf;
+  } else if (m == -kInf) {
+    s.kind = Kind::all_neg_inf;
+  } else {
+    s.kind = Kind::finite;
+    double ties = 0;
+    for (int64_t c = 0; c < k; ++c)
+      if (p[c].max == m) ties += p[c].ties;
+    detail::CompensatedSum<double> sum;
+    sum.add(ties - 1);
+    for (int64_t c = 0; c < k; ++c) {
+      if (p[c].max == m)
+        sum.add(p[c].rest);
+      else
+        sum.add(std::exp(double(p[c].max) - double(m)) * (p[c].rest + p[c].ties));
+    }
+    s.rest = sum.value(); // log_s: log_s_of, for a batch of rows
+  }
+  return s;
+}
+
+void fill(float *y, int64_t len, float v) {
+  for (int64_t i = 0; i < len; ++i) y[i] = v;
+}
+
+} // namespace
+
+Stats analyze(const float *x, int64_t n) {
+  const int64_t k = pieces_of(n);
+  std::vector<Piece> ps(static_cast<size_t>(k));
+  for (int64_t c = 0; c < k; ++c)
+    simd::piece_f32(x + c * kChunk, piece_len(n, c), nullptr, &ps[size_t(c)], true);
+  Stats s = combine(ps.data(), k);
+  log_s_of(&s, 1);
+  return s;
+}
+
+void stats(const float *x, int64_t rows, int64_t n, Stats *out) {
+  run_rows<Piece, Stats>(
+      rows, n,
+      [&](int64_t r, int64_t off, int64_t len) {
+        Piece p;
+        simd::piece_f32(x + r * n + off, len, nullptr, &p, false);
+        return p;
+      },
+      [](int64_t, const Piece *p, int64_t k) { return combine(p, k); }, log_s_of,
+      [&](int64_t r, int64_t off, int64_t, const Stats &s, const Piece &) {
+        if (off == 0) out[r] = s;
+      });
+}
+
+// Room for exp(x - max) of `rows` rows in double, each padded to whole
+// blocks of 16 (the scratch of softmax and cross_entropy_backward): one row
+// per batch slot, or every row when pieces of a row go to different threads.
+struct Scratch {
+  int64_t stride;
+  std::vector<double> rows_;
+  double *row(int64_t slot) { return rows_.data() + slot * stride; }
+  Scratch(int64_t n, int64_t slots)
+      : stride((n + 15) / 16 * 16), rows_(static_cast<size_t>(stride * slots)) {}
+};
+
+void softmax(const float *x, float *y, int64_t rows, int64_t n) {
+  const bool spread = pieces_of(n) > 1 && rows < detail::num_threads();
+  Scratch shared(spread ? n : 0, spread ? rows : 0);
+  thread_local std::vector<double> local;
+  auto scratch = [&](int64_t r) -> double * {
+    if (spread) return shared.row(r);
+    const int64_t stride = (n + 15) / 16 * 16;
+    const size_t need = static_cast<size_t>(stride * 16);
+    if (local.size() < need) local.resize(need);
+    return local.data() + (r % 16) * stride;
+  };
+  run_rows<Piece, Stats>(
+      rows, n,
+      [&](int64_t r, int64_t off, int64_t len) {
+        Piece p;
+        simd::piece_f32(x + r * n + off, len, scratch(r) + off, &p, false);
+        return p;
+      },
+      [](int64_t, const Piece *p, int64_t k) { return combine(p, k); },
+      [](Stats *, int64_t) {},
+      [&](int64_t r, int64_t off, int64_t len, const Stats &s, const Piece &p) {
+        float *yr = y + r * n + off;
+        switch (s.kind) {
+        case Kind::finite:
+          // p_i = exp(x_i - m_c) exp(m_c - M) / (1 + rest); exp(x_i - m_c) is in the scratch.
+          simd::scale_f32(scratch(r) + off, len,
+                          std::exp(double(p.max) - double(s.max)) / (1 + s.rest), yr);
+          break;
+        case Kind::all_neg_inf: fill(yr, len, 0.0f); break;
+        default: fill(yr, len, kNaN); break;
+        }
+      });
+}
+
+void log_softmax(const float *x, float *y, int64_t rows, int64_t n) {
+  run_rows<Piece, Stats>(
+      rows, n,
+      [&](int64_t r, int64_t off, int64_t len) {
+        Piece p;
+        simd::piece_f32(x + r * n + off, len, nullptr, &p, false);
+        return p;
+      },
+      [](int64_t, const Piece *p, int64_t k) { return combine(p, k); }, log_s_of,
+      [&](int64_t r, int64_t off, int64_t len, const Stats &s, const Piece &) {
+        float *yr = y + r * n + off;
+        switch (s.kind) {
+        case Kind::finite: simd::log_prob_f32(x + r * n + off, len, s.max, s.log_s, yr); break;
+        case Kind::all_neg_inf: fill(yr, len, -kInf); break;
+        default: fill(yr, len, kNaN); break;
+        }
+      });
+}
+
+void softmax_backward(const float *y, const float *dy, float *dx, int64_t rows, int64_t n) {
+  run_rows<double, double>(
+      rows, n,
+      [&](int64_t r, int64_t off, int64_t len) {
+        return simd::dot_f32(y + r * n + off, dy + r * n + off, len);
+      },
+      [](int64_t, const double *p, int64_t k) {
+        detail::CompensatedSum<double> dot;
+        for (int64_t c = 0; c < k; ++c) dot.add(p[c]);
+        return dot.value();
+      },
+      [](double *, int64_t) {},
+      [&](int64_t r, int64_t off, int64_t len, const double &dot, const double &) {
+        const int64_t o = r * n + off;
+        simd::softmax_backward_f32(y + o, dy + o, len, dot, dx + o);
+      });
+}
+
+namespace {
+struct Total {
+  double sum = 0;
+  bool infinite = false;
+};
+} // namespace
+
+void log_softmax_backward(const float *y, const float *dy, float *dx, int64_t rows, int64_t n) {
+  run_rows<Total, Total>(
+      rows, n,
+      [&](int64_t r, int64_t off, int64_t len) {
+        Total t;
+        t.sum = simd::sum_f32(dy + r * n + off, len, &t.infinite);
+        return t;
+      },
+      [](int64_t, const Total *p, int64_t k) {
+        detail::CompensatedSum<double> sum;
+        Total t;
+        for (int64_t c = 0; c < k; ++c) {
+          sum.add(p[c].sum);
+          t.infinite = t.infinite || p[c].infinite;
+        }
+        t.sum = sum.value();
+        return t;
+      },
+      [](Total *, int64_t) {},
+      [&](int64_t r, int64_t off, int64_t len, const Total &t, const Total &) {
+        const int64_t o = r * n + off;
+        if (t.infinite)
+          fill(dx + o, len, kNaN); // undefined (plugin.h)
+        else if (t.sum == 0)
+          std::memcpy(dx + o, dy + o, size_t(len) * sizeof(float)); // even where exp(y) overflows
+        else
+          simd::log_softmax_backward_f32(y + o, dy + o, len, t.sum, dx + o);
+      });
+}
+
+void cross_entropy_backward(const float *x, float *dx, int64_t rows, int64_t n,
+                            const CrossEntropyRow *row) {
+  const bool spread = pieces_of(n) > 1 && rows < detail::num_threads();
+  Scratch shared(spread ? n : 0, spread ? rows : 0);
+  thread_local std::vector<double> local;
+  auto scratch = [&](int64_t r) -> double * {
+    if (spread) return shared.row(r);
+    const int64_t stride = (n + 15) / 16 * 16;
+    const size_t need = static_cast<size_t>(stride * 16);
+    if (local.size() < need) local.resize(need);
+    return local.data() + (r % 16) * stride;
+  };
+  run_rows<Piece, Stats>(
+      rows, n,
+      [&](int64_t r, int64_t off, int64_t len) {
+        Piece p{};
+        if (row[r].active) simd::piece_f32(x + r * n + off, len, scratch(r) + off, &p, true);
+        return p;
+      },
+      [&](int64_t r, const Piece *p, int64_t k) { return row[r].active ? combine(p, k) : Stats{}; },
+      [](Stats *, int64_t) {},
+      [&](int64_t r, int64_t off, int64_t len, const Stats &s, const Piece &p) {
+        const CrossEntropyRow &cr = row[r];
+        if (!cr.active) return;
+        float *d = dx + r * n + off;
+        if (s.kind == Kind::nan || s.kind == Kind::pos_inf) return fill(d, len, kNaN);
+        // p_k = e_k * exp(m_c - M) / (1 + rest), e_k in dx; all -inf rows: p = 0.
+        const bool finite = s.kind == Kind::finite;
+        const double scale = finite ? std::exp(double(p.max) - double(s.max)) / (1 + s.rest) : 0;
+        simd::scale_shift_f32(scratch(r) + off, len, cr.sr * scale, cr.g, cr.a0, d);
+        if (cr.target >= off && cr.target < off + len) {
+          const double pt =
+              finite ? std::exp(double(x[r * n + cr.target]) - double(s.max)) / (1 + s.rest) : 0;
+          d[cr.target - off] = float(cr.g * (cr.sr * pt - cr.at));
+        }
+      });
+}
+
+} // namespace softcheck::fast

@@ -1,0 +1,46 @@
+// The float32 kernels on contiguous rows (inner = 1): the vector building
+// blocks of simd.hpp driven over rows and threads. Every row is cut into
+// pieces of simd::kChunk elements; a piece's partial results are combined
+// in piece order, so the bits never depend on the thread count or on
+// which thread computed a piece. Rows are spread over threads; when there
+// are fewer rows than threads, the pieces of each row are.
+#pragma once
+
+#include <cstdint>
+
+namespace softcheck::fast {
+
+// The special-value class of a row (plugin.h).
+enum class Kind { finite, nan, pos_inf, all_neg_inf, empty };
+
+// A float row's max, kind, rest = sum over the non-max terms of exp(x - max)
+// (one max element left out; ties count 1 each) and log_s = log1p(rest).
+struct Stats {
+  Kind kind = Kind::empty;
+  float max = 0;
+  double rest = 0, log_s = 0;
+};
+
+// One row on this thread, with the accurate exp (2^-51: for the backward
+// ops and the scalar paths); every row on all threads, with the fast exp
+// (2^-33: for logsumexp and cross_entropy, rounded to float at once).
+Stats analyze(const float *x, int64_t n);
+void stats(const float *x, int64_t rows, int64_t n, Stats *out);
+
+void softmax(const float *x, float *y, int64_t rows, int64_t n);
+void log_softmax(const float *x, float *y, int64_t rows, int64_t n);
+void softmax_backward(const float *y, const float *dy, float *dx, int64_t rows, int64_t n);
+void log_softmax_backward(const float *y, const float *dy, float *dx, int64_t rows, int64_t n);
+
+// Cross-entropy backward with class-index targets and no class weights:
+// dx[r, k] = float(g * (sr * p_k - a_k)), a_k = a0 except a_t at the
+// target t. Rows that are not active are left untouched.
+struct CrossEntropyRow {
+  bool active = false;
+  int64_t target = 0;
+  double g = 0, sr = 0, a0 = 0, at = 0;
+};
+void cross_entropy_backward(const float *x, float *dx, int64_t rows, int64_t n,
+                            const CrossEntropyRow *row);
+
+} // namespace softcheck::fast

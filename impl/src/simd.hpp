@@ -1,0 +1,67 @@
+// The vector building blocks of the float32 kernels (simd_rows.cpp), one
+// compiled copy per Highway target, chosen at run time.
+//
+// Every function works on a piece of one contiguous row and computes in
+// double lanes: x - max is exact there, exp has relative error below 2^-33
+// (2^-51 where results may cancel), and each result is rounded to float
+// once. Sums run over 16 fixed
+// accumulators (element i of a piece goes to accumulator i mod 16) added in
+// a fixed tree, so every target (AVX-512, AVX2, and the portable fallback,
+// which fuses its multiply-adds in software) gives the same bits, and so
+// does any split of a row into pieces of kChunk elements.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace softcheck::simd {
+
+// Rows are cut into pieces of this many elements; a piece's max, sum and
+// ties are computed by one call and combined in piece order.
+inline constexpr int64_t kChunk = 4096;
+
+// One piece of a row: its max, whether it holds a NaN, and relative to its
+// max m: rest = sum of exp(x - m) over x < m, ties = count of x == m.
+struct Piece {
+  float max;
+  bool nan;
+  double rest, ties;
+};
+
+// Max, NaN flag, rest and ties of x[0, len), len <= kChunk. When e is not
+// NULL, e[i] = exp(x[i] - max) in double (0 where x[i] = -inf); e must
+// have room for len rounded up to a multiple of 16. exp has relative error
+// below 2^-33 (forward ops: the float rounding hides it), or below 2^-51
+// when `accurate` (backward ops, whose results may cancel).
+void piece_f32(const float *x, int64_t len, double *e, Piece *out, bool accurate);
+// y[i] = float(e[i] * scale), e as piece_f32 wrote it.
+void scale_f32(const double *e, int64_t len, double scale, float *y);
+// y[i] = float(g * (e[i] * scale - a)).
+void scale_shift_f32(const double *e, int64_t len, double scale, double g, double a, float *y);
+// y[i] = float((double(x[i]) - max) - log_s).
+void log_prob_f32(const float *x, int64_t len, double max, double log_s, float *y);
+// sum of double(a[i]) * double(b[i]) (each product exact).
+double dot_f32(const float *a, const float *b, int64_t len);
+// sum of double(a[i]); *infinite set when some a[i] is +-inf.
+double sum_f32(const float *a, int64_t len, bool *infinite);
+// dx[i] = float(double(y[i]) * (double(dy[i]) - dot)).
+void softmax_backward_f32(const float *y, const float *dy, int64_t len, double dot, float *dx);
+// dx[i] = float(double(dy[i]) - exp(double(y[i])) * total).
+void log_softmax_backward_f32(const float *y, const float *dy, int64_t len, double total,
+                              float *dx);
+
+// out[i] = log1p(in[i]) for in[i] >= 0, +inf or NaN, relative error below
+// 2^-40 (plenty for float results), the same bits on every target.
+void log1p_f64(const double *in, double *out, int64_t n);
+
+// The Highway targets compiled in and supported by this CPU, best first
+// ("AVX3", "AVX2", "EMU128"), and the one in use.
+std::vector<std::string> targets();
+std::string current_target();
+// Restricts dispatch to one target by name (false: unknown or unsupported).
+// Call before any kernel runs; the built-in set calls it at start-up with
+// the value of SOFTCHECK_SIMD_TARGET, when set.
+bool select_target(const std::string &name);
+
+} // namespace softcheck::simd

@@ -1,0 +1,168 @@
+// Every Highway target compiled in and supported here (AVX-512, AVX2, the
+// portable fallback) gives the float kernels the same bits as the best one,
+// and the built-in set's thread count never changes a bit: the summation
+// order is fixed (16 accumulators, a fixed tree, pieces of 4096 combined in
+// order) and the portable target fuses its multiply-adds in software.
+#include "simd.hpp"
+
+#include <softcheck/kernels.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Input {
+  softcheck_shape shape;
+  std::vector<float> x, p, logp, dy;
+  std::vector<int64_t> target;
+};
+
+// Rows of every length class (tails of 1..15, a whole block, several
+// pieces), at several scales, with -inf, NaN, +inf, ties, all -inf rows.
+std::vector<Input> inputs() {
+  std::mt19937_64 rng(20261126);
+  std::normal_distribution<float> normal(0, 1);
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<Input> out;
+  const int64_t lengths[] = {1, 2, 7, 15, 16, 17, 33, 1000, 4096, 4097, 9000};
+  const float scales[] = {1, 30, 1000};
+  for (int64_t n : lengths)
+    for (float scale : scales)
+      for (int64_t rows : {int64_t(1), int64_t(3)}) {
+        Input in;
+        in.shape = {rows, n, 1};
+        const size_t e = size_t(rows * n);
+        in.x.resize(e);
+        in.dy.resize(e);
+        for (float &v : in.x) v = scale * normal(rng);
+        for (float &v : in.dy) v = normal(rng);
+        if (n > 2) {
+          in.x[1] = -inf;        // a masked logit
+          in.x[2] = in.x[0];     // a tie
+        }
+        if (rows == 3 && n > 1) {
+          in.x[size_t(n + 1)] = std::nanf(""); // row 1: NaN
+          for (int64_t c = 0; c < n; ++c) in.x[size_t(2 * n + c)] = -inf; // row 2: all -inf
+        }
+        in.target.resize(size_t(rows));
+        for (auto &t : in.target) t = int64_t(rng() % uint64_t(n));
+        in.p.resize(e);
+        in.logp.resize(e);
+        out.push_back(std::move(in));
+      }
+  Input pos;
+  pos.shape = {1, 5, 1};
+  pos.x = {1, inf, 2, 3, 4};
+  pos.dy = {1, 2, 3, 4, 5};
+  pos.target = {0};
+  pos.p.resize(5);
+  pos.logp.resize(5);
+  out.push_back(pos);
+  return out;
+}
+
+// Every float op of the set on every input, outputs concatenated.
+std::vector<float> run_all(const softcheck_kernel_set &set, std::vector<Input> &ins) {
+  std::vector<float> all;
+  const softcheck_ops &k = set.f32;
+  for (Input &in : ins) {
+    const size_t e = in.x.size(), rows = size_t(in.shape.outer);
+    std::vector<float> y(e), r(rows);
+    auto take = [&](const std::vector<float> &v) { all.insert(all.end(), v.begin(), v.end()); };
+    REQUIRE(k.softmax(in.shape, in.x.data(), in.p.data()) == SOFTCHECK_OK);
+    take(in.p);
+    REQUIRE(k.log_softmax(in.shape, in.x.data(), in.logp.data()) == SOFTCHECK_OK);
+    take(in.logp);
+    REQUIRE(k.logsumexp(in.shape, in.x.data(), r.data()) == SOFTCHECK_OK);
+    take(r);
+    REQUIRE(k.softmax_backward(in.shape, in.p.data(), in.dy.data(), y.data()) == SOFTCHECK_OK);
+    take(y);
+    REQUIRE(k.log_softmax_backward(in.shape, in.logp.data(), in.dy.data(), y.data()) ==
+            SOFTCHECK_OK);
+    take(y);
+    for (double smoothing : {0.0, 0.1}) {
+      softcheck_loss_options none{0, -100, nullptr, smoothing}, mean{1, -100, nullptr, smoothing};
+      REQUIRE(k.cross_entropy(in.shape, in.x.data(), in.target.data(), &none, r.data()) ==
+              SOFTCHECK_OK);
+      take(r);
+      float one = 1;
+      REQUIRE(k.cross_entropy_backward(in.shape, in.x.data(), in.target.data(), &mean, &one,
+                                       y.data()) == SOFTCHECK_OK);
+      take(y);
+    }
+  }
+  return all;
+}
+
+bool same_bits(const std::vector<float> &a, const std::vector<float> &b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+size_t first_difference(const std::vector<float> &a, const std::vector<float> &b) {
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i)
+    if (std::memcmp(&a[i], &b[i], sizeof(float)) != 0) return i;
+  return std::min(a.size(), b.size());
+}
+
+} // namespace
+
+TEST_CASE("every compiled SIMD target gives the same bits", "[simd]") {
+  const std::vector<std::string> targets = softcheck::simd_targets();
+  REQUIRE(!targets.empty());
+  INFO("targets: " << [&] {
+    std::string s;
+    for (const auto &t : targets) s += t + " ";
+    return s;
+  }());
+  // Two targets at least on any x86-64 CPU with AVX2 (the best and the
+  // portable fallback); the CI machine has three.
+  CHECK(targets.size() >= 2);
+  const softcheck_kernel_set &set = softcheck::builtin_kernel_set();
+  std::vector<Input> ins = inputs();
+  REQUIRE(softcheck::simd::select_target(targets.front()));
+  const std::vector<float> best = run_all(set, ins);
+  for (const std::string &t : targets) {
+    REQUIRE(softcheck::simd::select_target(t));
+    REQUIRE(softcheck::simd_target() == t);
+    const std::vector<float> got = run_all(set, ins);
+    INFO(t << " vs " << targets.front() << ": first difference at output "
+           << first_difference(got, best) << " of " << best.size());
+    CHECK(same_bits(got, best));
+  }
+  softcheck::simd::select_target(targets.front());
+}
+
+TEST_CASE("the thread count never changes a bit", "[simd]") {
+  const softcheck_kernel_set &set = softcheck::builtin_kernel_set();
+  std::vector<Input> ins = inputs();
+  // One long row more: with 1 row and 3 threads its pieces are spread.
+  Input big;
+  big.shape = {1, 50000, 1};
+  std::mt19937_64 rng(5);
+  std::normal_distribution<float> normal(0, 10);
+  big.x.resize(50000);
+  big.dy.resize(50000);
+  for (float &v : big.x) v = normal(rng);
+  for (float &v : big.dy) v = normal(rng);
+  big.p.resize(50000);
+  big.logp.resize(50000);
+  big.target = {777};
+  ins.push_back(big);
+  REQUIRE(set.set_num_threads(1) == SOFTCHECK_OK);
+  const std::vector<float> one = run_all(set, ins);
+  for (int t : {2, 3, 8}) {
+    REQUIRE(set.set_num_threads(t) == SOFTCHECK_OK);
+    const std::vector<float> got = run_all(set, ins);
+    INFO(t << " threads: first difference at output " << first_difference(got, one));
+    CHECK(same_bits(got, one));
+  }
+  set.set_num_threads(1);
+  CHECK(set.set_num_threads(0) != SOFTCHECK_OK);
+}
