@@ -212,6 +212,16 @@ float PieceMax(const float *x, int64_t len, bool *nan, bool *neg_inf) {
     bad = hn::Or(bad, hn::Or(hn::VecFromMask(df, hn::IsNaN(a)), hn::VecFromMask(df, hn::IsNaN(b))));
     low = hn::Or(low, hn::Or(hn::VecFromMask(df, hn::Eq(a, ninf)), hn::VecFromMask(df, hn::Eq(b, ninf))));
   }
+#if SOFTCHECK_MASKED_PARTS
+  // The rest (fewer than 2 vectors) through masked loads, -inf elsewhere.
+  for (; i < len; i += n) {
+    const auto mask = hn::FirstN(df, size_t(std::min(n, len - i)));
+    const auto a = hn::IfThenElse(mask, hn::MaskedLoad(mask, df, x + i), ninf);
+    m0 = hn::Max(m0, a);
+    bad = hn::Or(bad, hn::VecFromMask(df, hn::IsNaN(a)));
+    low = hn::Or(low, hn::VecFromMask(df, hn::And(mask, hn::Eq(a, ninf))));
+  }
+#endif
   float m = hn::GetLane(hn::MaxOfLanes(df, hn::Max(m0, m1)));
   bool has_nan = !hn::AllFalse(du, hn::Ne(hn::BitCast(du, bad), hn::Zero(du)));
   bool has_ninf = !hn::AllFalse(du, hn::Ne(hn::BitCast(du, low), hn::Zero(du)));
