@@ -1,6 +1,7 @@
 # Thin wrapper over the CMake presets. `make report` and `make test` work on
 # a fresh Debian 12 machine: they install what is missing first.
-.PHONY: all deps configure build test report baseline sanitize bench bench-oracle format clean
+.PHONY: all deps configure build test report peers report-peers peer-findings baseline sanitize bench \
+  bench-oracle format clean
 
 PACKAGES := cmake ninja-build g++ pkg-config python3 \
   librapidcheck-dev catch2 libboost-dev libmpfr-dev libeigen3-dev libhwy-dev \
@@ -21,11 +22,15 @@ configure: deps
 build: configure
 	@cmake --build --preset default
 
-# The page test opens the report in headless Chromium (skipped, and said so,
-# where it cannot be installed).
+# The page test opens the report in headless Chromium; the peer plugins
+# (PyTorch, oneDNN) are built and tested when their packages are there.
+# Both are installed when root, and skipped (said so) where they cannot be.
 TEST_PACKAGES := chromium fonts-dejavu-core
-test: build
-	@tools/ensure-packages.sh --optional $(TEST_PACKAGES)
+PEER_PACKAGES := libtorch-dev libdnnl-dev
+test: deps
+	@tools/ensure-packages.sh --optional $(TEST_PACKAGES) $(PEER_PACKAGES)
+	@cmake --preset default >/dev/null
+	@cmake --build --preset default
 	@ctest --preset default
 
 # The whole suite again under clang-14 with ASan and UBSan (float checks on).
@@ -42,6 +47,25 @@ sanitize: deps
 EXAMPLE := $(BUILD)/examples/libsoftcheck_textbook.so
 report: build
 	@$(SOFTCHECK) report --plugin $(EXAMPLE) --set softcheck --set textbook --out $(REPORT_DIR)
+
+# Our kernels, PyTorch's and oneDNN's side by side: installs the two
+# packages (root), builds the peer plugins and writes the report to
+# $(BUILD)/report-peers. `make bench` measures the peers once they are built.
+PEERS := $(BUILD)/peers/libsoftcheck_torch.so $(BUILD)/peers/libsoftcheck_onednn.so
+peers: deps
+	@tools/ensure-packages.sh $(PEER_PACKAGES)
+	@cmake --preset default >/dev/null
+	@cmake --build --preset default
+
+report-peers: peers
+	@$(SOFTCHECK) report $(addprefix --plugin ,$(PEERS)) --set softcheck --set pytorch \
+	  --set onednn --out $(BUILD)/report-peers
+
+# README's "What softcheck finds in popular kernels", written anew from
+# `softcheck check` on the peer plugins (fixed seed).
+peer-findings: peers
+	@python3 tools/peer_findings.py --softcheck $(SOFTCHECK) $(addprefix --plugin ,$(PEERS)) \
+	  --readme README.md
 
 # The committed accuracy baseline of the built-in kernels, which `make test`
 # gates on (tests/report/CMakeLists.txt runs the same command). Write it

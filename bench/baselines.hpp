@@ -13,7 +13,7 @@ struct Buffers {
   const float *x = nullptr;  // logits or the forward output y
   const float *dy = nullptr; // incoming gradient
   const int64_t *target = nullptr;
-  float *out = nullptr;      // [rows, n] or [rows]
+  float *out = nullptr; // [rows, n] or [rows]
 };
 
 // Rows [r0, r1) of a [rows, n] problem.
@@ -22,9 +22,9 @@ using RowsFn = void (*)(const Buffers &, int64_t r0, int64_t r1, int64_t n);
 struct Baseline {
   const char *name;
   RowsFn softmax, log_softmax, logsumexp;
-  RowsFn cross_entropy_rows;       // per-row losses into out[r]
+  RowsFn cross_entropy_rows; // per-row losses into out[r]
   RowsFn softmax_backward, log_softmax_backward;
-  RowsFn cross_entropy_backward;   // mean reduction: (softmax - onehot) / rows; needs `rows`
+  RowsFn cross_entropy_backward; // mean reduction: (softmax - onehot) / rows; needs `rows`
 };
 
 const Baseline &naive_fastmath(int64_t total_rows);

@@ -68,9 +68,9 @@ void cross_entropy_backward(const Buffers &b, int64_t r0, int64_t r1, int64_t n)
 
 const Baseline &eigen_rows(int64_t total_rows) {
   g_rows = total_rows;
-  static const Baseline b{"Eigen per-row",     softmax,          log_softmax,
-                          logsumexp,           cross_entropy_rows, softmax_backward,
-                          log_softmax_backward, cross_entropy_backward};
+  static const Baseline b{
+      "Eigen per-row",    softmax,          log_softmax,          logsumexp,
+      cross_entropy_rows, softmax_backward, log_softmax_backward, cross_entropy_backward};
   return b;
 }
 

@@ -3,11 +3,14 @@
 // written / time), the share of the copy roof measured in the same run at
 // the same size and thread count, and the ratio to each baseline. Medians
 // of repetitions; ratios are what to read (the machine is shared).
-//   build/bench/softcheck_bench [--threads 1,2] [--benchmark_filter=REGEX]
-//                               [--benchmark_repetitions=N] [--markdown FILE]
+//   build/bench/softcheck_bench [--threads 1,2] [--plugin PATH]... [--markdown FILE]
+//                               [--benchmark_filter=REGEX] [--benchmark_repetitions=N]
+// The peer plugins of this build (PyTorch, oneDNN; peers/) are measured too
+// when they were built; --plugin adds any other plugin's sets.
 #include "baselines.hpp"
 #include "parallel.hpp"
 
+#include <softcheck/host.hpp>
 #include <softcheck/kernels.hpp>
 
 #include <benchmark/benchmark.h>
@@ -35,8 +38,12 @@ struct Size {
 const Size kSizes[] = {{4096, 10}, {1024, 1000}, {256, 32000}, {64, 128000}};
 
 enum Op { kSoftmax, kLogSoftmax, kLogsumexp, kCrossEntropy, kSoftmaxBwd, kLogSoftmaxBwd, kCeBwd };
-const char *const kOpNames[] = {"softmax",          "log_softmax",          "logsumexp",
-                                "cross_entropy",    "softmax_backward",     "log_softmax_backward",
+const char *const kOpNames[] = {"softmax",
+                                "log_softmax",
+                                "logsumexp",
+                                "cross_entropy",
+                                "softmax_backward",
+                                "log_softmax_backward",
                                 "cross_entropy_backward"};
 constexpr int kOps = 7;
 
@@ -89,9 +96,17 @@ Data &data(Size s) {
   return d;
 }
 
-// One call of an op by our kernels, through the plugin ABI.
-void call_ours(Op op, Size s, Data &d, float *out) {
-  const softcheck_ops &k = ours().f32;
+const softcheck_op kAbiOp[] = {SOFTCHECK_OP_SOFTMAX,
+                               SOFTCHECK_OP_LOG_SOFTMAX,
+                               SOFTCHECK_OP_LOGSUMEXP,
+                               SOFTCHECK_OP_CROSS_ENTROPY,
+                               SOFTCHECK_OP_SOFTMAX_BACKWARD,
+                               SOFTCHECK_OP_LOG_SOFTMAX_BACKWARD,
+                               SOFTCHECK_OP_CROSS_ENTROPY_BACKWARD};
+
+// One call of an op by a kernel set (ours or a peer's), through the ABI.
+void call_set(const softcheck_kernel_set &set, Op op, Size s, Data &d, float *out) {
+  const softcheck_ops &k = set.f32;
   const softcheck_shape sh{s.rows, s.n, 1};
   softcheck_loss_options mean{1, -100, nullptr, 0.0};
   const float one = 1;
@@ -108,10 +123,13 @@ void call_ours(Op op, Size s, Data &d, float *out) {
     break;
   }
   if (st != SOFTCHECK_OK) {
-    std::fprintf(stderr, "softcheck_bench: %s failed: %s\n", kOpNames[op], softcheck_status_name(st));
+    std::fprintf(stderr, "softcheck_bench: %s of %s failed: %s\n", kOpNames[op], set.name,
+                 softcheck_status_name(st));
     std::exit(2);
   }
 }
+
+void call_ours(Op op, Size s, Data &d, float *out) { call_set(ours(), op, s, d, out); }
 
 void call_baseline(const Baseline &b, Op op, Size s, Data &d, float *out) {
   Buffers buf;
@@ -176,7 +194,8 @@ public:
         parts.push_back(n.substr(a, b - a));
       }
       if (parts.size() != 4) continue;
-      g_gbps[{parts[0], parts[1], parts[2], std::stoi(parts[3].substr(1))}] = it->second.value / 1e9;
+      g_gbps[{parts[0], parts[1], parts[2], std::stoi(parts[3].substr(1))}] =
+          it->second.value / 1e9;
     }
   }
 };
@@ -186,10 +205,14 @@ double gbps(const std::string &impl, const std::string &op, const std::string &s
   return it == g_gbps.end() ? 0 : it->second;
 }
 
+std::vector<const softcheck_kernel_set *> g_peers;
+
 template <class F> void add(const std::string &name, int threads, double bytes, F f) {
   benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State &state) {
     softcheck::detail::set_num_threads(threads);
     ours().set_num_threads(threads);
+    for (const auto *p : g_peers)
+      if (p->set_num_threads) p->set_num_threads(threads);
     for (auto _ : state) {
       f();
       benchmark::ClobberMemory();
@@ -232,8 +255,14 @@ std::vector<int> parse_threads(const std::string &v) {
 int main(int argc, char **argv) {
   std::vector<int> threads = {1, 2};
   std::string markdown;
+  std::vector<std::string> plugins;
+#ifdef SOFTCHECK_BENCH_PEERS
+  for (const char *p : {SOFTCHECK_BENCH_PEERS})
+    if (FILE *f = std::fopen(p, "rb")) std::fclose(f), plugins.push_back(p);
+#endif
   std::vector<char *> args = {argv[0]};
-  static char reps[] = "--benchmark_repetitions=5", aggr[] = "--benchmark_report_aggregates_only=true",
+  static char reps[] = "--benchmark_repetitions=5",
+              aggr[] = "--benchmark_report_aggregates_only=true",
               mint[] = "--benchmark_min_time=0.05";
   args.push_back(reps);
   args.push_back(aggr);
@@ -244,6 +273,8 @@ int main(int argc, char **argv) {
       threads = parse_threads(argv[++i]);
     else if (a == "--markdown" && i + 1 < argc)
       markdown = argv[++i];
+    else if (a == "--plugin" && i + 1 < argc)
+      plugins.push_back(argv[++i]);
     else
       args.push_back(argv[i]);
   }
@@ -252,6 +283,13 @@ int main(int argc, char **argv) {
   if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 2;
 
   const std::string target = softcheck::simd_target();
+  softcheck::Registry registry;
+  for (const auto &p : plugins)
+    if (std::string err = registry.load(p); !err.empty()) {
+      std::fprintf(stderr, "softcheck_bench: %s\n", err.c_str());
+      return 2;
+    }
+  for (const auto &ref : registry.sets()) g_peers.push_back(ref.set);
   for (const Size &s : kSizes) {
     for (int t : threads) {
       const double copy_bytes = double(s.rows * s.n) * 8;
@@ -264,9 +302,14 @@ int main(int argc, char **argv) {
         const double bytes = bytes_of(op, s);
         add(fmt::format("softcheck/{}/{}/t{}", kOpNames[o], s.name(), t), t, bytes,
             [=] { call_ours(op, s, data(s), data(s).out.data()); });
+        for (const softcheck_kernel_set *p : g_peers)
+          if (softcheck::provides(*p, SOFTCHECK_F32, kAbiOp[o]))
+            add(fmt::format("{}/{}/{}/t{}", p->name, kOpNames[o], s.name(), t), t, bytes,
+                [=] { call_set(*p, op, s, data(s), data(s).out2.data()); });
         for (const Baseline *b :
              {&softcheck::bench::naive_fastmath(s.rows), &softcheck::bench::eigen_rows(s.rows)}) {
-          const std::string impl = b == &softcheck::bench::naive_fastmath(s.rows) ? "naive" : "eigen";
+          const std::string impl =
+              b == &softcheck::bench::naive_fastmath(s.rows) ? "naive" : "eigen";
           add(fmt::format("{}/{}/{}/t{}", impl, kOpNames[o], s.name(), t), t, bytes, [=] {
             call_baseline(impl == "naive" ? softcheck::bench::naive_fastmath(s.rows)
                                           : softcheck::bench::eigen_rows(s.rows),
@@ -287,11 +330,22 @@ int main(int argc, char **argv) {
                    "written) / time",
                    target));
   line("");
-  for (const char *peer : {"PyTorch", "oneDNN"})
-    line(fmt::format("- {}: skipped (no peer plugin built; see `make report-peers`)", peer));
+  for (const auto &[peer, name] :
+       {std::pair{"PyTorch", "pytorch"}, std::pair{"oneDNN", "onednn"}}) {
+    const bool have = std::any_of(g_peers.begin(), g_peers.end(),
+                                  [&](const auto *p) { return std::string(p->name) == name; });
+    line(have ? fmt::format("- {}: measured through its peer plugin (set `{}`)", peer, name)
+              : fmt::format("- {}: skipped (its peer plugin is not built: `make report-peers` "
+                            "installs the package and builds it)",
+                            peer));
+  }
+  for (const auto *p : g_peers)
+    if (std::string(p->name) != "pytorch" && std::string(p->name) != "onednn")
+      line(fmt::format("- {}: measured through its plugin", p->name));
   line("");
   auto roof = [&](const Size &s, int t) {
-    return std::max(gbps("copy-memcpy", "copy", s.name(), t), gbps("copy-loop", "copy", s.name(), t));
+    return std::max(gbps("copy-memcpy", "copy", s.name(), t),
+                    gbps("copy-loop", "copy", s.name(), t));
   };
   struct Goal {
     explicit Goal(std::string w) : what(std::move(w)) {}
@@ -304,29 +358,50 @@ int main(int argc, char **argv) {
       met = met && v >= need;
     }
   };
-  Goal roof80("softmax, log_softmax, 1 thread, [256,32000] and [64,128000]: >= 80% of the copy roof");
+  Goal roof80(
+      "softmax, log_softmax, 1 thread, [256,32000] and [64,128000]: >= 80% of the copy roof");
   Goal fwd13("softmax, log_softmax, 1 thread, every shape: >= 1.3x the fastest baseline");
-  Goal other13("cross-entropy and backward ops, 1 thread, every shape: >= 1.3x the fastest baseline");
+  Goal other13(
+      "cross-entropy and backward ops, 1 thread, every shape: >= 1.3x the fastest baseline");
   Goal scale18("2 threads vs 1, [256,32000] and [64,128000], every op: >= 1.8x");
   bool identical = true;
   std::string not_identical;
   for (int t : threads) {
     line(fmt::format("### {} thread{}", t, t == 1 ? "" : "s"));
     line("");
-    line("| op | shape | softcheck GB/s | % of copy roof | naive -ffast-math | Eigen per-row | vs "
-         "naive | vs Eigen | vs fastest |");
-    line("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    std::string head = "| op | shape | softcheck GB/s | % of copy roof | naive -ffast-math | Eigen "
+                       "per-row |",
+                rule = "|---|---|---:|---:|---:|---:|";
+    for (const auto *p : g_peers) head += fmt::format(" {} |", p->name), rule += "---:|";
+    head += " vs naive | vs Eigen |";
+    rule += "---:|---:|";
+    for (const auto *p : g_peers) head += fmt::format(" vs {} |", p->name), rule += "---:|";
+    line(head + " vs fastest |");
+    line(rule + "---:|");
     for (int o = 0; o < kOps; ++o)
       for (const Size &s : kSizes) {
         const double g = gbps("softcheck", kOpNames[o], s.name(), t);
         const double nv = gbps("naive", kOpNames[o], s.name(), t);
         const double eg = gbps("eigen", kOpNames[o], s.name(), t);
-        const double r = roof(s, t), best = std::max(nv, eg);
+        const double r = roof(s, t);
+        double best = std::max(nv, eg);
         if (g == 0) continue;
-        line(fmt::format("| {} | [{},{}] | {:.1f} | {:.0f}% | {:.1f} | {:.1f} | {:.2f}x | {:.2f}x | "
-                         "{:.2f}x |",
-                         kOpNames[o], s.rows, s.n, g, r > 0 ? 100 * g / r : 0.0, nv, eg,
-                         nv > 0 ? g / nv : 0.0, eg > 0 ? g / eg : 0.0, best > 0 ? g / best : 0.0));
+        std::vector<double> pg;
+        for (const auto *p : g_peers) {
+          pg.push_back(gbps(p->name, kOpNames[o], s.name(), t));
+          best = std::max(best, pg.back());
+        }
+        auto cell = [](double v) { return v > 0 ? fmt::format("{:.1f}", v) : std::string("-"); };
+        auto ratio = [&](double v) {
+          return v > 0 ? fmt::format("{:.2f}x", g / v) : std::string("-");
+        };
+        std::string row =
+            fmt::format("| {} | [{},{}] | {:.1f} | {:.0f}% | {} | {} |", kOpNames[o], s.rows, s.n,
+                        g, r > 0 ? 100 * g / r : 0.0, cell(nv), cell(eg));
+        for (double v : pg) row += " " + cell(v) + " |";
+        row += " " + ratio(nv) + " | " + ratio(eg) + " |";
+        for (double v : pg) row += " " + ratio(v) + " |";
+        line(row + " " + ratio(best) + " |");
         const std::string at = fmt::format("{} [{},{}]", kOpNames[o], s.rows, s.n);
         const bool large = s.n >= 32000;
         if (t == 1 && (o == kSoftmax || o == kLogSoftmax)) {
@@ -339,7 +414,8 @@ int main(int argc, char **argv) {
     line("");
     line("| copy roof | " + [&] {
       std::string c;
-      for (const Size &s : kSizes) c += fmt::format("[{},{}]: {:.1f} GB/s | ", s.rows, s.n, roof(s, t));
+      for (const Size &s : kSizes)
+        c += fmt::format("[{},{}]: {:.1f} GB/s | ", s.rows, s.n, roof(s, t));
       return c;
     }());
     line("");
@@ -370,9 +446,9 @@ int main(int argc, char **argv) {
   for (const Goal *g : {&roof80, &fwd13, &other13, &scale18}) {
     if (g->worst == 1e300) continue;
     const bool pct = g == &roof80;
-    line(fmt::format("- {}: {} (worst {} at {})", g->what, g->met ? "met" : "NOT met",
-                     pct ? fmt::format("{:.0f}%", 100 * g->worst) : fmt::format("{:.2f}x", g->worst),
-                     g->where));
+    line(fmt::format(
+        "- {}: {} (worst {} at {})", g->what, g->met ? "met" : "NOT met",
+        pct ? fmt::format("{:.0f}%", 100 * g->worst) : fmt::format("{:.2f}x", g->worst), g->where));
   }
   if (threads.size() > 1)
     line(fmt::format("- bitwise identical for 1 and {} threads: {}", threads[1],

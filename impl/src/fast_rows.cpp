@@ -4,8 +4,8 @@
 #include "simd.hpp"
 #include "wide.hpp"
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -75,7 +75,6 @@ void log_s_of(Stats *s, int64_t count) {
     for (int64_t i = 0; i < m; ++i) s[i0 + i].log_s = out[i];
   }
 }
-
 
 // A row's Stats from its pieces: M = max of the pieces' maxima, and
 // rest = (T - 1) + sum over pieces with max M of their rest
@@ -174,8 +173,7 @@ void softmax(const float *x, float *y, int64_t rows, int64_t n) {
         simd::piece_f32(x + r * n + off, len, scratch(r) + off, &p, false);
         return p;
       },
-      [](int64_t, const Piece *p, int64_t k) { return combine(p, k); },
-      [](Stats *, int64_t) {},
+      [](int64_t, const Piece *p, int64_t k) { return combine(p, k); }, [](Stats *, int64_t) {},
       [&](int64_t r, int64_t off, int64_t len, const Stats &s, const Piece &p) {
         float *yr = y + r * n + off;
         switch (s.kind) {

@@ -4,14 +4,14 @@
 // the explicit ones below, so every target runs the same IEEE operations.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "simd_rows.cpp"
-#include <hwy/foreach_target.h> // IWYU pragma: keep
 #include <hwy/cache_control.h>
+#include <hwy/foreach_target.h> // IWYU pragma: keep
 #include <hwy/highway.h>
 
 #include "simd.hpp"
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -21,14 +21,14 @@ namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
 using DD = hn::ScalableTag<double>;
-using DH = hn::Rebind<float, DD>;          // as many floats as DD has doubles
-using DI = hn::RebindToSigned<DD>;         // int64 lanes
-using DU = hn::RebindToUnsigned<DD>;       // uint64 lanes
-using DF = hn::ScalableTag<float>;         // full float vectors
+using DH = hn::Rebind<float, DD>;    // as many floats as DD has doubles
+using DI = hn::RebindToSigned<DD>;   // int64 lanes
+using DU = hn::RebindToUnsigned<DD>; // uint64 lanes
+using DF = hn::ScalableTag<float>;   // full float vectors
 using VD = hn::Vec<DD>;
-constexpr size_t kBlock = 16;              // elements per step; 16 fixed accumulators
+constexpr size_t kBlock = 16; // elements per step; 16 fixed accumulators
 constexpr size_t kLanes = HWY_LANES(double);
-constexpr size_t kSub = kBlock / kLanes;   // double vectors per step
+constexpr size_t kSub = kBlock / kLanes; // double vectors per step
 static_assert(kBlock % kLanes == 0, "a step is a whole number of vectors");
 
 // a * b + c with one rounding on every target. Targets without a fused
@@ -133,8 +133,8 @@ HWY_INLINE VD LoadPart(const float *block, size_t j, size_t count, float pad) {
 #if SOFTCHECK_MASKED_PARTS
   if (k == 0) return hn::Set(DD(), double(pad));
   const auto m = hn::FirstN(dh, k);
-  return hn::PromoteTo(DD(), hn::IfThenElse(m, hn::MaskedLoad(m, dh, block + j * kLanes),
-                                            hn::Set(dh, pad)));
+  return hn::PromoteTo(
+      DD(), hn::IfThenElse(m, hn::MaskedLoad(m, dh, block + j * kLanes), hn::Set(dh, pad)));
 #else
   float tmp[kLanes];
   for (size_t l = 0; l < kLanes; ++l) tmp[l] = l < k ? block[j * kLanes + l] : pad;
@@ -210,7 +210,8 @@ float PieceMax(const float *x, int64_t len, bool *nan, bool *neg_inf) {
     m0 = hn::Max(m0, a);
     m1 = hn::Max(m1, b);
     bad = hn::Or(bad, hn::Or(hn::VecFromMask(df, hn::IsNaN(a)), hn::VecFromMask(df, hn::IsNaN(b))));
-    low = hn::Or(low, hn::Or(hn::VecFromMask(df, hn::Eq(a, ninf)), hn::VecFromMask(df, hn::Eq(b, ninf))));
+    low = hn::Or(
+        low, hn::Or(hn::VecFromMask(df, hn::Eq(a, ninf)), hn::VecFromMask(df, hn::Eq(b, ninf))));
   }
 #if SOFTCHECK_MASKED_PARTS
   // The rest (fewer than 2 vectors) through masked loads, -inf elsewhere.
@@ -268,7 +269,8 @@ HWY_INLINE void PieceSums(const float *x, int64_t len, float m, double *e, Piece
     SumBlock<kStore, kNegInf, kAccurate>(x + i, kBlock, md, acc, ties, kStore ? e + i : nullptr);
   }
   if (full < len)
-    SumBlock<kStore, true, kAccurate>(x + full, size_t(len - full), md, acc, ties, kStore ? e + full : nullptr);
+    SumBlock<kStore, true, kAccurate>(x + full, size_t(len - full), md, acc, ties,
+                                      kStore ? e + full : nullptr);
   out->rest = TreeSum(acc);
   out->ties = double(ties);
 }
@@ -323,7 +325,8 @@ template <class F> HWY_INLINE void FromDouble(const double *e, int64_t len, floa
   for (int64_t i = 0; i < len; i += int64_t(kBlock)) {
     const size_t count = size_t(std::min<int64_t>(int64_t(kBlock), len - i));
     HWY_UNROLL(16)
-    for (size_t j = 0; j < kSub; ++j) StorePart(f(hn::LoadU(d, e + i + j * kLanes)), y + i, j, count);
+    for (size_t j = 0; j < kSub; ++j)
+      StorePart(f(hn::LoadU(d, e + i + j * kLanes)), y + i, j, count);
   }
 }
 

@@ -44,11 +44,11 @@ std::vector<Input> inputs() {
         for (float &v : in.x) v = scale * normal(rng);
         for (float &v : in.dy) v = normal(rng);
         if (n > 2) {
-          in.x[1] = -inf;        // a masked logit
-          in.x[2] = in.x[0];     // a tie
+          in.x[1] = -inf;    // a masked logit
+          in.x[2] = in.x[0]; // a tie
         }
         if (rows == 3 && n > 1) {
-          in.x[size_t(n + 1)] = std::nanf(""); // row 1: NaN
+          in.x[size_t(n + 1)] = std::nanf("");                            // row 1: NaN
           for (int64_t c = 0; c < n; ++c) in.x[size_t(2 * n + c)] = -inf; // row 2: all -inf
         }
         in.target.resize(size_t(rows));

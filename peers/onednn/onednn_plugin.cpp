@@ -1,0 +1,121 @@
+// oneDNN's CPU softmax (2.6, softmax_v2 primitives) behind the plugin ABI:
+// the set `onednn`, float32 only (oneDNN has no f64 softmax). softmax and
+// log_softmax are softmax_v2_forward with algorithm softmax_accurate and
+// softmax_log; their backward ops softmax_v2_backward. The buffers are
+// viewed as plain [outer, classes, inner] (format abc) with axis 1. No
+// contract is declared: the suite's default bounds apply. The ABI's
+// bad-input rules are checked first; an error from oneDNN is an internal
+// error. Threads: oneDNN's OpenMP runtime.
+#include <softcheck/validate.hpp>
+
+#include <oneapi/dnnl/dnnl.hpp>
+#include <omp.h>
+
+#include <exception>
+
+namespace {
+
+using softcheck::Shape;
+using softcheck::Status;
+using softcheck::detail::Extent;
+using softcheck::detail::missing;
+using tag = dnnl::memory::format_tag;
+using dt = dnnl::memory::data_type;
+
+dnnl::engine &engine() {
+  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  return e;
+}
+
+dnnl::memory::desc desc_of(Shape s) { return {{s.outer, s.classes, s.inner}, dt::f32, tag::abc}; }
+
+template <class F> Status guarded(F &&f) {
+  try {
+    return f();
+  } catch (const std::exception &) {
+    return SOFTCHECK_ERR_INTERNAL;
+  }
+}
+
+Status forward(dnnl::algorithm alg, Shape s, const void *x, void *y) {
+  Extent e;
+  if (Status st = softcheck::detail::check_shape<float>(s, e)) return st;
+  if (missing(x, e.elems) || missing(y, e.elems)) return SOFTCHECK_ERR_NULL_POINTER;
+  if (e.elems == 0) return SOFTCHECK_OK;
+  return guarded([&] {
+    const auto md = desc_of(s);
+    dnnl::softmax_v2_forward::primitive_desc pd(
+        {dnnl::prop_kind::forward_training, alg, md, md, 1}, engine());
+    dnnl::memory src(md, engine(), const_cast<void *>(x)), dst(md, engine(), y);
+    dnnl::stream st(engine());
+    dnnl::softmax_v2_forward(pd).execute(st, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
+    st.wait();
+    return SOFTCHECK_OK;
+  });
+}
+
+Status backward(dnnl::algorithm alg, Shape s, const void *y, const void *dy, void *dx) {
+  Extent e;
+  if (Status st = softcheck::detail::check_shape<float>(s, e)) return st;
+  if (missing(y, e.elems) || missing(dy, e.elems) || missing(dx, e.elems))
+    return SOFTCHECK_ERR_NULL_POINTER;
+  if (e.elems == 0) return SOFTCHECK_OK;
+  return guarded([&] {
+    const auto md = desc_of(s);
+    dnnl::softmax_v2_forward::primitive_desc hint(
+        {dnnl::prop_kind::forward_training, alg, md, md, 1}, engine());
+    dnnl::softmax_v2_backward::primitive_desc pd({alg, md, md, md, 1}, engine(), hint);
+    dnnl::memory dst(md, engine(), const_cast<void *>(y)),
+        diff_dst(md, engine(), const_cast<void *>(dy)), diff_src(md, engine(), dx);
+    dnnl::stream st(engine());
+    dnnl::softmax_v2_backward(pd).execute(
+        st, {{DNNL_ARG_DST, dst}, {DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_DIFF_SRC, diff_src}});
+    st.wait();
+    return SOFTCHECK_OK;
+  });
+}
+
+softcheck_status set_threads(int threads) {
+  if (threads < 1) return SOFTCHECK_ERR_UNSUPPORTED;
+  omp_set_num_threads(threads);
+  return SOFTCHECK_OK;
+}
+
+const softcheck_kernel_set &set() {
+  static const softcheck_kernel_set s = [] {
+    softcheck_kernel_set k{};
+    k.struct_size = sizeof(softcheck_kernel_set);
+    k.name = "onednn";
+    k.description = "oneDNN's softmax_v2 primitives (softmax_accurate, softmax_log), f32";
+    static const std::string version = [] {
+      const dnnl_version_t *v = dnnl_version();
+      return std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+             std::to_string(v->patch);
+    }();
+    k.version = version.c_str();
+    k.f32.softmax = [](Shape sh, const void *x, void *y) {
+      return forward(dnnl::algorithm::softmax_accurate, sh, x, y);
+    };
+    k.f32.log_softmax = [](Shape sh, const void *x, void *y) {
+      return forward(dnnl::algorithm::softmax_log, sh, x, y);
+    };
+    k.f32.softmax_backward = [](Shape sh, const void *y, const void *dy, void *dx) {
+      return backward(dnnl::algorithm::softmax_accurate, sh, y, dy, dx);
+    };
+    k.f32.log_softmax_backward = [](Shape sh, const void *y, const void *dy, void *dx) {
+      return backward(dnnl::algorithm::softmax_log, sh, y, dy, dx);
+    };
+    k.contract = nullptr;
+    k.set_num_threads = set_threads;
+    return k;
+  }();
+  return s;
+}
+
+} // namespace
+
+extern "C" SOFTCHECK_EXPORT const softcheck_plugin *softcheck_plugin_v1(void) {
+  static const softcheck_plugin plugin{SOFTCHECK_ABI_VERSION, sizeof(softcheck_plugin), "onednn", 1,
+                                       &set()};
+  return &plugin;
+}

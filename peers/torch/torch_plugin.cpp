@@ -1,0 +1,281 @@
+// PyTorch's CPU kernels (libtorch 1.13) behind the plugin ABI: the set
+// `pytorch`, float and double. Each op is the call a PyTorch user makes, on
+// tensors viewing the ABI's buffers as [outer, classes, inner] with dim = 1:
+// softmax, log_softmax, logsumexp; the native backward functions of softmax
+// and log_softmax; nll_loss (nll_loss_nd) and cross_entropy (class-index or
+// probability targets, with weight, ignore_index, label_smoothing and every
+// reduction); the loss gradients through autograd. No contract is declared:
+// the suite's default bounds apply. The ABI's bad-input rules (sizes, null
+// pointers, options, target range) are checked first, since a tensor
+// cannot see them; an option PyTorch does not offer (nll_loss with label
+// smoothing) is declined; an exception from PyTorch is an internal error.
+#include <softcheck/validate.hpp>
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
+#include <torch/version.h>
+
+#include <cstring>
+#include <exception>
+#include <vector>
+
+namespace {
+
+using softcheck::LossOptions;
+using softcheck::Shape;
+using softcheck::Status;
+using softcheck::detail::Extent;
+using softcheck::detail::missing;
+
+template <class T> constexpr at::ScalarType kType = at::kFloat;
+template <> constexpr at::ScalarType kType<double> = at::kDouble;
+
+template <class T> at::Tensor view(const void *p, std::vector<int64_t> sizes) {
+  static T dummy = 0; // from_blob wants a pointer even for empty tensors
+  void *data = p ? const_cast<void *>(p) : &dummy;
+  return at::from_blob(data, sizes, at::TensorOptions().dtype(kType<T>));
+}
+std::vector<int64_t> dims(Shape s) { return {s.outer, s.classes, s.inner}; }
+at::Tensor targets(const int64_t *t, Shape s) {
+  static int64_t dummy = 0;
+  return at::from_blob(t ? const_cast<int64_t *>(t) : &dummy, {s.outer, s.inner},
+                       at::TensorOptions().dtype(at::kLong));
+}
+
+template <class T> void put(const at::Tensor &r, void *out, int64_t count) {
+  if (count == 0) return;
+  const at::Tensor c = r.to(kType<T>).contiguous();
+  std::memcpy(out, c.data_ptr(), size_t(count) * sizeof(T));
+}
+
+template <class F> Status guarded(F &&f) {
+  try {
+    return f();
+  } catch (const std::exception &) {
+    return SOFTCHECK_ERR_INTERNAL;
+  }
+}
+
+int64_t reduction(const LossOptions<double> &o) {
+  switch (o.reduction) {
+  case softcheck::Reduction::none: return at::Reduction::None;
+  case softcheck::Reduction::sum: return at::Reduction::Sum;
+  default: return at::Reduction::Mean;
+  }
+}
+
+template <class T> bool options_of(const softcheck_loss_options *in, LossOptions<T> &o) {
+  return softcheck::to_loss_options(in, o);
+}
+
+template <class T> c10::optional<at::Tensor> weight_of(const LossOptions<T> &o, Shape s) {
+  if (!o.weight) return c10::nullopt;
+  return view<T>(o.weight, {s.classes});
+}
+
+template <class T> Status shape_ok(Shape s, Extent &e) { return softcheck::detail::check_shape<T>(s, e); }
+
+// ------------------------------------------------------------------ forward
+
+template <class T> Status softmax(Shape s, const void *x, void *y) {
+  Extent e;
+  if (Status st = shape_ok<T>(s, e)) return st;
+  if (missing(x, e.elems) || missing(y, e.elems)) return SOFTCHECK_ERR_NULL_POINTER;
+  return guarded([&] {
+    put<T>(at::softmax(view<T>(x, dims(s)), 1), y, e.elems);
+    return SOFTCHECK_OK;
+  });
+}
+
+template <class T> Status log_softmax(Shape s, const void *x, void *y) {
+  Extent e;
+  if (Status st = shape_ok<T>(s, e)) return st;
+  if (missing(x, e.elems) || missing(y, e.elems)) return SOFTCHECK_ERR_NULL_POINTER;
+  return guarded([&] {
+    put<T>(at::log_softmax(view<T>(x, dims(s)), 1), y, e.elems);
+    return SOFTCHECK_OK;
+  });
+}
+
+template <class T> Status logsumexp(Shape s, const void *x, void *out) {
+  Extent e;
+  if (Status st = shape_ok<T>(s, e)) return st;
+  if (missing(x, e.elems) || missing(out, e.rows)) return SOFTCHECK_ERR_NULL_POINTER;
+  return guarded([&] {
+    put<T>(at::logsumexp(view<T>(x, dims(s)), {1}, false), out, e.rows);
+    return SOFTCHECK_OK;
+  });
+}
+
+template <class T> Status softmax_backward(Shape s, const void *y, const void *dy, void *dx) {
+  Extent e;
+  if (Status st = shape_ok<T>(s, e)) return st;
+  if (missing(y, e.elems) || missing(dy, e.elems) || missing(dx, e.elems))
+    return SOFTCHECK_ERR_NULL_POINTER;
+  return guarded([&] {
+    put<T>(at::_softmax_backward_data(view<T>(dy, dims(s)), view<T>(y, dims(s)), 1, kType<T>), dx,
+           e.elems);
+    return SOFTCHECK_OK;
+  });
+}
+
+template <class T> Status log_softmax_backward(Shape s, const void *y, const void *dy, void *dx) {
+  Extent e;
+  if (Status st = shape_ok<T>(s, e)) return st;
+  if (missing(y, e.elems) || missing(dy, e.elems) || missing(dx, e.elems))
+    return SOFTCHECK_ERR_NULL_POINTER;
+  return guarded([&] {
+    put<T>(at::_log_softmax_backward_data(view<T>(dy, dims(s)), view<T>(y, dims(s)), 1, kType<T>),
+           dx, e.elems);
+    return SOFTCHECK_OK;
+  });
+}
+
+// ------------------------------------------------------------------- losses
+
+// The checks every loss shares; `target_full`: probability targets.
+template <class T>
+Status loss_checks(Shape s, const void *input, const void *target, bool target_full,
+                   const LossOptions<T> &o, const void *out, Extent &e) {
+  if (Status st = shape_ok<T>(s, e)) return st;
+  if (missing(input, e.elems) || missing(target, target_full ? e.elems : e.rows) ||
+      missing(out, softcheck::detail::loss_out_count(o, e)))
+    return SOFTCHECK_ERR_NULL_POINTER;
+  if (Status st = softcheck::detail::check_options(s, o)) return st;
+  if (!target_full)
+    if (Status st = softcheck::detail::check_targets(static_cast<const int64_t *>(target), e.rows,
+                                                     s.classes, o.ignore_index))
+      return st;
+  return SOFTCHECK_OK;
+}
+
+template <class T>
+int64_t reduction_of(const LossOptions<T> &o) {
+  LossOptions<double> d;
+  d.reduction = o.reduction;
+  return reduction(d);
+}
+
+// loss(input) as PyTorch computes it. kind: 0 nll_loss, 1 cross_entropy
+// with class indices, 2 cross_entropy with probabilities.
+template <class T>
+at::Tensor loss_of(int kind, const at::Tensor &input, const void *target, Shape s,
+                   const LossOptions<T> &o) {
+  const int64_t red = reduction_of(o);
+  const auto w = weight_of(o, s);
+  if (kind == 0)
+    return at::nll_loss_nd(input, targets(static_cast<const int64_t *>(target), s), w, red,
+                           o.ignore_index);
+  if (kind == 1)
+    return at::cross_entropy_loss(input, targets(static_cast<const int64_t *>(target), s), w, red,
+                                  o.ignore_index, double(o.label_smoothing));
+  return at::cross_entropy_loss(input, view<T>(target, dims(s)), w, red, o.ignore_index,
+                                double(o.label_smoothing));
+}
+
+template <class T>
+Status loss(int kind, Shape s, const void *input, const void *target,
+            const softcheck_loss_options *opt, void *out) {
+  LossOptions<T> o;
+  if (!options_of(opt, o)) return SOFTCHECK_ERR_NULL_POINTER;
+  Extent e;
+  if (Status st = loss_checks<T>(s, input, target, kind == 2, o, out, e)) return st;
+  if (kind == 0 && o.label_smoothing != 0) return SOFTCHECK_ERR_UNSUPPORTED; // not a torch option
+  return guarded([&] {
+    at::NoGradGuard no_grad;
+    put<T>(loss_of<T>(kind, view<T>(input, dims(s)), target, s, o), out,
+           softcheck::detail::loss_out_count(o, e));
+    return SOFTCHECK_OK;
+  });
+}
+
+// d loss / d input through autograd, the loss's gradient being dout.
+template <class T>
+Status loss_backward(int kind, Shape s, const void *input, const void *target,
+                     const softcheck_loss_options *opt, const void *dout, void *dinput) {
+  LossOptions<T> o;
+  if (!options_of(opt, o)) return SOFTCHECK_ERR_NULL_POINTER;
+  Extent e;
+  if (Status st = loss_checks<T>(s, input ? input : dinput, target, kind == 2, o, dout, e))
+    return st;
+  if (missing(dinput, e.elems)) return SOFTCHECK_ERR_NULL_POINTER;
+  if (kind == 0 && o.label_smoothing != 0) return SOFTCHECK_ERR_UNSUPPORTED;
+  return guarded([&] {
+    c10::AutoGradMode enable_grad(true);
+    // nll_loss's gradient does not depend on its input: zeros stand for it.
+    at::Tensor leaf = input ? view<T>(input, dims(s)).clone()
+                            : at::zeros(dims(s), at::TensorOptions().dtype(kType<T>));
+    leaf.requires_grad_(true);
+    at::Tensor l = loss_of<T>(kind, leaf, target, s, o);
+    at::Tensor g = o.reduction == softcheck::Reduction::none ? view<T>(dout, {s.outer, s.inner})
+                                                             : view<T>(dout, {});
+    l.backward(g.clone());
+    const at::Tensor grad = leaf.grad();
+    if (grad.defined())
+      put<T>(grad, dinput, e.elems);
+    else if (e.elems)
+      std::memset(dinput, 0, size_t(e.elems) * sizeof(T));
+    return SOFTCHECK_OK;
+  });
+}
+
+template <class T> softcheck_ops ops() {
+  softcheck_ops k{};
+  k.softmax = softmax<T>;
+  k.log_softmax = log_softmax<T>;
+  k.logsumexp = logsumexp<T>;
+  k.softmax_backward = softmax_backward<T>;
+  k.log_softmax_backward = log_softmax_backward<T>;
+  k.nll_loss = [](Shape s, const void *x, const int64_t *t, const softcheck_loss_options *o,
+                  void *y) { return loss<T>(0, s, x, t, o, y); };
+  k.nll_loss_backward = [](Shape s, const int64_t *t, const softcheck_loss_options *o,
+                           const void *dout, void *dx) {
+    return loss_backward<T>(0, s, nullptr, t, o, dout, dx);
+  };
+  k.cross_entropy = [](Shape s, const void *x, const int64_t *t, const softcheck_loss_options *o,
+                       void *y) { return loss<T>(1, s, x, t, o, y); };
+  k.cross_entropy_backward = [](Shape s, const void *x, const int64_t *t,
+                                const softcheck_loss_options *o, const void *dout, void *dx) {
+    return loss_backward<T>(1, s, x, t, o, dout, dx);
+  };
+  k.cross_entropy_prob = [](Shape s, const void *x, const void *t, const softcheck_loss_options *o,
+                            void *y) { return loss<T>(2, s, x, t, o, y); };
+  k.cross_entropy_prob_backward = [](Shape s, const void *x, const void *t,
+                                     const softcheck_loss_options *o, const void *dout, void *dx) {
+    return loss_backward<T>(2, s, x, t, o, dout, dx);
+  };
+  return k;
+}
+
+softcheck_status set_threads(int threads) {
+  if (threads < 1) return SOFTCHECK_ERR_UNSUPPORTED;
+  return guarded([&] {
+    at::set_num_threads(threads);
+    return SOFTCHECK_OK;
+  });
+}
+
+const softcheck_kernel_set &set() {
+  static const softcheck_kernel_set s = [] {
+    softcheck_kernel_set k{};
+    k.struct_size = sizeof(softcheck_kernel_set);
+    k.name = "pytorch";
+    k.description = "PyTorch's CPU kernels (libtorch, ATen), as a PyTorch user calls them";
+    k.version = TORCH_VERSION;
+    k.f32 = ops<float>();
+    k.f64 = ops<double>();
+    k.contract = nullptr;
+    k.set_num_threads = set_threads;
+    return k;
+  }();
+  return s;
+}
+
+} // namespace
+
+extern "C" SOFTCHECK_EXPORT const softcheck_plugin *softcheck_plugin_v1(void) {
+  static const softcheck_plugin plugin{SOFTCHECK_ABI_VERSION, sizeof(softcheck_plugin), "pytorch",
+                                       1, &set()};
+  return &plugin;
+}

@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Writes README's "What softcheck finds in popular kernels" from softcheck's own output.
+
+Runs `softcheck check` (fixed seed) on each peer plugin's set and turns every
+failed property into a table row: property, op and dtype, the minimal input
+softcheck shrank to, and what it got against the correctly rounded value.
+The section between the README's peer-findings markers is replaced; nothing
+else is touched, and the file is replaced in one rename.
+
+  tools/peer_findings.py --softcheck build/cli/softcheck --plugin P ... --readme README.md
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+BEGIN = "<!-- peer-findings:begin (written by `make peer-findings`; do not edit) -->"
+END = "<!-- peer-findings:end -->"
+
+
+def sets_of(softcheck, plugin):
+    out = subprocess.run([softcheck, "kernels", "--plugin", plugin], capture_output=True,
+                         text=True, check=True).stdout
+    found = []
+    for line in out.splitlines():
+        m = re.match(r"^(\S+)\s+\[(.+)\]\s+version (\S+)", line)
+        if m and m.group(2) == plugin:
+            found.append((m.group(1), m.group(3)))
+    return found
+
+
+def failures(text):
+    """(property, op, dtype, message, case lines) for every FAIL block."""
+    out = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        m = re.match(r"^\s+FAIL\s+(\S+)\s+(\S+)\s+(f32|f64)\s", lines[i])
+        if not m:
+            i += 1
+            continue
+        i += 1
+        message, case = [], []
+        while i < len(lines) and "minimal counterexample:" not in lines[i] and \
+                not re.match(r"^\s+(PASS|FAIL|SKIP)", lines[i]):
+            message.append(lines[i].strip())
+            i += 1
+        if i < len(lines) and "minimal counterexample:" in lines[i]:
+            i += 1
+            while i < len(lines) and not lines[i].strip().startswith("reproduce:"):
+                case.append(lines[i].strip())
+                i += 1
+        out.append((m.group(1), m.group(2), m.group(3), " ".join(message), case))
+    return out
+
+
+def short(text, limit):
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def input_of(case):
+    fields = {}
+    for line in case:
+        if line.startswith("softcheck-case") or line.startswith("op ") or line.startswith("dtype "):
+            continue
+        key, _, value = line.partition(" ")
+        if key == "#":  # "# x = decimal values": shown instead of the hex line
+            k, _, v = value.partition(" = ")
+            fields[k] = v
+            continue
+        fields.setdefault(key, value)
+    shape = fields.pop("shape", "")
+    parts = [f"shape {shape}"] if shape and shape != "1 1 1" else []
+    parts += [f"{k} {v}" for k, v in fields.items()]
+    return short("; ".join(parts), 160)
+
+
+def message_of(text):
+    text = re.sub(r"\s*\(got [^()]*(\([^()]*\)[^()]*)*, expected [^()]*(\([^()]*\)[^()]*)*\)$", "",
+                  text)
+    return short(text, 220)
+
+
+def cell(text):
+    return text.replace("|", "\\|")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--softcheck", required=True)
+    ap.add_argument("--plugin", action="append", required=True)
+    ap.add_argument("--readme", required=True)
+    ap.add_argument("--seed", default="1")
+    ap.add_argument("--cases", default="100")
+    args = ap.parse_args()
+    for p in args.plugin:
+        if not os.path.exists(p):
+            sys.exit(f"peer_findings: {p} is not built (make peers)")
+    body = [BEGIN, ""]
+    body.append(f"Every row is a failed property as `softcheck check --seed {args.seed} "
+                f"--cases {args.cases}` printed it on the peer plugins (`make peer-findings` "
+                "rewrites this section; `make report-peers` gives the accuracy tables): the "
+                "minimal input it shrank to, and the kernel's output against the correctly "
+                "rounded one. The bounds are the suite's defaults (the peers declare none).")
+    body.append("")
+    for plugin in args.plugin:
+        for name, version in sets_of(args.softcheck, plugin):
+            run = subprocess.run([args.softcheck, "check", "--plugin", plugin, "--set", name,
+                                  "--seed", args.seed, "--cases", args.cases],
+                                 capture_output=True, text=True)
+            if run.returncode not in (0, 1):
+                sys.exit(f"peer_findings: softcheck check on {name} failed:\n{run.stderr}")
+            summary = [l for l in run.stdout.splitlines() if re.match(r"^\d+ passed", l)]
+            found = failures(run.stdout)
+            body.append(f"### {name} {version} ({os.path.basename(plugin)}): "
+                        f"{summary[-1] if summary else ''}")
+            body.append("")
+            if not found:
+                body.append("No property failed.")
+                body.append("")
+                continue
+            body.append("| property | op | minimal input | got vs expected |")
+            body.append("|---|---|---|---|")
+            for prop, op, dtype, message, case in found:
+                body.append(f"| {prop} | {op} {dtype} | {cell(input_of(case))} | "
+                            f"{cell(message_of(message))} |")
+            body.append("")
+    body.append(END)
+    with open(args.readme) as f:
+        readme = f.read()
+    if BEGIN not in readme or END not in readme:
+        sys.exit(f"peer_findings: {args.readme} has no peer-findings markers")
+    start, end = readme.index(BEGIN), readme.index(END) + len(END)
+    new = readme[:start] + "\n".join(body) + readme[end:]
+    folder = os.path.dirname(os.path.abspath(args.readme))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".README.")
+    with os.fdopen(fd, "w") as f:
+        f.write(new)
+    os.replace(tmp, args.readme)
+    print(f"peer_findings: wrote the section of {args.readme}")
+
+
+if __name__ == "__main__":
+    main()
