@@ -42,7 +42,7 @@ softcheck_status set_threads(int threads) {
   return SOFTCHECK_OK;
 }
 
-// SOFTCHECK_SIMD_TARGET=AVX3|AVX2|EMU128 pins the vector target (to test
+// SOFTCHECK_SIMD_TARGET=AVX3|AVX2|portable (or a target's name) pins the vector target (to test
 // one on a machine that has a better one). An unknown or unsupported name
 // is said on stderr and the best target stays.
 std::string choose_target() {

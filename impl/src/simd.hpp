@@ -59,7 +59,9 @@ void log1p_f64(const double *in, double *out, int64_t n);
 // ("AVX3", "AVX2", "EMU128"), and the one in use.
 std::vector<std::string> targets();
 std::string current_target();
-// Restricts dispatch to one target by name (false: unknown or unsupported).
+// Restricts dispatch to one target by name, or to the last (the portable
+// one: EMU128 or SCALAR, as the compiler gives) for "portable" (false:
+// unknown or unsupported).
 // Call before any kernel runs; the built-in set calls it at start-up with
 // the value of SOFTCHECK_SIMD_TARGET, when set.
 bool select_target(const std::string &name);

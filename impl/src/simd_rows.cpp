@@ -223,7 +223,12 @@ float PieceMax(const float *x, int64_t len, bool *nan, bool *neg_inf) {
     low = hn::Or(low, hn::VecFromMask(df, hn::And(mask, hn::Eq(a, ninf))));
   }
 #endif
-  float m = hn::GetLane(hn::MaxOfLanes(df, hn::Max(m0, m1)));
+  // Not MaxOfLanes: the portable target's starts from -FLT_MAX, which
+  // would turn a piece of -inf into a piece of -FLT_MAX.
+  float lanes[HWY_LANES(float)];
+  hn::StoreU(hn::Max(m0, m1), df, lanes);
+  float m = -std::numeric_limits<float>::infinity();
+  for (size_t l = 0; l < hn::Lanes(df); ++l) m = lanes[l] > m ? lanes[l] : m;
   bool has_nan = !hn::AllFalse(du, hn::Ne(hn::BitCast(du, bad), hn::Zero(du)));
   bool has_ninf = !hn::AllFalse(du, hn::Ne(hn::BitCast(du, low), hn::Zero(du)));
   for (; i < len; ++i) {
@@ -494,10 +499,11 @@ std::string current_target() { return hwy::TargetName(HWY_DYNAMIC_DISPATCH(Which
 
 bool select_target(const std::string &name) {
   hwy::SetSupportedTargetsForTest(0);
-  for (int64_t t : hwy::SupportedAndGeneratedTargets())
-    if (name == hwy::TargetName(t)) {
+  const std::vector<int64_t> all = hwy::SupportedAndGeneratedTargets();
+  for (int64_t t : all)
+    if (name == hwy::TargetName(t) || (name == "portable" && t == all.back())) {
       hwy::SetSupportedTargetsForTest(t);
-      return current_target() == name;
+      return current_target() == hwy::TargetName(t);
     }
   return false;
 }

@@ -8,8 +8,8 @@
 // error. Threads: oneDNN's OpenMP runtime.
 #include <softcheck/validate.hpp>
 
-#include <oneapi/dnnl/dnnl.hpp>
 #include <omp.h>
+#include <oneapi/dnnl/dnnl.hpp>
 
 #include <exception>
 
@@ -44,8 +44,8 @@ Status forward(dnnl::algorithm alg, Shape s, const void *x, void *y) {
   if (e.elems == 0) return SOFTCHECK_OK;
   return guarded([&] {
     const auto md = desc_of(s);
-    dnnl::softmax_v2_forward::primitive_desc pd(
-        {dnnl::prop_kind::forward_training, alg, md, md, 1}, engine());
+    dnnl::softmax_v2_forward::primitive_desc pd({dnnl::prop_kind::forward_training, alg, md, md, 1},
+                                                engine());
     dnnl::memory src(md, engine(), const_cast<void *>(x)), dst(md, engine(), y);
     dnnl::stream st(engine());
     dnnl::softmax_v2_forward(pd).execute(st, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});

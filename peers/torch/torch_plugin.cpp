@@ -1,6 +1,7 @@
 // PyTorch's CPU kernels (libtorch 1.13) behind the plugin ABI: the set
 // `pytorch`, float and double. Each op is the call a PyTorch user makes, on
-// tensors viewing the ABI's buffers as [outer, classes, inner] with dim = 1:
+// tensors viewing the ABI's buffers as [outer, classes] (inner = 1) or
+// [outer, classes, inner], with dim = 1:
 // softmax, log_softmax, logsumexp; the native backward functions of softmax
 // and log_softmax; nll_loss (nll_loss_nd) and cross_entropy (class-index or
 // probability targets, with weight, ignore_index, label_smoothing and every
@@ -36,10 +37,19 @@ template <class T> at::Tensor view(const void *p, std::vector<int64_t> sizes) {
   void *data = p ? const_cast<void *>(p) : &dummy;
   return at::from_blob(data, sizes, at::TensorOptions().dtype(kType<T>));
 }
-std::vector<int64_t> dims(Shape s) { return {s.outer, s.classes, s.inner}; }
+// [outer, classes] when inner = 1, the way logits usually come (PyTorch
+// then runs its kernels for the last dimension); else [outer, classes, inner].
+std::vector<int64_t> dims(Shape s) {
+  if (s.inner == 1) return {s.outer, s.classes};
+  return {s.outer, s.classes, s.inner};
+}
+std::vector<int64_t> row_dims(Shape s) {
+  if (s.inner == 1) return {s.outer};
+  return {s.outer, s.inner};
+}
 at::Tensor targets(const int64_t *t, Shape s) {
   static int64_t dummy = 0;
-  return at::from_blob(t ? const_cast<int64_t *>(t) : &dummy, {s.outer, s.inner},
+  return at::from_blob(t ? const_cast<int64_t *>(t) : &dummy, row_dims(s),
                        at::TensorOptions().dtype(at::kLong));
 }
 
@@ -74,7 +84,9 @@ template <class T> c10::optional<at::Tensor> weight_of(const LossOptions<T> &o, 
   return view<T>(o.weight, {s.classes});
 }
 
-template <class T> Status shape_ok(Shape s, Extent &e) { return softcheck::detail::check_shape<T>(s, e); }
+template <class T> Status shape_ok(Shape s, Extent &e) {
+  return softcheck::detail::check_shape<T>(s, e);
+}
 
 // ------------------------------------------------------------------ forward
 
@@ -150,8 +162,7 @@ Status loss_checks(Shape s, const void *input, const void *target, bool target_f
   return SOFTCHECK_OK;
 }
 
-template <class T>
-int64_t reduction_of(const LossOptions<T> &o) {
+template <class T> int64_t reduction_of(const LossOptions<T> &o) {
   LossOptions<double> d;
   d.reduction = o.reduction;
   return reduction(d);
@@ -208,8 +219,8 @@ Status loss_backward(int kind, Shape s, const void *input, const void *target,
                             : at::zeros(dims(s), at::TensorOptions().dtype(kType<T>));
     leaf.requires_grad_(true);
     at::Tensor l = loss_of<T>(kind, leaf, target, s, o);
-    at::Tensor g = o.reduction == softcheck::Reduction::none ? view<T>(dout, {s.outer, s.inner})
-                                                             : view<T>(dout, {});
+    at::Tensor g =
+        o.reduction == softcheck::Reduction::none ? view<T>(dout, row_dims(s)) : view<T>(dout, {});
     l.backward(g.clone());
     const at::Tensor grad = leaf.grad();
     if (grad.defined())
@@ -230,15 +241,13 @@ template <class T> softcheck_ops ops() {
   k.nll_loss = [](Shape s, const void *x, const int64_t *t, const softcheck_loss_options *o,
                   void *y) { return loss<T>(0, s, x, t, o, y); };
   k.nll_loss_backward = [](Shape s, const int64_t *t, const softcheck_loss_options *o,
-                           const void *dout, void *dx) {
-    return loss_backward<T>(0, s, nullptr, t, o, dout, dx);
-  };
+                           const void *dout,
+                           void *dx) { return loss_backward<T>(0, s, nullptr, t, o, dout, dx); };
   k.cross_entropy = [](Shape s, const void *x, const int64_t *t, const softcheck_loss_options *o,
                        void *y) { return loss<T>(1, s, x, t, o, y); };
   k.cross_entropy_backward = [](Shape s, const void *x, const int64_t *t,
-                                const softcheck_loss_options *o, const void *dout, void *dx) {
-    return loss_backward<T>(1, s, x, t, o, dout, dx);
-  };
+                                const softcheck_loss_options *o, const void *dout,
+                                void *dx) { return loss_backward<T>(1, s, x, t, o, dout, dx); };
   k.cross_entropy_prob = [](Shape s, const void *x, const void *t, const softcheck_loss_options *o,
                             void *y) { return loss<T>(2, s, x, t, o, y); };
   k.cross_entropy_prob_backward = [](Shape s, const void *x, const void *t,

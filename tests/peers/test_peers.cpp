@@ -36,8 +36,8 @@ template <class T> void check_set(const softcheck_kernel_set &set, softcheck_dty
   for (int o = 0; o < SOFTCHECK_OP_COUNT; ++o) {
     const auto op = softcheck_op(o);
     if (!softcheck::provides(set, dtype, op)) continue;
-    for (auto red : {softcheck::Reduction::none, softcheck::Reduction::mean,
-                     softcheck::Reduction::sum}) {
+    for (auto red :
+         {softcheck::Reduction::none, softcheck::Reduction::mean, softcheck::Reduction::sum}) {
       softcheck::Case<T> c = seed_case<T>(op, red);
       if (!c.is_loss() && red != softcheck::Reduction::mean) continue;
       std::vector<T> got(size_t(c.output_count())), want(got.size());
@@ -48,7 +48,8 @@ template <class T> void check_set(const softcheck_kernel_set &set, softcheck_dty
       REQUIRE(softcheck::oracle::call(c, want.data()) == SOFTCHECK_OK);
       for (size_t i = 0; i < got.size(); ++i) {
         INFO("output " << i << ": got " << got[i] << ", oracle " << want[i]);
-        CHECK(std::abs(double(got[i]) - double(want[i])) <= 1e-5 * std::abs(double(want[i])) + 1e-7);
+        CHECK(std::abs(double(got[i]) - double(want[i])) <=
+              1e-5 * std::abs(double(want[i])) + 1e-7);
       }
     }
   }
