@@ -147,7 +147,8 @@ void call_baseline(const Baseline &b, Op op, Size s, Data &d, float *out) {
     break;
   case kCeBwd: buf.x = d.x.data(), fn = b.cross_entropy_backward; break;
   }
-  softcheck::detail::parallel_for(s.rows, [&](int64_t r0, int64_t r1) { fn(buf, r0, r1, s.n); });
+  softcheck::detail::parallel_for(
+      s.rows, [&](int64_t r0, int64_t r1) { fn(buf, r0, r1, s.n); }, s.rows * s.n);
   if (op == kCrossEntropy) { // the mean of the per-row losses
     float sum = 0;
     for (int64_t r = 0; r < s.rows; ++r) sum += out[r];
@@ -156,14 +157,17 @@ void call_baseline(const Baseline &b, Op op, Size s, Data &d, float *out) {
 }
 
 void copy(bool use_memcpy, Size s, Data &d) {
-  softcheck::detail::parallel_for(s.rows, [&](int64_t r0, int64_t r1) {
-    const float *in = d.x.data() + r0 * s.n;
-    float *out = d.out.data() + r0 * s.n;
-    if (use_memcpy)
-      std::memcpy(out, in, size_t((r1 - r0) * s.n) * sizeof(float));
-    else
-      softcheck::bench::copy_loop(in, out, (r1 - r0) * s.n);
-  });
+  softcheck::detail::parallel_for(
+      s.rows,
+      [&](int64_t r0, int64_t r1) {
+        const float *in = d.x.data() + r0 * s.n;
+        float *out = d.out.data() + r0 * s.n;
+        if (use_memcpy)
+          std::memcpy(out, in, size_t((r1 - r0) * s.n) * sizeof(float));
+        else
+          softcheck::bench::copy_loop(in, out, (r1 - r0) * s.n);
+      },
+      s.rows * s.n);
 }
 
 // ---------------------------------------------------------------- results

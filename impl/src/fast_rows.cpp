@@ -33,36 +33,45 @@ void run_rows(int64_t rows, int64_t n, PieceFn &&piece, CombineFn &&combine, Pos
   const int64_t k = pieces_of(n);
   if (rows >= detail::num_threads() || k <= 1) {
     const int64_t batch = k > 1 ? 1 : 16;
-    detail::parallel_for(rows, [&](int64_t r0, int64_t r1) {
-      std::vector<P> ps(static_cast<size_t>(std::max<int64_t>(k, 1) * batch));
-      S ss[16];
-      for (int64_t b0 = r0; b0 < r1; b0 += batch) {
-        const int64_t nb = std::min(batch, r1 - b0);
-        for (int64_t b = 0; b < nb; ++b) {
-          for (int64_t c = 0; c < k; ++c)
-            ps[size_t(b * k + c)] = piece(b0 + b, c * kChunk, piece_len(n, c));
-          ss[b] = combine(b0 + b, ps.data() + b * k, k);
-        }
-        post(ss, nb);
-        for (int64_t b = 0; b < nb; ++b)
-          for (int64_t c = 0; c < k; ++c)
-            finish(b0 + b, c * kChunk, piece_len(n, c), ss[b], ps[size_t(b * k + c)]);
-      }
-    });
+    detail::parallel_for(
+        rows,
+        [&](int64_t r0, int64_t r1) {
+          std::vector<P> ps(static_cast<size_t>(std::max<int64_t>(k, 1) * batch));
+          S ss[16];
+          for (int64_t b0 = r0; b0 < r1; b0 += batch) {
+            const int64_t nb = std::min(batch, r1 - b0);
+            for (int64_t b = 0; b < nb; ++b) {
+              for (int64_t c = 0; c < k; ++c)
+                ps[size_t(b * k + c)] = piece(b0 + b, c * kChunk, piece_len(n, c));
+              ss[b] = combine(b0 + b, ps.data() + b * k, k);
+            }
+            post(ss, nb);
+            for (int64_t b = 0; b < nb; ++b)
+              for (int64_t c = 0; c < k; ++c)
+                finish(b0 + b, c * kChunk, piece_len(n, c), ss[b], ps[size_t(b * k + c)]);
+          }
+        },
+        rows * n);
     return;
   }
   std::vector<P> ps(static_cast<size_t>(rows * k));
   std::vector<S> ss(static_cast<size_t>(rows));
-  detail::parallel_for(rows * k, [&](int64_t u0, int64_t u1) {
-    for (int64_t u = u0; u < u1; ++u)
-      ps[size_t(u)] = piece(u / k, (u % k) * kChunk, piece_len(n, u % k));
-  });
+  detail::parallel_for(
+      rows * k,
+      [&](int64_t u0, int64_t u1) {
+        for (int64_t u = u0; u < u1; ++u)
+          ps[size_t(u)] = piece(u / k, (u % k) * kChunk, piece_len(n, u % k));
+      },
+      rows * n);
   for (int64_t r = 0; r < rows; ++r) ss[size_t(r)] = combine(r, ps.data() + r * k, k);
   post(ss.data(), rows);
-  detail::parallel_for(rows * k, [&](int64_t u0, int64_t u1) {
-    for (int64_t u = u0; u < u1; ++u)
-      finish(u / k, (u % k) * kChunk, piece_len(n, u % k), ss[size_t(u / k)], ps[size_t(u)]);
-  });
+  detail::parallel_for(
+      rows * k,
+      [&](int64_t u0, int64_t u1) {
+        for (int64_t u = u0; u < u1; ++u)
+          finish(u / k, (u % k) * kChunk, piece_len(n, u % k), ss[size_t(u / k)], ps[size_t(u)]);
+      },
+      rows * n);
 }
 
 // log_s = log1p(rest) of the finite rows among s[0, count), by the vector log1p.

@@ -78,9 +78,9 @@ Pool &pool() {
 int num_threads() { return g_threads.load(std::memory_order_relaxed); }
 void set_num_threads(int threads) { g_threads.store(std::max(1, threads)); }
 
-void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)> &f) {
+void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)> &f, int64_t elements) {
   const int threads = num_threads();
-  if (threads <= 1 || n <= 1) {
+  if (threads <= 1 || n <= 1 || elements < kGrain) {
     if (n > 0) f(0, n);
     return;
   }

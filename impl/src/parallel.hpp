@@ -14,7 +14,11 @@ void set_num_threads(int threads);
 // the calling thread taking the first; returns when all are done. Results
 // never depend on the cut: callers give every unit its own output. While
 // another call holds the pool (kernels called from several threads at
-// once), the range runs on the calling thread alone.
-void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)> &f);
+// once), or when the whole call touches fewer than kGrain elements
+// (`elements`; waking a thread costs more than that work), the range runs
+// on the calling thread alone.
+inline constexpr int64_t kGrain = 65536;
+void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)> &f,
+                  int64_t elements = kGrain);
 
 } // namespace softcheck::detail

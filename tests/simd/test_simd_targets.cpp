@@ -142,19 +142,23 @@ TEST_CASE("every compiled SIMD target gives the same bits", "[simd]") {
 TEST_CASE("the thread count never changes a bit", "[simd]") {
   const softcheck_kernel_set &set = softcheck::builtin_kernel_set();
   std::vector<Input> ins = inputs();
-  // One long row more: with 1 row and 3 threads its pieces are spread.
-  Input big;
-  big.shape = {1, 50000, 1};
+  // Inputs past the threads' grain (65536 elements): one long row (its
+  // pieces are spread over the threads) and 8 rows of 20000 (rows are).
   std::mt19937_64 rng(5);
   std::normal_distribution<float> normal(0, 10);
-  big.x.resize(50000);
-  big.dy.resize(50000);
-  for (float &v : big.x) v = normal(rng);
-  for (float &v : big.dy) v = normal(rng);
-  big.p.resize(50000);
-  big.logp.resize(50000);
-  big.target = {777};
-  ins.push_back(big);
+  for (softcheck_shape shape : {softcheck_shape{1, 200000, 1}, softcheck_shape{8, 20000, 1}}) {
+    Input big;
+    big.shape = shape;
+    const size_t e = size_t(shape.outer * shape.classes);
+    big.x.resize(e);
+    big.dy.resize(e);
+    for (float &v : big.x) v = normal(rng);
+    for (float &v : big.dy) v = normal(rng);
+    big.p.resize(e);
+    big.logp.resize(e);
+    big.target.assign(size_t(shape.outer), 777);
+    ins.push_back(big);
+  }
   REQUIRE(set.set_num_threads(1) == SOFTCHECK_OK);
   const std::vector<float> one = run_all(set, ins);
   for (int t : {2, 3, 8}) {
