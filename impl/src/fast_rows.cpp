@@ -153,33 +153,39 @@ void stats(const float *x, int64_t rows, int64_t n, Stats *out) {
       });
 }
 
-// Room for exp(x - max) of `rows` rows in double, each padded to whole
-// blocks of 16 (the scratch of softmax and cross_entropy_backward): one row
-// per batch slot, or every row when pieces of a row go to different threads.
-struct Scratch {
-  int64_t stride;
-  std::vector<double> rows_;
-  double *row(int64_t slot) { return rows_.data() + slot * stride; }
-  Scratch(int64_t n, int64_t slots)
-      : stride((n + 15) / 16 * 16), rows_(static_cast<size_t>(stride * slots)) {}
+// Where exp(x - max) of a row waits, in double, between the piece round and
+// the finish round (softmax, cross_entropy_backward): rows padded to whole
+// blocks of 16; one per row of run_rows' batch (16 rows of one piece, or 1
+// row of several) in a buffer the thread keeps, or one per row when the
+// pieces of a row are spread over threads.
+class ExpRows {
+public:
+  ExpRows(int64_t rows, int64_t n)
+      : stride_((n + 15) / 16 * 16), slots_(pieces_of(n) > 1 ? 1 : 16),
+        spread_(pieces_of(n) > 1 && rows < detail::num_threads()) {
+    if (spread_) shared_.resize(static_cast<size_t>(stride_ * rows));
+  }
+  double *row(int64_t r) {
+    if (spread_) return shared_.data() + r * stride_;
+    thread_local std::vector<double> local;
+    const auto need = static_cast<size_t>(stride_ * slots_);
+    if (local.size() < need) local.resize(need);
+    return local.data() + (r % slots_) * stride_;
+  }
+
+private:
+  int64_t stride_, slots_;
+  bool spread_;
+  std::vector<double> shared_;
 };
 
 void softmax(const float *x, float *y, int64_t rows, int64_t n) {
-  const bool spread = pieces_of(n) > 1 && rows < detail::num_threads();
-  Scratch shared(spread ? n : 0, spread ? rows : 0);
-  thread_local std::vector<double> local;
-  auto scratch = [&](int64_t r) -> double * {
-    if (spread) return shared.row(r);
-    const int64_t stride = (n + 15) / 16 * 16;
-    const size_t need = static_cast<size_t>(stride * 16);
-    if (local.size() < need) local.resize(need);
-    return local.data() + (r % 16) * stride;
-  };
+  ExpRows exps(rows, n);
   run_rows<Piece, Stats>(
       rows, n,
       [&](int64_t r, int64_t off, int64_t len) {
         Piece p;
-        simd::piece_f32(x + r * n + off, len, scratch(r) + off, &p, false);
+        simd::piece_f32(x + r * n + off, len, exps.row(r) + off, &p, false);
         return p;
       },
       [](int64_t, const Piece *p, int64_t k) { return combine(p, k); }, [](Stats *, int64_t) {},
@@ -187,8 +193,8 @@ void softmax(const float *x, float *y, int64_t rows, int64_t n) {
         float *yr = y + r * n + off;
         switch (s.kind) {
         case Kind::finite:
-          // p_i = exp(x_i - m_c) exp(m_c - M) / (1 + rest); exp(x_i - m_c) is in the scratch.
-          simd::scale_f32(scratch(r) + off, len,
+          // p_i = exp(x_i - m_c) exp(m_c - M) / (1 + rest); exp(x_i - m_c) is in exps.
+          simd::scale_f32(exps.row(r) + off, len,
                           std::exp(double(p.max) - double(s.max)) / (1 + s.rest), yr);
           break;
         case Kind::all_neg_inf: fill(yr, len, 0.0f); break;
@@ -273,21 +279,12 @@ void log_softmax_backward(const float *y, const float *dy, float *dx, int64_t ro
 
 void cross_entropy_backward(const float *x, float *dx, int64_t rows, int64_t n,
                             const CrossEntropyRow *row) {
-  const bool spread = pieces_of(n) > 1 && rows < detail::num_threads();
-  Scratch shared(spread ? n : 0, spread ? rows : 0);
-  thread_local std::vector<double> local;
-  auto scratch = [&](int64_t r) -> double * {
-    if (spread) return shared.row(r);
-    const int64_t stride = (n + 15) / 16 * 16;
-    const size_t need = static_cast<size_t>(stride * 16);
-    if (local.size() < need) local.resize(need);
-    return local.data() + (r % 16) * stride;
-  };
+  ExpRows exps(rows, n);
   run_rows<Piece, Stats>(
       rows, n,
       [&](int64_t r, int64_t off, int64_t len) {
         Piece p{};
-        if (row[r].active) simd::piece_f32(x + r * n + off, len, scratch(r) + off, &p, true);
+        if (row[r].active) simd::piece_f32(x + r * n + off, len, exps.row(r) + off, &p, true);
         return p;
       },
       [&](int64_t r, const Piece *p, int64_t k) { return row[r].active ? combine(p, k) : Stats{}; },
@@ -300,7 +297,7 @@ void cross_entropy_backward(const float *x, float *dx, int64_t rows, int64_t n,
         // p_k = e_k * exp(m_c - M) / (1 + rest), e_k in dx; all -inf rows: p = 0.
         const bool finite = s.kind == Kind::finite;
         const double scale = finite ? std::exp(double(p.max) - double(s.max)) / (1 + s.rest) : 0;
-        simd::scale_shift_f32(scratch(r) + off, len, cr.sr * scale, cr.g, cr.a0, d);
+        simd::scale_shift_f32(exps.row(r) + off, len, cr.sr * scale, cr.g, cr.a0, d);
         if (cr.target >= off && cr.target < off + len) {
           const double pt =
               finite ? std::exp(double(x[r * n + cr.target]) - double(s.max)) / (1 + s.rest) : 0;
