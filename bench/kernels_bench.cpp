@@ -334,10 +334,10 @@ int main(int argc, char **argv) {
                    "written) / time",
                    target));
   line("");
-  for (const auto &[peer, name] :
-       {std::pair{"PyTorch", "pytorch"}, std::pair{"oneDNN", "onednn"}}) {
-    const bool have = std::any_of(g_peers.begin(), g_peers.end(),
-                                  [&](const auto *p) { return std::string(p->name) == name; });
+  for (const auto &known : {std::pair{"PyTorch", "pytorch"}, std::pair{"oneDNN", "onednn"}}) {
+    const std::string peer = known.first, name = known.second;
+    const bool have =
+        std::any_of(g_peers.begin(), g_peers.end(), [&](const auto *p) { return p->name == name; });
     line(have ? fmt::format("- {}: measured through its peer plugin (set `{}`)", peer, name)
               : fmt::format("- {}: skipped (its peer plugin is not built: `make report-peers` "
                             "installs the package and builds it)",
