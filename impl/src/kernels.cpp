@@ -38,8 +38,10 @@ template <class P> Row<P> row_of(P *base, Shape s, int64_t r) {
 
 using Kind = fast::Kind;
 
-// Float rows of stride 1 go through the vector kernels (fast_rows.hpp);
-// strided rows (inner > 1) and double rows through the scalar code here.
+// Float rows go through the vector kernels (fast_rows.hpp), strided rows
+// (inner > 1) gathered first so that a row gives the same bits in every
+// layout; double rows, and the losses' per-row terms, through the scalar
+// code here.
 template <class T> constexpr bool is_f32 = std::is_same_v<T, float>;
 
 // Everything the forward ops need to know about a row: its special-value
@@ -152,25 +154,37 @@ template <class T, class F> void for_rows(Shape s, const T *x, T *y, int64_t row
   for (int64_t r = 0; r < rows; ++r) f(row_of(x, s, r), row_of(y, s, r));
 }
 
+// The rows of a strided float tensor laid out [rows, classes].
+std::vector<float> gather_rows(const float *base, Shape s, int64_t rows) {
+  std::vector<float> v(static_cast<size_t>(rows * s.classes));
+  for (int64_t r = 0; r < rows; ++r) {
+    Row<const float> row = row_of(base, s, r);
+    for (int64_t c = 0; c < s.classes; ++c) v[size_t(r * s.classes + c)] = row[c];
+  }
+  return v;
+}
+
 // Runs f(in..., out) on float rows of stride 1: directly when inner = 1,
 // else on copies of the rows laid out [rows, classes], scattered back.
 template <class F, class... In>
 void contiguous(Shape s, int64_t rows, F &&f, float *out, const In *...in) {
   if (s.inner == 1) return f(in..., out);
-  auto take = [&](const float *base) {
-    std::vector<float> v(static_cast<size_t>(rows * s.classes));
-    for (int64_t r = 0; r < rows; ++r) {
-      Row<const float> row = row_of(base, s, r);
-      for (int64_t c = 0; c < s.classes; ++c) v[size_t(r * s.classes + c)] = row[c];
-    }
-    return v;
-  };
   std::vector<float> o(static_cast<size_t>(rows * s.classes));
-  f(take(in).data()..., o.data());
+  f(gather_rows(in, s, rows).data()..., o.data());
   for (int64_t r = 0; r < rows; ++r) {
     Row<float> row = row_of(out, s, r);
     for (int64_t c = 0; c < s.classes; ++c) row[c] = o[size_t(r * s.classes + c)];
   }
+}
+
+// Every float row's Stats (fast::stats), in any layout.
+std::vector<fast::Stats> float_row_stats(const float *x, Shape s, int64_t rows) {
+  std::vector<fast::Stats> stats(static_cast<size_t>(rows)); // Kind::empty for classes = 0
+  if (s.inner == 1)
+    fast::stats(x, rows, s.classes, stats.data());
+  else
+    fast::stats(gather_rows(x, s, rows).data(), rows, s.classes, stats.data());
+  return stats;
 }
 
 } // namespace
@@ -222,16 +236,12 @@ template <class T> Status logsumexp(Shape s, const T *x, T *out) {
   Extent e;
   if (Status st = forward_checks<T>(s, x, out, e, 1)) return st;
   std::vector<fast::Stats> stats;
-  if constexpr (is_f32<T>)
-    if (s.inner == 1) {
-      stats.resize(size_t(e.rows));
-      fast::stats(x, e.rows, s.classes, stats.data());
-    }
+  if constexpr (is_f32<T>) stats = float_row_stats(x, s, e.rows);
   for (int64_t r = 0; r < e.rows; ++r) {
     Row<const T> xr = row_of(x, s, r);
     RowInfo<T> info;
     if constexpr (is_f32<T>)
-      info = stats.empty() ? analyze(xr) : from_stats(stats[size_t(r)]);
+      info = from_stats(stats[size_t(r)]);
     else
       info = analyze(xr);
     T v;
@@ -464,21 +474,17 @@ Status nll_loss(Shape s, const T *logp, const int64_t *target, const LossOptions
 template <class T>
 Status cross_entropy(Shape s, const T *logits, const int64_t *target, const LossOptions<T> &o,
                      T *out) {
-  // Float rows of stride 1: every row's max and sum first, on all threads
-  // (once the arguments are checked).
+  // Float rows: every row's max and sum first, on all threads (once the
+  // arguments are checked).
   std::vector<fast::Stats> stats;
   auto prepare = [&](const Extent &e) {
-    if constexpr (is_f32<T>)
-      if (s.inner == 1) {
-        stats.resize(size_t(e.rows));
-        fast::stats(logits, e.rows, s.classes, stats.data());
-      }
+    if constexpr (is_f32<T>) stats = float_row_stats(logits, s, e.rows);
   };
   return class_index_loss(s, logits, target, o, out, prepare, [&](int64_t r) {
     Row<const T> x = row_of(logits, s, r);
     RowInfo<T> info;
     if constexpr (is_f32<T>)
-      info = stats.empty() ? analyze(x) : from_stats(stats[size_t(r)]);
+      info = from_stats(stats[size_t(r)]);
     else
       info = analyze(x);
     return [x, info](int64_t k) { return logit_logp(info, x[k]); };

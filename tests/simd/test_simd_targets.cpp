@@ -170,3 +170,52 @@ TEST_CASE("the thread count never changes a bit", "[simd]") {
   set.set_num_threads(1);
   CHECK(set.set_num_threads(0) != SOFTCHECK_OK);
 }
+
+TEST_CASE("a float row gives the same bits in every layout", "[simd]") {
+  // The rows of [outer = 2, classes, inner = 3] against the same 6 rows laid
+  // out [6, classes]: strided rows are gathered into the same vector path.
+  const softcheck_kernel_set &set = softcheck::builtin_kernel_set();
+  const softcheck_ops &k = set.f32;
+  std::mt19937_64 rng(11);
+  std::normal_distribution<float> normal(0, 20);
+  for (int64_t n : {int64_t(1), int64_t(5), int64_t(17), int64_t(5000)}) {
+    const softcheck_shape flat{6, n, 1}, strided{2, n, 3};
+    std::vector<float> xf(size_t(6 * n)), dyf(xf.size()), xs(xf.size()), dys(xf.size());
+    for (size_t i = 0; i < xf.size(); ++i) xf[i] = normal(rng), dyf[i] = normal(rng) / 20;
+    // row r = o * 3 + i of the strided tensor is row r of the flat one.
+    auto at = [&](int64_t r, int64_t c) { return size_t((r / 3 * n + c) * 3 + r % 3); };
+    for (int64_t r = 0; r < 6; ++r)
+      for (int64_t c = 0; c < n; ++c)
+        xs[at(r, c)] = xf[size_t(r * n + c)], dys[at(r, c)] = dyf[size_t(r * n + c)];
+    std::vector<int64_t> t = {0, n - 1, n / 2, 0, n - 1, n / 3};
+    std::vector<float> yf(xf.size()), ys(xf.size()), lf(6), ls(6);
+    auto same_rows = [&](const char *what) {
+      INFO(what << ", " << n << " classes");
+      for (int64_t r = 0; r < 6; ++r)
+        for (int64_t c = 0; c < n; ++c)
+          CHECK(std::memcmp(&yf[size_t(r * n + c)], &ys[at(r, c)], sizeof(float)) == 0);
+    };
+    REQUIRE(k.softmax(flat, xf.data(), yf.data()) == SOFTCHECK_OK);
+    REQUIRE(k.softmax(strided, xs.data(), ys.data()) == SOFTCHECK_OK);
+    same_rows("softmax");
+    REQUIRE(k.log_softmax(flat, xf.data(), yf.data()) == SOFTCHECK_OK);
+    REQUIRE(k.log_softmax(strided, xs.data(), ys.data()) == SOFTCHECK_OK);
+    same_rows("log_softmax");
+    REQUIRE(k.logsumexp(flat, xf.data(), lf.data()) == SOFTCHECK_OK);
+    REQUIRE(k.logsumexp(strided, xs.data(), ls.data()) == SOFTCHECK_OK);
+    CHECK(std::memcmp(lf.data(), ls.data(), 6 * sizeof(float)) == 0); // [2, 3] is row-major in r
+    softcheck_loss_options none{0, -100, nullptr, 0.1};
+    REQUIRE(k.cross_entropy(flat, xf.data(), t.data(), &none, lf.data()) == SOFTCHECK_OK);
+    std::vector<int64_t> ts(6);
+    for (int64_t r = 0; r < 6; ++r) ts[size_t(r)] = t[size_t(r)]; // targets [2, 3]: row-major in r
+    REQUIRE(k.cross_entropy(strided, xs.data(), ts.data(), &none, ls.data()) == SOFTCHECK_OK);
+    CHECK(std::memcmp(lf.data(), ls.data(), 6 * sizeof(float)) == 0);
+    const float one = 1;
+    softcheck_loss_options sum{2, -100, nullptr, 0.1};
+    REQUIRE(k.cross_entropy_backward(flat, xf.data(), t.data(), &sum, &one, yf.data()) ==
+            SOFTCHECK_OK);
+    REQUIRE(k.cross_entropy_backward(strided, xs.data(), ts.data(), &sum, &one, ys.data()) ==
+            SOFTCHECK_OK);
+    same_rows("cross_entropy_backward");
+  }
+}
