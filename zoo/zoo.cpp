@@ -576,6 +576,9 @@ extern "C" SOFTCHECK_EXPORT const softcheck_plugin *softcheck_plugin_v1(void) {
     size_t i = 0;
     for (const Mutant &m : kMutants) {
       softcheck_kernel_set s = softcheck::builtin_kernel_set(); // ops and contract
+      // One thread, as the mutants' bugs are written for; the one bug of
+      // thread dependence gives itself set_num_threads.
+      s.set_num_threads = nullptr;
       s.name = m.name;
       s.description = descriptions[i++].c_str();
       s.version = "zoo";
