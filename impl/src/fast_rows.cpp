@@ -139,15 +139,19 @@ Stats analyze(const float *x, int64_t n) {
   return s;
 }
 
+// The piece round of stats and log_softmax: max and sums, nothing stored.
+auto sums_of(const float *x, int64_t n) {
+  return [x, n](int64_t r, int64_t off, int64_t len) {
+    Piece p;
+    simd::piece_f32(x + r * n + off, len, nullptr, &p, false);
+    return p;
+  };
+}
+
 void stats(const float *x, int64_t rows, int64_t n, Stats *out) {
   run_rows<Piece, Stats>(
-      rows, n,
-      [&](int64_t r, int64_t off, int64_t len) {
-        Piece p;
-        simd::piece_f32(x + r * n + off, len, nullptr, &p, false);
-        return p;
-      },
-      [](int64_t, const Piece *p, int64_t k) { return combine(p, k); }, log_s_of,
+      rows, n, sums_of(x, n), [](int64_t, const Piece *p, int64_t k) { return combine(p, k); },
+      log_s_of,
       [&](int64_t r, int64_t off, int64_t, const Stats &s, const Piece &) {
         if (off == 0) out[r] = s;
       });
@@ -205,13 +209,8 @@ void softmax(const float *x, float *y, int64_t rows, int64_t n) {
 
 void log_softmax(const float *x, float *y, int64_t rows, int64_t n) {
   run_rows<Piece, Stats>(
-      rows, n,
-      [&](int64_t r, int64_t off, int64_t len) {
-        Piece p;
-        simd::piece_f32(x + r * n + off, len, nullptr, &p, false);
-        return p;
-      },
-      [](int64_t, const Piece *p, int64_t k) { return combine(p, k); }, log_s_of,
+      rows, n, sums_of(x, n), [](int64_t, const Piece *p, int64_t k) { return combine(p, k); },
+      log_s_of,
       [&](int64_t r, int64_t off, int64_t len, const Stats &s, const Piece &) {
         float *yr = y + r * n + off;
         switch (s.kind) {

@@ -67,7 +67,7 @@ template <class F> Status guarded(F &&f) {
   }
 }
 
-int64_t reduction(const LossOptions<double> &o) {
+template <class T> int64_t reduction_of(const LossOptions<T> &o) {
   switch (o.reduction) {
   case softcheck::Reduction::none: return at::Reduction::None;
   case softcheck::Reduction::sum: return at::Reduction::Sum;
@@ -75,24 +75,16 @@ int64_t reduction(const LossOptions<double> &o) {
   }
 }
 
-template <class T> bool options_of(const softcheck_loss_options *in, LossOptions<T> &o) {
-  return softcheck::to_loss_options(in, o);
-}
-
 template <class T> c10::optional<at::Tensor> weight_of(const LossOptions<T> &o, Shape s) {
   if (!o.weight) return c10::nullopt;
   return view<T>(o.weight, {s.classes});
-}
-
-template <class T> Status shape_ok(Shape s, Extent &e) {
-  return softcheck::detail::check_shape<T>(s, e);
 }
 
 // ------------------------------------------------------------------ forward
 
 template <class T> Status softmax(Shape s, const void *x, void *y) {
   Extent e;
-  if (Status st = shape_ok<T>(s, e)) return st;
+  if (Status st = softcheck::detail::check_shape<T>(s, e)) return st;
   if (missing(x, e.elems) || missing(y, e.elems)) return SOFTCHECK_ERR_NULL_POINTER;
   return guarded([&] {
     put<T>(at::softmax(view<T>(x, dims(s)), 1), y, e.elems);
@@ -102,7 +94,7 @@ template <class T> Status softmax(Shape s, const void *x, void *y) {
 
 template <class T> Status log_softmax(Shape s, const void *x, void *y) {
   Extent e;
-  if (Status st = shape_ok<T>(s, e)) return st;
+  if (Status st = softcheck::detail::check_shape<T>(s, e)) return st;
   if (missing(x, e.elems) || missing(y, e.elems)) return SOFTCHECK_ERR_NULL_POINTER;
   return guarded([&] {
     put<T>(at::log_softmax(view<T>(x, dims(s)), 1), y, e.elems);
@@ -112,7 +104,7 @@ template <class T> Status log_softmax(Shape s, const void *x, void *y) {
 
 template <class T> Status logsumexp(Shape s, const void *x, void *out) {
   Extent e;
-  if (Status st = shape_ok<T>(s, e)) return st;
+  if (Status st = softcheck::detail::check_shape<T>(s, e)) return st;
   if (missing(x, e.elems) || missing(out, e.rows)) return SOFTCHECK_ERR_NULL_POINTER;
   return guarded([&] {
     put<T>(at::logsumexp(view<T>(x, dims(s)), {1}, false), out, e.rows);
@@ -122,7 +114,7 @@ template <class T> Status logsumexp(Shape s, const void *x, void *out) {
 
 template <class T> Status softmax_backward(Shape s, const void *y, const void *dy, void *dx) {
   Extent e;
-  if (Status st = shape_ok<T>(s, e)) return st;
+  if (Status st = softcheck::detail::check_shape<T>(s, e)) return st;
   if (missing(y, e.elems) || missing(dy, e.elems) || missing(dx, e.elems))
     return SOFTCHECK_ERR_NULL_POINTER;
   return guarded([&] {
@@ -134,7 +126,7 @@ template <class T> Status softmax_backward(Shape s, const void *y, const void *d
 
 template <class T> Status log_softmax_backward(Shape s, const void *y, const void *dy, void *dx) {
   Extent e;
-  if (Status st = shape_ok<T>(s, e)) return st;
+  if (Status st = softcheck::detail::check_shape<T>(s, e)) return st;
   if (missing(y, e.elems) || missing(dy, e.elems) || missing(dx, e.elems))
     return SOFTCHECK_ERR_NULL_POINTER;
   return guarded([&] {
@@ -150,7 +142,7 @@ template <class T> Status log_softmax_backward(Shape s, const void *y, const voi
 template <class T>
 Status loss_checks(Shape s, const void *input, const void *target, bool target_full,
                    const LossOptions<T> &o, const void *out, Extent &e) {
-  if (Status st = shape_ok<T>(s, e)) return st;
+  if (Status st = softcheck::detail::check_shape<T>(s, e)) return st;
   if (missing(input, e.elems) || missing(target, target_full ? e.elems : e.rows) ||
       missing(out, softcheck::detail::loss_out_count(o, e)))
     return SOFTCHECK_ERR_NULL_POINTER;
@@ -160,12 +152,6 @@ Status loss_checks(Shape s, const void *input, const void *target, bool target_f
                                                      s.classes, o.ignore_index))
       return st;
   return SOFTCHECK_OK;
-}
-
-template <class T> int64_t reduction_of(const LossOptions<T> &o) {
-  LossOptions<double> d;
-  d.reduction = o.reduction;
-  return reduction(d);
 }
 
 // loss(input) as PyTorch computes it. kind: 0 nll_loss, 1 cross_entropy
@@ -189,7 +175,7 @@ template <class T>
 Status loss(int kind, Shape s, const void *input, const void *target,
             const softcheck_loss_options *opt, void *out) {
   LossOptions<T> o;
-  if (!options_of(opt, o)) return SOFTCHECK_ERR_NULL_POINTER;
+  if (!softcheck::to_loss_options(opt, o)) return SOFTCHECK_ERR_NULL_POINTER;
   Extent e;
   if (Status st = loss_checks<T>(s, input, target, kind == 2, o, out, e)) return st;
   if (kind == 0 && o.label_smoothing != 0) return SOFTCHECK_ERR_UNSUPPORTED; // not a torch option
@@ -206,7 +192,7 @@ template <class T>
 Status loss_backward(int kind, Shape s, const void *input, const void *target,
                      const softcheck_loss_options *opt, const void *dout, void *dinput) {
   LossOptions<T> o;
-  if (!options_of(opt, o)) return SOFTCHECK_ERR_NULL_POINTER;
+  if (!softcheck::to_loss_options(opt, o)) return SOFTCHECK_ERR_NULL_POINTER;
   Extent e;
   if (Status st = loss_checks<T>(s, input ? input : dinput, target, kind == 2, o, dout, e))
     return st;

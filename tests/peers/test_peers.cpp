@@ -26,7 +26,7 @@ template <class T> softcheck::Case<T> seed_case(softcheck_op op, softcheck::Redu
               : std::vector<T>{1, -2};
   c.target = {1};
   c.reduction = red;
-  c.dout = red == softcheck::Reduction::none ? std::vector<T>{T(0.5)} : std::vector<T>{T(0.5)};
+  c.dout = {T(0.5)}; // one row: one loss output for every reduction
   if (op == SOFTCHECK_OP_NLL_LOSS) c.x = {T(-1.3132616875182228), T(-0.31326168751822286)};
   softcheck::oracle::logits_to_forward_output(c);
   return c;
