@@ -2,12 +2,13 @@
 // every property passed, 1 when one failed, 2 on a usage or load error.
 #include "commands.hpp"
 #include "files.hpp"
-#include "isolate.hpp"
 #include "options.hpp"
 #include "parse.hpp"
 
 #include <softcheck/case_io.hpp>
 #include <softcheck/properties.hpp>
+#include <softcheck/sandbox.hpp>
+#include <softcheck/text.hpp>
 
 #include <fmt/core.h>
 
@@ -18,23 +19,9 @@
 namespace softcheck::cli {
 namespace {
 
-std::string xml_escape(const std::string &s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-    case '&': out += "&amp;"; break;
-    case '<': out += "&lt;"; break;
-    case '>': out += "&gt;"; break;
-    case '"': out += "&quot;"; break;
-    default:
-      if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t')
-        out += ' ';
-      else
-        out += c;
-    }
-  }
-  return out;
-}
+// JUnit is XML: valid UTF-8, no control characters, entities for markup
+// (newlines kept in a failure's text).
+std::string xml_escape(const std::string &s, bool lines = false) { return text::html(s, lines); }
 
 const char *dtype_name(softcheck_dtype d) { return d == SOFTCHECK_F32 ? "f32" : "f64"; }
 
@@ -65,7 +52,7 @@ std::string junit_xml(const std::vector<props::Outcome> &outcomes, uint64_t seed
       x << ">\n      <skipped message=\"" << xml_escape(o.reason) << "\"/>\n    </testcase>\n";
     } else {
       x << ">\n      <failure message=\"" << xml_escape(o.reason) << "\">"
-        << xml_escape(o.reason + "\n" + o.counterexample + "reproduce: " + o.reproduce)
+        << xml_escape(o.reason + "\n" + o.counterexample + "reproduce: " + o.reproduce, true)
         << "</failure>\n    </testcase>\n";
     }
   }
@@ -82,9 +69,9 @@ void print_outcome(const props::Outcome &o, bool quiet) {
                          ? "(" + o.reason + ")"
                          : fmt::format("{} cases, {:.2f} s", o.cases, o.seconds);
   fmt::print("  {}  {:<34} {:<28} {}  {}\n", tag, o.property, softcheck_op_name(o.op),
-             dtype_name(o.dtype), tail);
+             dtype_name(o.dtype), text::printable(tail));
   if (o.verdict != props::Verdict::failed) return;
-  fmt::print("        {}\n", o.reason);
+  fmt::print("        {}\n", text::printable(o.reason));
   if (!o.counterexample.empty()) {
     fmt::print("        minimal counterexample:\n");
     std::istringstream lines(o.counterexample);
@@ -117,10 +104,17 @@ int run_check(const CheckArgs &a) {
     opt.properties.push_back(name);
   }
   opt.dtypes = parse_dtypes(a.dtype);
-  if (a.plugins.size() == 1) opt.plugin = a.plugins[0];
 
+  std::vector<CaseFile> replays;
+  for (const std::string &path : a.replay) {
+    try {
+      replays.push_back(read_case_file(path));
+    } catch (const CaseFormatError &e) {
+      throw UsageError(e.what());
+    }
+  }
   Registry registry;
-  if (!load_registry(registry, a.plugins)) return 2;
+  if (!load_registry(registry, a.plugins, a.isolation)) return 2;
   std::vector<const KernelSetRef *> sets;
   if (a.sets.empty()) {
     for (const KernelSetRef &ref : registry.sets())
@@ -133,32 +127,25 @@ int run_check(const CheckArgs &a) {
       sets.push_back(ref);
     }
   }
-  std::vector<CaseFile> replays;
-  for (const std::string &path : a.replay) {
-    try {
-      replays.push_back(read_case_file(path));
-    } catch (const CaseFormatError &e) {
-      throw UsageError(e.what());
-    }
-  }
 
   std::vector<props::Outcome> all;
   for (const KernelSetRef *ref : sets) {
-    const softcheck_kernel_set &set = *callable(*ref, a.isolation);
+    const softcheck_kernel_set &set = *ref->set;
+    opt.load_args = load_args(*ref, a.isolation);
     if (replays.empty())
       fmt::print("softcheck check: set {} [{}], seed {}, {} cases per property\n", ref->set->name,
-                 ref->source, opt.seed, opt.cases);
+                 text::printable(ref->source), opt.seed, opt.cases);
     else
       fmt::print("softcheck check: set {} [{}], replaying {} case files\n", ref->set->name,
-                 ref->source, replays.size());
+                 text::printable(ref->source), replays.size());
     std::fflush(stdout);
     std::vector<props::Outcome> outcomes;
     if (replays.empty()) {
       outcomes = props::check(set, opt);
     } else {
       for (const CaseFile &f : replays) {
-        auto r = f.dtype == SOFTCHECK_F32 ? props::replay(set, f.f32, f.property, opt.plugin)
-                                          : props::replay(set, f.f64, f.property, opt.plugin);
+        auto r = f.dtype == SOFTCHECK_F32 ? props::replay(set, f.f32, f.property, opt.load_args)
+                                          : props::replay(set, f.f64, f.property, opt.load_args);
         outcomes.insert(outcomes.end(), r.begin(), r.end());
       }
     }
@@ -171,11 +158,13 @@ int run_check(const CheckArgs &a) {
     failed += o.verdict == props::Verdict::failed;
     skipped += o.verdict == props::Verdict::skipped;
   }
-  const std::string fault_text = fault_lines();
+  const std::string fault_text = sandbox::fault_lines();
   fmt::print("{}", fault_text);
   fmt::print("{} passed, {} failed, {} skipped{}\n", passed, failed, skipped,
-             fault_text.empty() ? "" : fmt::format(", {} kernel faults", faults().size()));
-  if (!a.junit.empty()) write_atomically(a.junit, junit_xml(all, opt.seed));
+             fault_text.empty() ? "" : fmt::format(", {} kernel faults", sandbox::faults().size()));
+  std::fflush(stdout);
+  if (!a.junit.empty()) write_output(a.junit, junit_xml(all, opt.seed), "--junit");
+  print_plugin_output();
   return failed > 0 || !fault_text.empty() ? 1 : 0;
 }
 

@@ -7,24 +7,35 @@
 
 namespace softcheck::cli {
 
-// The registry with the built-in set and every --plugin loaded; on a load
-// error prints one "error:" line and returns false.
-bool load_registry(Registry &registry, const std::vector<std::string> &plugins);
-
-// How plugin kernels run (see isolate.hpp): in a worker process unless
-// --in-process.
+// How plugin kernels run (see softcheck/sandbox.hpp): each plugin in a
+// confined worker, unless --in-process.
 struct IsolationArgs {
   bool in_process = false;
   double call_timeout = 10;
+  double load_timeout = 60;
   int64_t memory_limit_mb = 4096;
   std::string faults = "softcheck-faults";
 };
-// The set to call: `ref`'s own for the built-in set or --in-process, else
-// its isolated proxy. Throws UsageError for bad isolation options.
-const softcheck_kernel_set *callable(const KernelSetRef &ref, const IsolationArgs &a);
+
+// The registry with the built-in set and every --plugin loaded (in a
+// confined worker, or here with --in-process); on a load error prints one
+// "error:" line and returns false. Throws UsageError for bad options.
+bool load_registry(Registry &registry, const std::vector<std::string> &plugins,
+                   const IsolationArgs &isolation);
+
+// The isolation options that are not the default, as arguments; and the
+// arguments that load `ref`'s set again as this run did (--plugin PATH,
+// none for the built-in set, then those), for reproduce lines.
+std::vector<std::string> isolation_args(const IsolationArgs &isolation);
+std::vector<std::string> load_args(const KernelSetRef &ref, const IsolationArgs &isolation);
+
+// What the plugins' workers printed, on stderr (nothing when they printed
+// nothing); every command that loads plugins calls it last.
+void print_plugin_output();
 
 struct KernelsArgs {
   std::vector<std::string> plugins;
+  IsolationArgs isolation;
 };
 int run_kernels(const KernelsArgs &args);
 
@@ -41,6 +52,7 @@ struct EvalArgs {
   std::string reduction = "mean";
   int64_t ignore_index = -100;
   double label_smoothing = 0.0;
+  IsolationArgs isolation;
 };
 int run_eval(const EvalArgs &args);
 
@@ -97,6 +109,7 @@ struct ZooArgs {
   std::vector<std::string> sets;
   int64_t cases = 100;
   std::string seed = "1";
+  IsolationArgs isolation;
 };
 int run_zoo(const ZooArgs &args);
 

@@ -7,6 +7,7 @@
 #include <softcheck/case_io.hpp>
 #include <softcheck/metrics.hpp>
 #include <softcheck/oracle.hpp>
+#include <softcheck/text.hpp>
 
 #include <fmt/core.h>
 
@@ -103,7 +104,8 @@ template <class T> int eval(const Case<T> &c, const KernelSetRef &ref) {
     return 2;
   }
   fmt::print("op {}, dtype {}, set {} [{}], shape [{}, {}, {}]\n", softcheck_op_name(op), dtype,
-             ref.set->name, ref.source, c.shape.outer, c.shape.classes, c.shape.inner);
+             ref.set->name, text::printable(ref.source), c.shape.outer, c.shape.classes,
+             c.shape.inner);
   const size_t n = size_t(c.output_count());
   std::vector<T> got(n, T(NAN)), want(n, T(NAN));
   oracle::Stats stats;
@@ -144,17 +146,28 @@ int run_eval(const EvalArgs &args) {
   } else if (args.op.empty()) {
     throw UsageError("--op is required (or --case FILE)");
   }
+  softcheck_op op = SOFTCHECK_OP_SOFTMAX;
+  if (args.case_file.empty() && !op_from_name(args.op, op))
+    throw UsageError("unknown op '" + text::printable(args.op) + "'");
+  if (args.case_file.empty() && args.dtype != "f32" && args.dtype != "f64")
+    throw UsageError("--dtype must be f32 or f64, not '" + text::printable(args.dtype) + "'");
+  // The input is read and checked before any plugin is loaded.
+  if (args.case_file.empty()) {
+    file.dtype = args.dtype == "f32" ? SOFTCHECK_F32 : SOFTCHECK_F64;
+    if (file.dtype == SOFTCHECK_F32)
+      file.f32 = build_case<float>(args, op);
+    else
+      file.f64 = build_case<double>(args, op);
+  }
   Registry registry;
-  if (!load_registry(registry, args.plugins)) return 2;
+  if (!load_registry(registry, args.plugins, args.isolation)) return 2;
   const KernelSetRef *ref = registry.find(args.set);
-  if (ref == nullptr) throw UsageError("no kernel set named '" + args.set + "'");
-  if (!args.case_file.empty())
-    return file.dtype == SOFTCHECK_F32 ? eval<float>(file.f32, *ref) : eval<double>(file.f64, *ref);
-  softcheck_op op;
-  if (!op_from_name(args.op, op)) throw UsageError("unknown op '" + args.op + "'");
-  if (args.dtype == "f32") return eval<float>(build_case<float>(args, op), *ref);
-  if (args.dtype == "f64") return eval<double>(build_case<double>(args, op), *ref);
-  throw UsageError("--dtype must be f32 or f64, not '" + args.dtype + "'");
+  if (ref == nullptr) throw UsageError("no kernel set named '" + text::printable(args.set) + "'");
+  const int code =
+      file.dtype == SOFTCHECK_F32 ? eval<float>(file.f32, *ref) : eval<double>(file.f64, *ref);
+  std::fflush(stdout);
+  print_plugin_output();
+  return code;
 }
 
 } // namespace softcheck::cli

@@ -3,10 +3,12 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <sys/stat.h>
 #include <system_error>
 #include <unistd.h>
 
@@ -39,8 +41,117 @@ void write_atomically(const std::string &path, const std::string &text) {
   }
 }
 
-void ensure_writable_folder(const std::string &dir, const char *flag) {
+namespace {
+
+// Follows symlinks to the final name (which may not exist); relative
+// targets are taken from the link's folder. Gives up after 40 links.
+std::string resolve_links(std::string p) {
+  for (int hops = 0; hops < 40; ++hops) {
+    struct stat st;
+    if (::lstat(p.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return p;
+    std::string target(4096, '\0');
+    const ssize_t n = ::readlink(p.c_str(), target.data(), target.size());
+    if (n <= 0) return p;
+    target.resize(size_t(n));
+    if (target[0] != '/') target = (fs::path(p).parent_path() / target).string();
+    p = target;
+  }
+  throw UsageError("'" + p + "': too many symbolic links");
+}
+
+// The descriptor a name stands for ("-", /dev/stdout, /dev/fd/N, ...), or -1.
+int named_descriptor(const std::string &path) {
+  if (path == "-" || path == "/dev/stdout") return STDOUT_FILENO;
+  if (path == "/dev/stderr") return STDERR_FILENO;
+  for (const char *prefix : {"/dev/fd/", "/proc/self/fd/"}) {
+    const size_t n = std::strlen(prefix);
+    if (path.compare(0, n, prefix) == 0 && path.size() > n &&
+        path.find_first_not_of("0123456789", n) == std::string::npos && path.size() - n < 9)
+      return std::atoi(path.c_str() + n);
+  }
+  return -1;
+}
+
+enum class Target { descriptor, in_place, replace };
+
+Target classify(const std::string &path, std::string &final_name, const char *flag) {
+  if (named_descriptor(path) >= 0) return Target::descriptor;
+  if (path.empty()) throw UsageError(std::string(flag) + " needs a file name");
+  final_name = resolve_links(path);
+  struct stat st;
+  if (::stat(final_name.c_str(), &st) != 0) {
+    if (errno != ENOENT)
+      throw UsageError(std::string(flag) + " '" + path + "': " + std::strerror(errno));
+    const fs::path parent = fs::path(final_name).parent_path();
+    std::error_code ec;
+    if (!parent.empty() && !fs::is_directory(parent, ec))
+      throw UsageError(std::string(flag) + " '" + path + "': the folder '" + parent.string() +
+                       "' does not exist");
+    return Target::replace;
+  }
+  if (S_ISREG(st.st_mode)) return Target::replace;
+  if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) return Target::in_place;
+  throw UsageError(std::string(flag) + " '" + path + "' is " +
+                   (S_ISDIR(st.st_mode)   ? "a folder"
+                    : S_ISBLK(st.st_mode) ? "a block device"
+                                          : "not a file") +
+                   "; give a file name");
+}
+
+void write_fd(int fd, const std::string &text, const std::string &path, const char *flag) {
+  size_t at = 0;
+  while (at < text.size()) {
+    const ssize_t w = ::write(fd, text.data() + at, text.size() - at);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) throw UsageError(std::string(flag) + " '" + path + "': " + std::strerror(errno));
+    at += size_t(w);
+  }
+}
+
+} // namespace
+
+void check_output(const std::string &path, const char *flag) {
+  std::string final_name;
+  classify(path, final_name, flag);
+}
+
+void write_output(const std::string &path, const std::string &text, const char *flag) {
+  std::string final_name;
+  switch (classify(path, final_name, flag)) {
+  case Target::descriptor: {
+    if (named_descriptor(path) == STDOUT_FILENO) std::fflush(stdout);
+    write_fd(named_descriptor(path), text, path, flag);
+    return;
+  }
+  case Target::in_place: {
+    // A FIFO with no reader would block the open: refuse instead.
+    const int fd = ::open(final_name.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+      throw UsageError(std::string(flag) + " '" + path + "': " +
+                       (errno == ENXIO ? "no process is reading this FIFO" : std::strerror(errno)));
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    try {
+      write_fd(fd, text, path, flag);
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+    ::close(fd);
+    return;
+  }
+  case Target::replace: write_atomically(final_name, text); return;
+  }
+}
+
+std::string folder_target(const std::string &dir) {
+  std::string d = dir;
+  while (d.size() > 1 && d.back() == '/') d.pop_back();
+  return resolve_links(d);
+}
+
+void ensure_writable_folder(const std::string &given, const char *flag) {
   std::error_code ec;
+  const std::string dir = folder_target(given);
   const fs::path p(dir);
   if (fs::exists(p, ec) && !fs::is_directory(p, ec))
     throw UsageError(std::string(flag) + " '" + dir + "' is a file, not a folder");
@@ -51,8 +162,9 @@ void ensure_writable_folder(const std::string &dir, const char *flag) {
     throw UsageError(std::string(flag) + " '" + dir + "' is not writable");
 }
 
-void check_report_folder(const std::string &dir, const char *flag) {
+void check_report_folder(const std::string &given, const char *flag) {
   std::error_code ec;
+  const std::string dir = folder_target(given);
   const fs::path p(dir);
   if (fs::exists(p, ec)) {
     if (!fs::is_directory(p, ec))
@@ -74,9 +186,10 @@ void check_report_folder(const std::string &dir, const char *flag) {
                      "' is not writable");
 }
 
-void replace_report_folder(const std::string &dir,
+void replace_report_folder(const std::string &given,
                            const std::vector<std::pair<std::string, std::string>> &files) {
   std::error_code ec;
+  const std::string dir = folder_target(given);
   const fs::path target = fs::absolute(dir, ec).lexically_normal();
   const fs::path fresh = target.string() + ".tmp." + std::to_string(getpid());
   fs::remove_all(fresh, ec);

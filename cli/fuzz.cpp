@@ -4,11 +4,12 @@
 // Exit codes: 0 nothing broke a bound, 1 a finding, 2 usage or load error.
 #include "commands.hpp"
 #include "files.hpp"
-#include "isolate.hpp"
 #include "options.hpp"
 #include "parse.hpp"
 
 #include <softcheck/fuzz.hpp>
+#include <softcheck/sandbox.hpp>
+#include <softcheck/text.hpp>
 
 #include <fmt/core.h>
 
@@ -62,22 +63,22 @@ int run_fuzz(const FuzzArgs &a) {
   ensure_writable_folder(a.corpus, "--corpus");
 
   Registry registry;
-  if (!load_registry(registry, a.plugins)) return 2;
+  if (!load_registry(registry, a.plugins, a.isolation)) return 2;
   const KernelSetRef *ref = registry.find(a.set);
-  if (ref == nullptr) throw UsageError("no kernel set named '" + a.set + "'");
-  o.plugin = ref->source == "built-in" ? "" : ref->source;
+  if (ref == nullptr) throw UsageError("no kernel set named '" + text::printable(a.set) + "'");
+  o.load_args = load_args(*ref, a.isolation);
   o.progress = isatty(STDERR_FILENO) != 0;
 
   fmt::print("softcheck fuzz: set {} [{}], seed {}, shard {}/{}, {}; corpus {}\n", ref->set->name,
-             ref->source, o.seed, o.shard, o.shards,
+             text::printable(ref->source), o.seed, o.shard, o.shards,
              o.cases > 0 ? fmt::format("{} cases", o.cases) : fmt::format("{:g} s", o.seconds),
-             a.corpus);
+             text::printable(a.corpus));
   std::fflush(stdout);
   const fs::path dir(a.corpus);
-  const fuzz::Result r = fuzz::search(*callable(*ref, a.isolation), o,
-                                      [&](const std::string &name, const std::string &t) {
-                                        write_atomically((dir / name).string(), t);
-                                      });
+  const fuzz::Result r =
+      fuzz::search(*ref->set, o, [&](const std::string &name, const std::string &t) {
+        write_atomically((dir / name).string(), t);
+      });
   const auto rows = fuzz::table_of(ref->set->name, r);
   const std::string table = fmt::format("worst-shard{}of{}", o.shard, o.shards);
   write_atomically((dir / (table + ".json")).string(), fuzz::table_json(rows));
@@ -94,20 +95,23 @@ int run_fuzz(const FuzzArgs &a) {
   int64_t findings = 0;
   for (const fuzz::Finding &f : r.findings) {
     findings += f.count;
-    fmt::print("FINDING {} {}: {}{}\n  saved: {}\n  reproduce: softcheck check{} --set {} "
-               "--replay {}\n",
-               softcheck_op_name(f.op), f.dtype == SOFTCHECK_F32 ? "f32" : "f64", f.reason,
+    std::vector<std::string> words = {"softcheck", "check"};
+    words.insert(words.end(), o.load_args.begin(), o.load_args.end());
+    words.insert(words.end(), {"--set", ref->set->name, "--replay", (dir / f.file).string()});
+    fmt::print("FINDING {} {}: {}{}\n  saved: {}\n  reproduce: {}\n", softcheck_op_name(f.op),
+               f.dtype == SOFTCHECK_F32 ? "f32" : "f64", text::printable(f.reason),
                f.count > 1 ? fmt::format(" ({} cases of this kind; the first {} saved)", f.count,
                                          std::min<int64_t>(f.count, fuzz::kMaxFilesPerKind))
                            : "",
-               (dir / f.file).string(), o.plugin.empty() ? "" : " --plugin " + o.plugin,
-               ref->set->name, (dir / f.file).string());
+               text::printable((dir / f.file).string()), text::shell_line(words));
   }
   fmt::print("{} executions in {:.1f} s ({:.0f}/s), {} findings; worst cases in {}\n", r.execs,
              r.seconds, r.seconds > 0 ? double(r.execs) / r.seconds : 0.0, findings,
              (dir / (table + ".md")).string());
-  fmt::print("{}", fault_lines());
-  return r.findings.empty() && faults().empty() ? 0 : 1;
+  fmt::print("{}", sandbox::fault_lines());
+  std::fflush(stdout);
+  print_plugin_output();
+  return r.findings.empty() && sandbox::faults().empty() ? 0 : 1;
 }
 
 int run_merge(const MergeArgs &a) {

@@ -1,8 +1,9 @@
 #include "commands.hpp"
-#include "isolate.hpp"
 #include "parse.hpp"
 
 #include <softcheck/kernels.hpp>
+#include <softcheck/sandbox.hpp>
+#include <softcheck/text.hpp>
 
 #include <fmt/core.h>
 
@@ -10,31 +11,63 @@
 
 namespace softcheck::cli {
 
-bool load_registry(Registry &registry, const std::vector<std::string> &plugins) {
+bool load_registry(Registry &registry, const std::vector<std::string> &plugins,
+                   const IsolationArgs &a) {
+  if (!(a.call_timeout > 0) || a.call_timeout > 86400)
+    throw UsageError("--call-timeout must be between 0 and 86400 seconds");
+  if (!(a.load_timeout > 0) || a.load_timeout > 86400)
+    throw UsageError("--load-timeout must be between 0 and 86400 seconds");
+  if (a.memory_limit_mb < 16 || a.memory_limit_mb > (int64_t(1) << 30))
+    throw UsageError("--memory-limit must be between 16 and 2^30 (MiB)");
+  if (plugins.size() > sandbox::kMaxSets)
+    throw UsageError(fmt::format("at most {} --plugin (a run takes at most {} kernel sets)",
+                                 sandbox::kMaxSets, sandbox::kMaxSets));
   std::string err = registry.add(&builtin_plugin(), "built-in");
-  for (size_t i = 0; err.empty() && i < plugins.size(); ++i) err = registry.load(plugins[i]);
+  sandbox::Limits limits;
+  limits.call_timeout = a.call_timeout;
+  limits.load_timeout = a.load_timeout;
+  limits.memory_limit_mb = a.memory_limit_mb;
+  limits.fault_dir = a.faults;
+  limits.reproduce_args = isolation_args(a);
+  for (size_t i = 0; err.empty() && i < plugins.size(); ++i) {
+    try {
+      err = registry.add_sets(a.in_process ? sandbox::load_in_process(plugins[i])
+                                           : sandbox::load(plugins[i], limits),
+                              plugins[i]);
+    } catch (const sandbox::LoadError &e) {
+      err = e.what();
+    }
+  }
   if (!err.empty()) {
-    std::fprintf(stderr, "error: %s\n", err.c_str());
+    std::fprintf(stderr, "error: %s\n", text::printable(err).c_str());
     return false;
   }
   return true;
 }
 
-const softcheck_kernel_set *callable(const KernelSetRef &ref, const IsolationArgs &a) {
-  if (ref.source == "built-in" || a.in_process) return ref.set;
-  if (!(a.call_timeout > 0) || a.call_timeout > 86400)
-    throw UsageError("--call-timeout must be between 0 and 86400 seconds");
-  if (a.memory_limit_mb < 16 || a.memory_limit_mb > (int64_t(1) << 30))
-    throw UsageError("--memory-limit must be at least 16 (MiB)");
-  IsolationOptions o;
-  o.call_timeout = a.call_timeout;
-  o.memory_limit_mb = a.memory_limit_mb;
-  o.fault_dir = a.faults;
-  try {
-    return isolate(*ref.set, ref.source, o);
-  } catch (const std::runtime_error &e) {
-    throw UsageError(e.what());
-  }
+std::vector<std::string> isolation_args(const IsolationArgs &a) {
+  const IsolationArgs d;
+  std::vector<std::string> w;
+  if (a.in_process) w.push_back("--in-process");
+  if (a.call_timeout != d.call_timeout)
+    w.insert(w.end(), {"--call-timeout", fmt::format("{:g}", a.call_timeout)});
+  if (a.load_timeout != d.load_timeout)
+    w.insert(w.end(), {"--load-timeout", fmt::format("{:g}", a.load_timeout)});
+  if (a.memory_limit_mb != d.memory_limit_mb)
+    w.insert(w.end(), {"--memory-limit", std::to_string(a.memory_limit_mb)});
+  return w;
+}
+
+std::vector<std::string> load_args(const KernelSetRef &ref, const IsolationArgs &a) {
+  if (ref.source == "built-in") return {};
+  std::vector<std::string> w = {"--plugin", ref.source};
+  for (std::string &x : isolation_args(a)) w.push_back(std::move(x));
+  return w;
+}
+
+void print_plugin_output() {
+  const std::string text = sandbox::captured_output();
+  if (!text.empty()) std::fprintf(stderr, "%s", text.c_str());
 }
 
 namespace {
@@ -53,13 +86,16 @@ std::string bound_text(const softcheck_contract *c, softcheck_dtype d, softcheck
 
 int run_kernels(const KernelsArgs &args) {
   Registry registry;
-  if (!load_registry(registry, args.plugins)) return 2;
+  if (!load_registry(registry, args.plugins, args.isolation)) return 2;
   for (const KernelSetRef &ref : registry.sets()) {
     const softcheck_kernel_set &set = *ref.set;
-    fmt::print("{}  [{}]{}\n", set.name, ref.source,
-               set.version ? fmt::format("  version {}", set.version) : "");
-    if (set.description) fmt::print("  {}\n", set.description);
+    fmt::print("{}  [{}]{}\n", set.name, text::printable(ref.source),
+               set.version ? fmt::format("  version {}", text::printable(set.version)) : "");
+    if (set.description) fmt::print("  {}\n", text::printable(set.description));
     fmt::print("  contract: {}\n", set.contract ? "declared" : "none (the suite's default bounds)");
+    if (set.input_padding_bytes > 0)
+      fmt::print("  reads up to {} bytes past the end of each input (declared)\n",
+                 set.input_padding_bytes);
     fmt::print("  {:<28} {:<4} {:<4} {}\n", "op", "f32", "f64", "declared bound (f32 / f64)");
     for (int i = 0; i < SOFTCHECK_OP_COUNT; ++i) {
       auto op = softcheck_op(i);
@@ -74,6 +110,14 @@ int run_kernels(const KernelsArgs &args) {
     }
     fmt::print("\n");
   }
+  if (!args.plugins.empty()) {
+    const std::string how = sandbox::confinement();
+    if (args.isolation.in_process)
+      fmt::print("plugin kernels run in this process (--in-process): not confined\n");
+    else if (!how.empty())
+      fmt::print("plugin kernels run in a confined worker: {}\n", how);
+  }
+  print_plugin_output();
   return 0;
 }
 

@@ -8,38 +8,68 @@
 //   softcheck zoo [--plugin PATH] [--cases N] [--seed S]
 // Exit codes: 0 success, 1 a check failed, 2 usage or load error.
 #include "commands.hpp"
-#include "isolate.hpp"
 #include "parse.hpp"
+
+#include <softcheck/sandbox.hpp>
 
 #include <CLI/CLI.hpp>
 
+#include <cfenv>
 #include <cstdio>
 #include <exception>
 #include <string>
 
 namespace {
 
-double g_run_timeout = 0; // --timeout of check, report and fuzz
+double g_run_timeout = 0; // --timeout
 
 void add_isolation_options(CLI::App *cmd, softcheck::cli::IsolationArgs &a) {
   cmd->add_option("--timeout", g_run_timeout,
                   "stop the whole run after this many seconds (exit 1; nothing is written)");
   cmd->add_flag("--in-process", a.in_process,
-                "run plugin kernels in this process (faster; a crash takes the run down)");
+                "load and run plugins in this process: faster, but not confined (a crash "
+                "takes the run down, the kernel can touch softcheck's memory, files and "
+                "processes); only the floating-point environment is restored after each call");
   cmd->add_option("--call-timeout", a.call_timeout,
                   "seconds a plugin kernel call may take (default 10)");
+  cmd->add_option("--load-timeout", a.load_timeout,
+                  "seconds a plugin may take to load (default 60)");
   cmd->add_option("--memory-limit", a.memory_limit_mb,
-                  "MiB of address space for the plugin worker (default 4096)");
+                  "MiB of memory for a plugin's whole worker tree where a cgroup can be made, "
+                  "else of address space per process (default 4096)");
   cmd->add_option("--faults", a.faults,
-                  "folder for the inputs of kernel faults (default softcheck-faults)")
+                  "folder for the inputs of kernel faults, one run-N folder per run (default "
+                  "softcheck-faults)")
       ->type_name("DIR");
 }
+
+// The floating-point environment every softcheck process starts from
+// (round to nearest, no traps, no flush to zero), whatever started it.
+void default_fp_environment() {
+  std::fesetenv(FE_DFL_ENV);
+#if defined(__x86_64__)
+  __builtin_ia32_ldmxcsr(0x1F80);
+#endif
+}
+
+// Parses the command line and runs the command.
+int run(int argc, char **argv);
 
 } // namespace
 
 int main(int argc, char **argv) {
-  if (argc >= 2 && std::string(argv[1]) == "__worker")
-    return softcheck::cli::worker_main(argc, argv);
+  default_fp_environment();
+  if (argc >= 2 && std::string(argv[1]) == "__sandbox")
+    return softcheck::sandbox::sandbox_main(argc, argv);
+  const int code = run(argc, argv);
+  // Every worker tree ends before softcheck does.
+  softcheck::sandbox::shutdown();
+  return code;
+}
+
+namespace {
+
+int run(int argc, char **argv) {
   CLI::App app{"softcheck: property-based verification of softmax-family kernels"};
   app.require_subcommand(1);
   app.set_version_flag("--version", SOFTCHECK_VERSION);
@@ -49,6 +79,7 @@ int main(int argc, char **argv) {
       app.add_subcommand("kernels", "list every kernel set and the ops it provides");
   kernels->add_option("--plugin", kernels_args.plugins, "plugin shared library to load")
       ->type_name("PATH");
+  add_isolation_options(kernels, kernels_args.isolation);
 
   softcheck::cli::EvalArgs eval_args;
   CLI::App *eval = app.add_subcommand(
@@ -75,6 +106,7 @@ int main(int argc, char **argv) {
   eval->add_option("--ignore-index", eval_args.ignore_index, "ignored target (default -100)");
   eval->add_option("--label-smoothing", eval_args.label_smoothing, "in [0, 1] (default 0)");
   eval->add_option("values", eval_args.values, "the op's input, after --");
+  add_isolation_options(eval, eval_args.isolation);
 
   softcheck::cli::CheckArgs check_args;
   CLI::App *check = app.add_subcommand(
@@ -159,6 +191,7 @@ int main(int argc, char **argv) {
   zoo->add_option("--set", zoo_args.sets, "only these mutants");
   zoo->add_option("--cases", zoo_args.cases, "cases per property, op and dtype (default 100)");
   zoo->add_option("--seed", zoo_args.seed, "seed (default 1)");
+  add_isolation_options(zoo, zoo_args.isolation);
 
   try {
     app.parse(argc, argv);
@@ -177,7 +210,7 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "error: --timeout must be between 0 and 2592000 seconds\n");
     return 2;
   }
-  if (g_run_timeout > 0) softcheck::cli::stop_after(g_run_timeout);
+  if (g_run_timeout > 0) softcheck::sandbox::stop_after(g_run_timeout);
   try {
     if (kernels->parsed()) return softcheck::cli::run_kernels(kernels_args);
     if (eval->parsed()) return softcheck::cli::run_eval(eval_args);
@@ -195,3 +228,5 @@ int main(int argc, char **argv) {
   }
   return 2;
 }
+
+} // namespace

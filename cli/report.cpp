@@ -4,12 +4,13 @@
 // on a usage, load or file error (nothing in the folder is touched then).
 #include "commands.hpp"
 #include "files.hpp"
-#include "isolate.hpp"
 #include "options.hpp"
 #include "parse.hpp"
 
 #include <softcheck/fuzz.hpp>
 #include <softcheck/report.hpp>
+#include <softcheck/sandbox.hpp>
+#include <softcheck/text.hpp>
 
 #include <fmt/core.h>
 
@@ -86,13 +87,6 @@ std::vector<fuzz::TableRow> fuzz_tables(const std::vector<std::string> &dirs) {
   return rows;
 }
 
-std::string html_escape(const std::string &s) {
-  std::string o;
-  for (char c : s)
-    o += c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;" : std::string(1, c);
-  return o;
-}
-
 std::string absolute(const std::string &path) {
   std::error_code ec;
   auto p = std::filesystem::absolute(path, ec);
@@ -101,9 +95,12 @@ std::string absolute(const std::string &path) {
 
 report::SetRef set_ref(const KernelSetRef &ref, const IsolationArgs &iso) {
   report::SetRef s;
-  s.set = callable(ref, iso);
+  s.set = ref.set;
   s.plugin = ref.source == "built-in" ? "" : absolute(ref.source);
-  if (s.set != ref.set) s.kernel_seconds = last_kernel_seconds;
+  KernelSetRef again = ref;
+  again.source = s.plugin.empty() ? ref.source : s.plugin;
+  s.load_args = load_args(again, iso);
+  if (ref.source != "built-in" && !iso.in_process) s.kernel_seconds = sandbox::last_kernel_seconds;
   return s;
 }
 
@@ -144,7 +141,7 @@ int run_report(const ReportArgs &a) {
   const std::vector<fuzz::TableRow> fuzz_rows = fuzz_tables(a.fuzz);
 
   Registry registry;
-  if (!load_registry(registry, a.plugins)) return 2;
+  if (!load_registry(registry, a.plugins, a.isolation)) return 2;
   std::vector<report::SetRef> sets;
   if (a.sets.empty()) {
     for (const KernelSetRef &ref : registry.sets()) sets.push_back(set_ref(ref, a.isolation));
@@ -181,11 +178,15 @@ int run_report(const ReportArgs &a) {
                        d.before, d.after);
     }
   }
-  const std::string fault_text = fault_lines();
+  const std::string fault_text = sandbox::fault_lines();
   if (!fault_text.empty()) {
     md += "\n## Kernel faults\n\nCalls that crashed, hung, exited or broke memory safety in "
-          "the worker process (counted as status mismatches above):\n\n```\n" +
-          fault_text + "```\n";
+          "the worker process (counted as status mismatches above):\n\n";
+    for (const sandbox::Fault &f : sandbox::faults())
+      md += fmt::format("- {} {} {}: {}{}\n", text::markdown(f.set),
+                        f.op < SOFTCHECK_OP_COUNT ? softcheck_op_name(f.op) : "set\\_num\\_threads",
+                        f.dtype == SOFTCHECK_F32 ? "f32" : "f64", text::markdown(f.what),
+                        f.calls > 1 ? fmt::format(" ({} calls)", f.calls) : "");
     code = 1;
   }
   std::string html = report::to_html(out.report, &out.timing);
@@ -201,8 +202,8 @@ int run_report(const ReportArgs &a) {
     for (const fuzz::TableRow &r : fuzz_rows)
       t += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.4g} {}</td><td>{:.4g}</td>"
                        "<td>{:.3g}%</td><td>{}</td></tr>\n",
-                       html_escape(r.set), html_escape(r.op), html_escape(r.dtype), r.error,
-                       html_escape(r.unit), r.allowed, r.ratio * 100, html_escape(r.file));
+                       text::html(r.set), text::html(r.op), text::html(r.dtype), r.error,
+                       text::html(r.unit), r.allowed, r.ratio * 100, text::html(r.file));
     html.insert(html.rfind("</body>"), t + "</table>\n");
   }
   // Every file is made before anything is written, then the folder is
@@ -216,11 +217,14 @@ int run_report(const ReportArgs &a) {
   replace_report_folder(a.out, files);
 
   fmt::print("{}", report::summary_lines(out.report));
-  if (!verdict.empty()) fmt::print("{}\n", verdict);
+  if (!verdict.empty()) fmt::print("{}\n", text::printable(verdict));
   fmt::print("{}", fault_text);
   fmt::print("softcheck report: {} sets, seed {}, {} cases per op x dtype x regime, {:.1f} s; "
              "written to {} (report.json, report.md, index.html)\n",
-             sets.size(), opt.seed, opt.cases, out.timing.wall_seconds, absolute(a.out));
+             sets.size(), opt.seed, opt.cases, out.timing.wall_seconds,
+             text::printable(absolute(folder_target(a.out))));
+  std::fflush(stdout);
+  print_plugin_output();
   return code;
 }
 

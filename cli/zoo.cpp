@@ -3,9 +3,12 @@
 // Exit code 0 when every mutant is killed (and by the property the zoo
 // expects), 1 otherwise, 2 on a usage or load error.
 #include "commands.hpp"
+#include "options.hpp"
 #include "parse.hpp"
 
 #include <softcheck/properties.hpp>
+#include <softcheck/sandbox.hpp>
+#include <softcheck/text.hpp>
 
 #include <fmt/core.h>
 
@@ -53,20 +56,18 @@ std::string first_values(const std::string &case_text) {
 int run_zoo(const ZooArgs &a) {
   if (a.cases < 1 || a.cases > 1000000) throw UsageError("--cases must be between 1 and 1000000");
   const std::string plugin = a.plugin.empty() ? SOFTCHECK_ZOO_PLUGIN : a.plugin;
-  Registry registry;
-  if (std::string err = registry.load(plugin); !err.empty()) {
-    std::fprintf(stderr, "error: %s\n", err.c_str());
-    return 2;
-  }
   props::Options base;
   base.cases = int(a.cases);
-  base.seed = uint64_t(parse_int(a.seed));
-  base.plugin = plugin;
+  base.seed = parse_seed(a.seed);
+  Registry registry;
+  if (!load_registry(registry, {plugin}, a.isolation)) return 2;
 
   std::vector<Row> rows;
   fmt::print("{:<26} {:<9} {:<35} {:>6} {:>9}  {:<4} {}\n", "mutant", "verdict",
              "first property that failed", "cases", "seconds", "exp.", "minimal counterexample");
   for (const KernelSetRef &ref : registry.sets()) {
+    if (ref.source == "built-in") continue;
+    base.load_args = load_args(ref, a.isolation);
     if (!a.sets.empty() && std::find(a.sets.begin(), a.sets.end(), ref.set->name) == a.sets.end())
       continue;
     Row row;
@@ -112,12 +113,14 @@ int run_zoo(const ZooArgs &a) {
     const Row &r = rows.back();
     fmt::print("{:<26} {:<9} {:<35} {:>6} {:>8.3f}s  {:<4} {}\n", r.mutant,
                r.killed ? "killed" : "SURVIVED", r.killed ? r.killed_by : "-", r.cases, r.seconds,
-               r.expected_kills ? "yes" : "NO", r.counterexample);
+               r.expected_kills ? "yes" : "NO", text::printable(r.counterexample));
     std::fflush(stdout);
   }
   // The table again with the bug classes, then the summary.
   fmt::print("\n{:<26} {}\n", "mutant", "bug class [expected killer]");
-  for (const Row &r : rows) fmt::print("{:<26} {} [{}]\n", r.mutant, r.bug_class, r.expected);
+  for (const Row &r : rows)
+    fmt::print("{:<26} {} [{}]\n", r.mutant, text::printable(r.bug_class),
+               text::printable(r.expected));
   std::vector<double> times;
   int killed = 0, expected = 0;
   for (const Row &r : rows) {
@@ -132,6 +135,11 @@ int run_zoo(const ZooArgs &a) {
              "median {:.3f} s, max {:.3f} s\n",
              killed, rows.size(), rows.empty() ? 0.0 : 100.0 * killed / double(rows.size()),
              expected, median, worst);
+  // A mutant that writes into its input or leaves an output unwritten is
+  // stopped by the worker: a fault is how those are killed.
+  fmt::print("{}", sandbox::fault_lines());
+  std::fflush(stdout);
+  print_plugin_output();
   return killed == int(rows.size()) && expected == int(rows.size()) ? 0 : 1;
 }
 

@@ -249,7 +249,8 @@ static const softcheck_kernel_set sets[] = {
         {softmax_f64, log_softmax_f64, logsumexp_f64, NULL, NULL, NULL, NULL, cross_entropy_f64,
          NULL, NULL, NULL},
         NULL, /* no declared contract: the suite's default bounds apply */
-        NULL,
+        NULL, /* no set_num_threads */
+        0,    /* reads nothing past its inputs */
     },
     {
         sizeof(softcheck_kernel_set),
@@ -262,6 +263,7 @@ static const softcheck_kernel_set sets[] = {
          NULL, careful_cross_entropy_f64, NULL, NULL, NULL},
         NULL,
         NULL,
+        0,
     },
 };
 

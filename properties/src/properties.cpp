@@ -5,8 +5,10 @@
 #include "tolerance.hpp"
 
 #include <softcheck/case_io.hpp>
+#include <softcheck/guarded.hpp>
 #include <softcheck/oracle.hpp>
 #include <softcheck/properties.hpp>
+#include <softcheck/text.hpp>
 
 #include <fmt/core.h>
 #include <rapidcheck.h>
@@ -709,26 +711,30 @@ template <class T> Check rows_are_independent(const Env<T> &env, const Case<T> &
 template <class T> Check alignment_independent(const Env<T> &env, const Case<T> &c) {
   std::vector<T> base;
   if (auto p = status_problem<T>(run(env, c, base)); !p.empty()) return Check::fail(p);
+  // `run` placed every buffer with its end against a guard page; now each
+  // starts `offset` elements after the start of a page (a guard page before
+  // it), so the alignment changes and reads before a start fault too.
   for (size_t offset : {1, 3, 7}) {
-    // Copies of every buffer, `offset` elements into fresh storage.
-    auto moved = [&](const std::vector<T> &v, std::vector<T> &store) -> const T * {
-      store.assign(v.size() + offset, T(0));
-      std::copy(v.begin(), v.end(), store.begin() + long(offset));
-      return v.empty() ? nullptr : store.data() + offset;
+    GuardedBuffers g;
+    auto moved = [&](const auto &v) {
+      using E = std::decay_t<decltype(v[0])>;
+      return v.empty() ? nullptr
+                       : static_cast<const E *>(g.place(v.data(), v.size() * sizeof(E), Edge::start,
+                                                        offset * sizeof(E)));
     };
-    std::vector<T> sx, saux, sdout, sw, out(size_t(c.output_count()) + offset);
+    const std::vector<T> nan(size_t(c.output_count()), std::numeric_limits<T>::quiet_NaN());
     CallData<T> d;
-    d.x = moved(c.x, sx);
-    d.aux = moved(c.aux, saux);
-    d.dout = moved(c.dout, sdout);
-    d.weight = moved(c.weight, sw);
-    d.target = c.target.data();
-    if (auto p = status_problem<T>(call(env.ops, c, d, out.data() + offset)); !p.empty())
-      return Check::fail(p);
+    d.x = moved(c.x);
+    d.aux = moved(c.aux);
+    d.dout = moved(c.dout);
+    d.weight = moved(c.weight);
+    d.target = moved(c.target);
+    T *out = const_cast<T *>(moved(nan));
+    if (auto p = status_problem<T>(call(env.ops, c, d, out)); !p.empty()) return Check::fail(p);
     for (size_t i = 0; i < base.size(); ++i)
-      if (!same_bits(out[i + offset], base[i]))
-        return Check::fail(fmt::format("{}buffers {} elements further on give {}, not {}", where(i),
-                                       offset, format_value(out[i + offset]),
+      if (!same_bits(out[i], base[i]))
+        return Check::fail(fmt::format("{}buffers {} elements after a page start give {}, not {}",
+                                       where(i), offset, format_value(out[i]),
                                        format_value(base[i])));
   }
   return Check::pass();
@@ -1002,10 +1008,12 @@ uint64_t property_seed(uint64_t seed, const std::string &name, softcheck_op op, 
 
 std::string reproduce_line(const softcheck_kernel_set &set, const Options &o,
                            const std::string &property, softcheck_op op, softcheck_dtype d) {
-  return fmt::format(
-      "softcheck check{} --set {} --op {} --dtype {} --property {} --seed {} --cases {}",
-      o.plugin.empty() ? "" : " --plugin " + o.plugin, set.name, softcheck_op_name(op),
-      d == SOFTCHECK_F32 ? "f32" : "f64", property, o.seed, o.cases);
+  std::vector<std::string> w = {"softcheck", "check"};
+  w.insert(w.end(), o.load_args.begin(), o.load_args.end());
+  w.insert(w.end(), {"--set", set.name, "--op", softcheck_op_name(op), "--dtype",
+                     d == SOFTCHECK_F32 ? "f32" : "f64", "--property", property, "--seed",
+                     std::to_string(o.seed), "--cases", std::to_string(o.cases)});
+  return text::shell_line(w);
 }
 
 // RapidCheck reads its configuration (RC_PARAMS) once and announces it on
@@ -1148,7 +1156,8 @@ std::vector<Outcome> check(const softcheck_kernel_set &set, const Options &o) {
 
 template <class T>
 std::vector<Outcome> replay(const softcheck_kernel_set &set, const Case<T> &c,
-                            const std::string &property, const std::string &plugin) {
+                            const std::string &property,
+                            const std::vector<std::string> &load_args) {
   std::vector<Outcome> outcomes;
   const softcheck_dtype d = sizeof(T) == 4 ? SOFTCHECK_F32 : SOFTCHECK_F64;
   const Env<T> env{set, ops_of<T>(set)};
@@ -1184,8 +1193,10 @@ std::vector<Outcome> replay(const softcheck_kernel_set &set, const Case<T> &c,
     out.reason = r.discard ? "does not apply to this case" : r.failure;
     if (out.verdict == Verdict::failed) {
       out.counterexample = to_text(c, p.info.name);
-      out.reproduce = fmt::format("softcheck check{} --set {} --replay FILE",
-                                  plugin.empty() ? "" : " --plugin " + plugin, set.name);
+      std::vector<std::string> w = {"softcheck", "check"};
+      w.insert(w.end(), load_args.begin(), load_args.end());
+      w.insert(w.end(), {"--set", set.name, "--replay", "FILE"});
+      out.reproduce = text::shell_line(w);
     }
     outcomes.push_back(out);
   }
@@ -1193,8 +1204,8 @@ std::vector<Outcome> replay(const softcheck_kernel_set &set, const Case<T> &c,
 }
 
 template std::vector<Outcome> replay<float>(const softcheck_kernel_set &, const Case<float> &,
-                                            const std::string &, const std::string &);
+                                            const std::string &, const std::vector<std::string> &);
 template std::vector<Outcome> replay<double>(const softcheck_kernel_set &, const Case<double> &,
-                                             const std::string &, const std::string &);
+                                             const std::string &, const std::vector<std::string> &);
 
 } // namespace softcheck::props

@@ -12,12 +12,12 @@
 #include <softcheck/metrics.hpp>
 #include <softcheck/oracle.hpp>
 #include <softcheck/properties.hpp>
+#include <softcheck/text.hpp>
 
 #include <fmt/core.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -310,16 +310,6 @@ std::pair<Case<T>, int64_t> worst_input(const softcheck_kernel_set &set, const C
 }
 
 // A word for a POSIX shell: quoted unless it is plainly safe.
-std::string shell_word(const std::string &w) {
-  bool plain = !w.empty();
-  for (char ch : w)
-    plain = plain && (std::isalnum(static_cast<unsigned char>(ch)) || std::strchr("/._-+=:,", ch));
-  if (plain) return w;
-  std::string q = "'";
-  for (char ch : w) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
-  return q + "'";
-}
-
 std::string hex(double v, bool f32) {
   return f32 ? fmt::format("{:a}", float(v)) : fmt::format("{:a}", v);
 }
@@ -525,10 +515,10 @@ Output run(const std::vector<SetRef> &sets, const Options &o) {
           w.output = at;
           w.text = to_text(kept);
         }
-        w.reproduce =
-            fmt::format("{} eval{} --set {} --case {}", o.cli,
-                        sets[s].plugin.empty() ? "" : " --plugin " + shell_word(sets[s].plugin),
-                        shell_word(e.set), shell_word(w.file));
+        std::vector<std::string> words = {o.cli, "eval"};
+        words.insert(words.end(), sets[s].load_args.begin(), sets[s].load_args.end());
+        words.insert(words.end(), {"--set", e.set, "--case", w.file});
+        w.reproduce = text::shell_line(words);
         out.case_files.emplace_back(name, w.text);
         e.worst.push_back(std::move(w));
       }

@@ -274,7 +274,19 @@ typedef struct softcheck_kernel_set {
    * call on its own buffers (`softcheck report` spreads cases over
    * threads). */
   softcheck_status (*set_num_threads)(int threads);
+  /* Bytes past the end of each input array that the set's kernels may read
+   * (never write), for libraries that document such over-reads (XNNPACK
+   * reads up to 16, XNN_EXTRA_BYTES). 0: none; at most 4096. softcheck
+   * makes that many bytes readable after every input and faults any read
+   * beyond them ("read past the end of its input x"). This field came
+   * after the first version of the struct: a set whose struct_size ends
+   * before it (SOFTCHECK_KERNEL_SET_V1_SIZE) declares 0. */
+  uint32_t input_padding_bytes;
 } softcheck_kernel_set;
+
+/* The struct_size of a kernel set built against the first version of this
+ * header, the smallest a host accepts. */
+#define SOFTCHECK_KERNEL_SET_V1_SIZE offsetof(softcheck_kernel_set, input_padding_bytes)
 
 typedef struct softcheck_plugin {
   uint32_t abi_version; /* SOFTCHECK_ABI_VERSION */

@@ -29,7 +29,9 @@ struct Options {
   double seconds = 30;           // 0: until `cases`
   std::vector<softcheck_op> ops; // empty: every op the set provides
   std::vector<softcheck_dtype> dtypes = {SOFTCHECK_F32, SOFTCHECK_F64};
-  std::string plugin; // for reproduce lines ("" = built-in)
+  // The arguments that load the set again (--plugin PATH ...), for
+  // reproduce lines; none for the built-in set.
+  std::vector<std::string> load_args;
   bool progress = false;
 };
 

@@ -119,7 +119,7 @@ template <class T> void logits_to_forward_output(Case<T> &c) {
 // Runs one case (see softcheck/case.hpp) on the oracle with configuration c.
 template <class T> Status call(const Case<T> &cs, T *out, const Config &c = current_config()) {
   ScopedConfig scope(c);
-  return softcheck::call(ops_of<T>(kernel_set()), cs, out);
+  return softcheck::call(ops_of<T>(kernel_set()), cs, data_of(cs), out);
 }
 
 } // namespace softcheck::oracle

@@ -19,7 +19,9 @@ struct Options {
   std::vector<softcheck_op> ops;       // empty: every op
   std::vector<std::string> properties; // empty: every property
   std::vector<softcheck_dtype> dtypes = {SOFTCHECK_F32, SOFTCHECK_F64};
-  std::string plugin; // the plugin path, for reproduce lines ("" = built-in)
+  // The arguments that load the set again (--plugin PATH and isolation
+  // options; none for the built-in set), for reproduce lines.
+  std::vector<std::string> load_args;
 };
 
 enum class Verdict { passed, failed, skipped };
@@ -75,6 +77,6 @@ Judged judge(const softcheck_kernel_set &set, const Case<T> &c, const T *got, co
 // (or the one named); the outcomes carry no seed.
 template <class T>
 std::vector<Outcome> replay(const softcheck_kernel_set &set, const Case<T> &c,
-                            const std::string &property, const std::string &plugin);
+                            const std::string &property, const std::vector<std::string> &load_args);
 
 } // namespace softcheck::props

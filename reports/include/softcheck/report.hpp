@@ -170,6 +170,9 @@ struct Options {
 struct SetRef {
   const softcheck_kernel_set *set = nullptr;
   std::string plugin; // path, or "" for a built-in set
+  // The arguments that load the set again (--plugin PATH and isolation
+  // options), for reproduce lines.
+  std::vector<std::string> load_args = {};
   // For a set whose calls cross a process boundary: the seconds the last
   // call on this thread spent in the kernel itself (< 0: unknown, then the
   // call's own time is used).

@@ -1,0 +1,65 @@
+// What the host and the worker share besides the wire format: reading and
+// writing whole messages, the element counts of a call, calling one op of
+// a table, and a kernel set as data.
+#pragma once
+
+#include "protocol.hpp"
+
+#include <softcheck/plugin.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace softcheck::sandbox {
+
+// Blocking, EINTR-safe; false on end of file or error.
+bool write_all(int fd, const void *p, size_t n);
+bool read_all(int fd, void *p, size_t n);
+
+// With a deadline (a steady-clock time in seconds, see now()): 1 done,
+// 0 end of file or error, -1 the deadline passed. fd must be non-blocking.
+double now();
+int write_until(int fd, const void *p, size_t n, double deadline);
+
+// Bytes per element of each array of a call of `dtype`.
+size_t element_size(int array, uint32_t dtype);
+
+// The element count of every array of a call from its shape, op, dtype,
+// reduction and which pointers were given: 0 for an array not given, and
+// for all of them when the shape is invalid (the kernel must refuse it
+// without reading anything). `fits` is false when a count passes what the
+// protocol carries (2^31 elements).
+struct Counts {
+  uint64_t n[wire::kArrays] = {};
+  bool fits = true;
+  uint64_t bytes(int a, uint32_t dtype) const { return n[a] * element_size(a, dtype); }
+};
+Counts counts_of(const wire::CallHeader &h);
+
+// Calls op h.op of `ops` on the arrays `p` (NULL where not given) with the
+// shape and loss options of h. A NULL entry gives SOFTCHECK_ERR_UNSUPPORTED.
+softcheck_status invoke(const softcheck_ops &ops, const wire::CallHeader &h,
+                        void *const p[wire::kArrays]);
+
+// A kernel set as data: what crosses from the worker, checked again by the
+// host. Strings are cut to the protocol's bounds, never trusted to end.
+struct SetData {
+  std::string name, description, version;
+  bool has_description = false, has_version = false;
+  uint32_t provides[2] = {};
+  bool has_contract = false, has_threads = false;
+  uint32_t input_padding = 0;
+  softcheck_contract contract{};
+  bool operator==(const SetData &o) const;
+};
+
+// Reads a set of a plugin's table (in the process that loaded it).
+SetData describe(const softcheck_kernel_set &set);
+
+// The table as a payload, and back; decode returns "" or what is wrong.
+std::string encode_table(const std::string &plugin_name, const std::vector<SetData> &sets);
+std::string decode_table(const std::string &payload, std::string &plugin_name,
+                         std::vector<SetData> &sets);
+
+} // namespace softcheck::sandbox

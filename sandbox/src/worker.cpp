@@ -1,0 +1,433 @@
+// The worker: the only process that runs plugin code. It loads the plugin,
+// sends its table as data, then serves calls until the host closes the
+// request pipe. Each call's arrays are laid out as the host's were (same
+// offset within a page), each in pages of its own between PROT_NONE guard
+// zones; inputs are read-only; the output is filled with a pattern before
+// the call (and with a second one when an element still holds the first).
+// A SIGSEGV or SIGBUS handler names the guard or input it hit before the
+// worker dies by that signal.
+#include "worker.hpp"
+
+#include "common.hpp"
+
+#include <softcheck/guarded.hpp>
+#include <softcheck/host.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <thread>
+#include <ucontext.h>
+#include <unistd.h>
+
+namespace softcheck::sandbox {
+namespace {
+
+using namespace wire;
+
+constexpr size_t kGuard = 16 * kPage;      // between arrays: far misses land here too
+constexpr size_t kTailGuard = 256 * kPage; // after the last array
+constexpr int kRetired = 8;                // calls whose buffers stay PROT_NONE
+constexpr unsigned char kCanary = 0xA5, kPadding = 0xFF;
+constexpr double kThreadGrace = 0.2; // seconds a thread may run on after a call
+
+// ------------------------------------------------- what the handler reads
+
+struct Zone {
+  uintptr_t lo = 0, hi = 0, ref = 0; // ref: the address offsets count from
+  int32_t touch = kTouchNone, array = 0;
+  uint64_t seq = 0;
+};
+constexpr int kMaxZones = 3 * kArrays + kRetired;
+Zone g_zones[kMaxZones];
+volatile sig_atomic_t g_zone_count = 0;
+
+void note_touch(int sig, siginfo_t *info, void *context) {
+  const auto addr = reinterpret_cast<uintptr_t>(info->si_addr);
+  FaultNote n;
+  n.signal = sig;
+#if defined(__x86_64__)
+  // Page-fault error code: bit 1 set for a write.
+  n.write = (static_cast<ucontext_t *>(context)->uc_mcontext.gregs[REG_ERR] & 2) ? 1 : 0;
+#else
+  (void)context;
+  n.write = -1;
+#endif
+  for (int i = 0; i < g_zone_count; ++i) {
+    const Zone &z = g_zones[i];
+    if (addr < z.lo || addr >= z.hi) continue;
+    if (z.touch == kTouchInput && n.write == 0) continue; // reading an input is fine
+    n.touch = z.touch;
+    n.array = z.array;
+    n.seq = z.seq;
+    n.offset = z.touch == kTouchBefore ? int64_t(z.ref - addr) : int64_t(addr - z.ref);
+    break;
+  }
+  if (n.touch != kTouchNone) {
+    // One write of a small struct: atomic on a pipe; nothing else here.
+    const ssize_t ignored = ::write(kFaultFd, &n, sizeof n);
+    (void)ignored;
+  }
+  // SA_RESETHAND put the default action back: returning re-runs the access
+  // and the worker dies by this signal, as the host expects.
+}
+
+void install_handlers() {
+  static char stack[64 * 1024];
+  stack_t ss{};
+  ss.ss_sp = stack;
+  ss.ss_size = sizeof stack;
+  ::sigaltstack(&ss, nullptr);
+  struct sigaction sa {};
+  sa.sa_sigaction = note_touch;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND | SA_NODEFER;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGSEGV, &sa, nullptr);
+  ::sigaction(SIGBUS, &sa, nullptr);
+}
+
+// --------------------------------------------------------------- regions
+
+struct Placed {
+  char *data = nullptr;
+  size_t bytes = 0;
+  char *lo = nullptr, *hi = nullptr; // its pages
+};
+
+struct Region {
+  char *base = nullptr;
+  size_t size = 0;
+  uint64_t seq = 0;
+  Placed a[kArrays];
+};
+
+Region g_retired[kRetired];
+int g_retired_next = 0;
+
+// The zones of the call in flight and of the retired calls.
+void publish_zones(const Region &r, int out_alias) {
+  int n = 0;
+  g_zone_count = 0;
+  const Placed *prev = nullptr;
+  int prev_array = 0;
+  for (int a = 0; a < kArrays; ++a) {
+    const Placed &p = r.a[a];
+    if (p.lo == nullptr || (a == kOut && out_alias >= 0)) continue;
+    const uintptr_t lo = reinterpret_cast<uintptr_t>(p.lo), hi = reinterpret_cast<uintptr_t>(p.hi);
+    // The guard before this array: its first half belongs to the array
+    // before it (an over-run), the rest to this one (an under-run).
+    const uintptr_t guard_lo =
+        prev ? reinterpret_cast<uintptr_t>(prev->hi) : reinterpret_cast<uintptr_t>(r.base);
+    const uintptr_t mid = prev ? guard_lo + (lo - guard_lo) / 2 : guard_lo;
+    if (prev)
+      g_zones[n++] = {
+          guard_lo,    mid,        reinterpret_cast<uintptr_t>(prev->data + prev->bytes),
+          kTouchAfter, prev_array, r.seq};
+    g_zones[n++] = {mid, lo, reinterpret_cast<uintptr_t>(p.data), kTouchBefore, a, r.seq};
+    if (a != kOut && a != out_alias)
+      g_zones[n++] = {lo, hi, reinterpret_cast<uintptr_t>(p.data), kTouchInput, a, r.seq};
+    prev = &p;
+    prev_array = a;
+  }
+  if (prev)
+    g_zones[n++] = {reinterpret_cast<uintptr_t>(prev->hi),
+                    reinterpret_cast<uintptr_t>(r.base) + r.size,
+                    reinterpret_cast<uintptr_t>(prev->data + prev->bytes),
+                    kTouchAfter,
+                    prev_array,
+                    r.seq};
+  for (const Region &old : g_retired)
+    if (old.base != nullptr)
+      g_zones[n++] = {reinterpret_cast<uintptr_t>(old.base),
+                      reinterpret_cast<uintptr_t>(old.base) + old.size,
+                      reinterpret_cast<uintptr_t>(old.base),
+                      kTouchRetired,
+                      0,
+                      old.seq};
+  g_zone_count = n;
+}
+
+// After the call: the region's pages go PROT_NONE for kRetired more calls,
+// so a thread the kernel left behind that touches them is caught and named.
+void retire(Region &r) {
+  ::mprotect(r.base, r.size, PROT_NONE);
+  Region &slot = g_retired[g_retired_next];
+  if (slot.base != nullptr) ::munmap(slot.base, slot.size);
+  slot = r;
+  g_retired_next = (g_retired_next + 1) % kRetired;
+  r = Region{};
+}
+
+size_t pages_for(size_t span) { return (span + kPage - 1) / kPage; }
+
+// Maps the region of a call: every present array (but an aliased output)
+// at the host's offset within its first page, `padding` readable bytes
+// after each input.
+bool map_region(Region &r, const CallHeader &h, const Counts &c, uint32_t padding) {
+  size_t cursor = kGuard;
+  size_t offsets[kArrays] = {}, pages[kArrays] = {};
+  for (int a = 0; a < kArrays; ++a) {
+    if (!h.present[a] || (a == kOut && h.out_aliases >= 0)) continue; // in place: the input's
+    const size_t bytes = c.bytes(a, h.dtype) + (a == kOut ? 0 : padding);
+    offsets[a] = cursor;
+    pages[a] = pages_for((h.page_offset[a] % kPage) + bytes);
+    cursor += pages[a] * kPage + kGuard;
+  }
+  r.size = cursor - kGuard + kTailGuard;
+  void *base =
+      ::mmap(nullptr, r.size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (base == MAP_FAILED) return false;
+  r.base = static_cast<char *>(base);
+  r.seq = h.seq;
+  for (int a = 0; a < kArrays; ++a) {
+    if (offsets[a] == 0) continue;
+    Placed &p = r.a[a];
+    p.lo = r.base + offsets[a];
+    p.hi = p.lo + pages[a] * kPage;
+    p.data = p.lo + h.page_offset[a] % kPage;
+    p.bytes = c.bytes(a, h.dtype);
+    if (pages[a] > 0 && ::mprotect(p.lo, pages[a] * kPage, PROT_READ | PROT_WRITE) != 0)
+      return false;
+  }
+  if (h.out_aliases >= 0 && h.present[kOut]) r.a[kOut] = r.a[h.out_aliases];
+  return true;
+}
+
+// ---------------------------------------------------------------- checks
+
+// Threads other than this one that are running (state R), as read from
+// /proc; waits up to kThreadGrace for them to stop (a pool spinning down).
+int running_threads() {
+  // This thread's id as /proc numbers it (the host's pid namespace, not
+  // the worker's: gettid() would not match).
+  char link[64] = {};
+  const ssize_t len = ::readlink("/proc/thread-self", link, sizeof link - 1);
+  const char *slash = len > 0 ? std::strrchr(link, '/') : nullptr;
+  const pid_t self = slash ? pid_t(std::atoi(slash + 1)) : pid_t(::syscall(SYS_gettid));
+  const double end = now() + kThreadGrace;
+  for (;;) {
+    int running = 0, others = 0;
+    if (DIR *d = ::opendir("/proc/self/task")) {
+      while (dirent *e = ::readdir(d)) {
+        if (e->d_name[0] == '.') continue;
+        const pid_t tid = pid_t(std::atoi(e->d_name));
+        if (tid == self) continue;
+        ++others;
+        char path[64], buf[512];
+        std::snprintf(path, sizeof path, "/proc/self/task/%d/stat", int(tid));
+        const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) continue;
+        const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+        ::close(fd);
+        if (n <= 0) continue;
+        buf[n] = '\0';
+        const char *close_paren = std::strrchr(buf, ')');
+        if (close_paren && close_paren[1] == ' ' && close_paren[2] == 'R') ++running;
+      }
+      ::closedir(d);
+    }
+    if (running == 0 || others == 0) return 0;
+    if (now() >= end) return running;
+    ::usleep(2000);
+  }
+}
+
+// Child processes still alive (the worker is a subreaper, so everything a
+// kernel started and orphaned is its child); exited ones are reaped.
+int live_children() {
+  int live = 0;
+  for (;;) {
+    int st;
+    const pid_t p = ::waitpid(-1, &st, WNOHANG | __WALL);
+    if (p > 0) continue;
+    if (p == 0) live = 1;
+    break;
+  }
+  return live;
+}
+
+template <class T> T pattern(int which) {
+  const uint64_t bits = sizeof(T) == 4
+                            ? (which == 0 ? 0x7fa5a5a5ull : 0x5a5a5a5aull)
+                            : (which == 0 ? 0x7ff4a5a5a5a5a5a5ull : 0x5a5a5a5a5a5a5a5aull);
+  T v;
+  std::memcpy(&v, &bits, sizeof v);
+  return v;
+}
+
+template <class T> bool is_pattern(const T &v, int which) {
+  const T p = pattern<T>(which);
+  return std::memcmp(&v, &p, sizeof v) == 0;
+}
+
+template <class T> void fill(T *out, uint64_t n, int which) {
+  const T p = pattern<T>(which);
+  for (uint64_t i = 0; i < n; ++i) std::memcpy(&out[i], &p, sizeof p);
+}
+
+// ----------------------------------------------------------------- calls
+
+struct Worker {
+  std::vector<softcheck_kernel_set> sets;
+  pid_t pid = 0;
+};
+
+bool send(uint32_t type, const void *p, size_t n) {
+  Frame f;
+  f.type = type;
+  f.length = n;
+  return write_all(kReplyFd, &f, sizeof f) && write_all(kReplyFd, p, n);
+}
+
+template <class T>
+bool serve_call(const Worker &w, const CallHeader &h, const Counts &c, uint64_t payload) {
+  const softcheck_kernel_set &set = w.sets[h.set];
+  const softcheck_ops &ops = sizeof(T) == 4 ? set.f32 : set.f64;
+  uint64_t expect = 0;
+  for (int a = 0; a < kOut; ++a) expect += c.bytes(a, h.dtype);
+  if (payload != expect) return false;
+  const bool in_place = h.out_aliases >= 0 && h.present[kOut];
+  if (in_place && (h.out_aliases != kX && h.out_aliases != kAux)) return false;
+  if (in_place && (!h.present[h.out_aliases] || c.n[h.out_aliases] != c.n[kOut])) return false;
+
+  Region r;
+  if (!map_region(r, h, c, set.input_padding_bytes)) return false;
+  for (int a = 0; a < kOut; ++a) {
+    Placed &p = r.a[a];
+    if (p.lo == nullptr) continue;
+    if (!read_all(kRequestFd, p.data, p.bytes)) return false;
+    std::memset(p.data + p.bytes, kPadding,
+                std::min<size_t>(set.input_padding_bytes, size_t(p.hi - (p.data + p.bytes))));
+    if (a != h.out_aliases && p.hi > p.lo) ::mprotect(p.lo, size_t(p.hi - p.lo), PROT_READ);
+  }
+  const uint64_t n = c.n[kOut];
+  Placed &po = r.a[kOut];
+  T *out = h.present[kOut] ? reinterpret_cast<T *>(po.data) : nullptr;
+  if (out && !in_place) {
+    std::memset(po.lo, kCanary, size_t(po.data - po.lo));
+    std::memset(po.data + po.bytes, kCanary, size_t(po.hi - (po.data + po.bytes)));
+    fill(out, n, 0);
+  }
+  void *p[kArrays];
+  for (int a = 0; a < kArrays; ++a) p[a] = h.present[a] ? r.a[a].data : nullptr;
+  publish_zones(r, in_place ? h.out_aliases : -1);
+
+  ResultHeader res;
+  res.seq = h.seq;
+  const auto t0 = std::chrono::steady_clock::now();
+  res.status = invoke(ops, h, p);
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (::getpid() != w.pid) std::_Exit(0); // a fork of the kernel returned here: not ours
+
+  std::vector<unsigned char> written((n + 7) / 8, 0xFF);
+  std::vector<T> result(out ? out : static_cast<T *>(nullptr), out ? out + n : nullptr);
+  if (out && !in_place) {
+    // Bytes of the output's pages outside it: the kernel wrote there.
+    for (const char *b = po.lo; b < po.data && res.fault == kNoFault; ++b)
+      if (static_cast<unsigned char>(*b) != kCanary) {
+        res.fault = kWroteBeforeOutput;
+        res.index = -int64_t((po.data - b + sizeof(T) - 1) / sizeof(T));
+      }
+    for (const char *b = po.data + po.bytes; b < po.hi && res.fault == kNoFault; ++b)
+      if (static_cast<unsigned char>(*b) != kCanary) {
+        res.fault = kWrotePastOutput;
+        res.index = int64_t(n) + int64_t((b - (po.data + po.bytes)) / sizeof(T));
+      }
+    // Still the first pattern: written, or never touched? A second call
+    // with another pattern tells (an element that holds the first pattern
+    // in one and the second in the other was never written).
+    bool suspects = false;
+    for (uint64_t i = 0; i < n; ++i)
+      if (is_pattern(result[i], 0)) {
+        suspects = true;
+        if (res.status != SOFTCHECK_OK) written[i / 8] &= uint8_t(~(1u << (i % 8)));
+      }
+    if (suspects && res.status == SOFTCHECK_OK && res.fault == kNoFault) {
+      fill(out, n, 1);
+      invoke(ops, h, p);
+      if (::getpid() != w.pid) std::_Exit(0);
+      for (uint64_t i = 0; i < n; ++i)
+        if (is_pattern(result[i], 0) && is_pattern(out[i], 1)) {
+          written[i / 8] &= uint8_t(~(1u << (i % 8)));
+          if (res.fault == kNoFault) {
+            res.fault = kUnwritten;
+            res.index = int64_t(i);
+          }
+        }
+    }
+  }
+  if (res.fault == kNoFault) {
+    if (const int running = running_threads(); running > 0) {
+      res.fault = kLateThread;
+      res.index = running;
+    } else if (live_children() > 0) {
+      res.fault = kLateProcess;
+    }
+  }
+  res.count = n;
+  retire(r);
+  publish_zones(Region{}, -1);
+  Frame f;
+  f.type = kResult;
+  f.length = sizeof res + written.size() + n * sizeof(T);
+  return write_all(kReplyFd, &f, sizeof f) && write_all(kReplyFd, &res, sizeof res) &&
+         write_all(kReplyFd, written.data(), written.size()) &&
+         write_all(kReplyFd, result.data(), n * sizeof(T));
+}
+
+} // namespace
+
+int serve(const std::string &plugin) {
+  Worker w;
+  w.pid = ::getpid();
+  const softcheck_plugin *p = nullptr;
+  if (std::string err = open_plugin(plugin, p); !err.empty()) {
+    send(kLoadError, err.data(), err.size());
+    return 0;
+  }
+  std::vector<SetData> table;
+  for (size_t i = 0; i < p->set_count; ++i) {
+    w.sets.push_back(plugin_set(p, i));
+    table.push_back(describe(w.sets.back()));
+  }
+  const std::string name = p->name ? std::string(p->name, ::strnlen(p->name, kMaxPluginName)) : "";
+  const std::string payload = encode_table(name, table);
+  install_handlers();
+  if (!send(kTable, payload.data(), payload.size())) return 0;
+  for (;;) {
+    Frame f;
+    if (!read_all(kRequestFd, &f, sizeof f) || f.magic != kMagic) return 0;
+    if (f.type == kSetThreads && f.length == sizeof(ThreadsHeader)) {
+      ThreadsHeader t;
+      if (!read_all(kRequestFd, &t, sizeof t) || t.set >= w.sets.size()) return 0;
+      ThreadsResult r;
+      const softcheck_kernel_set &set = w.sets[t.set];
+      r.status = set.set_num_threads ? set.set_num_threads(t.threads) : SOFTCHECK_ERR_UNSUPPORTED;
+      if (!send(kThreadsResult, &r, sizeof r)) return 0;
+      continue;
+    }
+    if (f.type != kCall || f.length < sizeof(CallHeader) || f.length > kMaxPayload) return 0;
+    CallHeader h;
+    if (!read_all(kRequestFd, &h, sizeof h)) return 0;
+    if (h.set >= w.sets.size() || h.op >= SOFTCHECK_OP_COUNT ||
+        (h.dtype != SOFTCHECK_F32 && h.dtype != SOFTCHECK_F64))
+      return 0;
+    // Only the shape is taken from the host; counts are recomputed here.
+    const Counts c = counts_of(h);
+    if (!c.fits) return 0;
+    const uint64_t payload_bytes = f.length - sizeof h;
+    const bool ok = h.dtype == SOFTCHECK_F32 ? serve_call<float>(w, h, c, payload_bytes)
+                                             : serve_call<double>(w, h, c, payload_bytes);
+    if (!ok) return 0;
+  }
+}
+
+} // namespace softcheck::sandbox
