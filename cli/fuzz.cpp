@@ -8,6 +8,7 @@
 #include "parse.hpp"
 
 #include <softcheck/fuzz.hpp>
+#include <softcheck/read.hpp>
 #include <softcheck/sandbox.hpp>
 #include <softcheck/text.hpp>
 
@@ -28,11 +29,11 @@ namespace softcheck::cli {
 namespace {
 
 std::string slurp(const fs::path &p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw UsageError("cannot read '" + p.string() + "'");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  try {
+    return read_bounded(p.string());
+  } catch (const ReadError &e) {
+    throw UsageError(e.what());
+  }
 }
 
 void parse_shard(const std::string &text, int64_t &index, int64_t &count) {

@@ -3,10 +3,11 @@
 // completely is an error, never a silent 0.
 #pragma once
 
+#include <softcheck/read.hpp>
+
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
-#include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -54,8 +55,12 @@ template <class T> std::vector<T> parse_values(const std::vector<std::string> &t
 // Rows of values from a file: one row per line, values separated by spaces
 // or commas, '#' starts a comment. Every row must have the same length.
 template <class T> std::vector<std::vector<T>> read_rows(const std::string &path) {
-  std::ifstream in(path);
-  if (!in) throw UsageError("cannot read '" + path + "'");
+  std::istringstream in;
+  try {
+    in.str(read_bounded(path));
+  } catch (const ReadError &e) {
+    throw UsageError(e.what());
+  }
   std::vector<std::vector<T>> rows;
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {

@@ -8,6 +8,7 @@
 #include "parse.hpp"
 
 #include <softcheck/fuzz.hpp>
+#include <softcheck/read.hpp>
 #include <softcheck/report.hpp>
 #include <softcheck/sandbox.hpp>
 #include <softcheck/text.hpp>
@@ -29,14 +30,11 @@ namespace softcheck::cli {
 namespace {
 
 std::string read_text(const std::string &path, const char *what) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw UsageError(std::string(what) + " '" + path + "' is a folder");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError(std::string("cannot read ") + what + " '" + path + "'");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  try {
+    return read_bounded(path);
+  } catch (const ReadError &e) {
+    throw UsageError(std::string(what) + ": " + e.what());
+  }
 }
 
 report::Tolerance parse_tolerance(const std::vector<std::string> &items) {

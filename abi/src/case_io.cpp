@@ -1,6 +1,8 @@
 #include <softcheck/case_io.hpp>
 #include <softcheck/host.hpp>
+#include <softcheck/read.hpp>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -63,9 +65,13 @@ template <class T> T parse_float(const std::string &w, int line) {
 
 int64_t parse_integer(const std::string &w, int line) {
   char *end = nullptr;
+  errno = 0;
   long long v = std::strtoll(w.c_str(), &end, 10);
   if (end == w.c_str() || *end != '\0')
     throw CaseFormatError("line " + std::to_string(line) + ": not an integer: '" + w + "'");
+  if (errno == ERANGE)
+    throw CaseFormatError("line " + std::to_string(line) + ": '" + w +
+                          "' is out of range (a 64-bit integer)");
   return v;
 }
 
@@ -176,6 +182,8 @@ template std::string to_text<float>(const Case<float> &, const std::string &);
 template std::string to_text<double>(const Case<double> &, const std::string &);
 
 CaseFile parse_case(const std::string &text) {
+  if (text.find('\0') != std::string::npos)
+    throw CaseFormatError("a NUL byte: not a softcheck case");
   std::istringstream in(text);
   std::string line;
   CaseFile f;
@@ -235,12 +243,14 @@ CaseFile parse_case(const std::string &text) {
 }
 
 CaseFile read_case_file(const std::string &path) {
-  std::ifstream in(path);
-  if (!in) throw CaseFormatError("cannot read '" + path + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
+  std::string text;
   try {
-    return parse_case(ss.str());
+    text = read_bounded(path, kMaxInputBytes, false);
+  } catch (const ReadError &e) {
+    throw CaseFormatError(e.what());
+  }
+  try {
+    return parse_case(text);
   } catch (const CaseFormatError &e) {
     throw CaseFormatError(path + ": " + e.what());
   }

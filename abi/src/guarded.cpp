@@ -1,6 +1,7 @@
 #include <softcheck/case.hpp>
 #include <softcheck/guarded.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <sys/mman.h>
@@ -37,11 +38,48 @@ void *GuardedBuffers::place(const void *src, size_t bytes, Edge edge, size_t shi
 
 namespace {
 
+// One array's pages, kept by a thread from call to call: `pages` data pages
+// between two PROT_NONE pages, mapped once and grown when a call needs more,
+// so a call in the steady state makes no system call at all. An array is
+// placed with its last byte on the last data page's end.
+struct Slot {
+  char *base = nullptr;
+  size_t pages = 0;
+  ~Slot() {
+    if (base) ::munmap(base, (pages + 2) * kPage);
+  }
+  void *end_flush(const void *src, size_t bytes) {
+    const size_t need = (bytes + kPage - 1) / kPage;
+    if (need > pages || base == nullptr) {
+      if (base) ::munmap(base, (pages + 2) * kPage);
+      base = nullptr;
+      const size_t grown = std::max(need, 2 * pages);
+      void *m = ::mmap(nullptr, (grown + 2) * kPage, PROT_NONE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+      if (m == MAP_FAILED) throw std::bad_alloc();
+      if (grown > 0 &&
+          ::mprotect(static_cast<char *>(m) + kPage, grown * kPage, PROT_READ | PROT_WRITE) != 0) {
+        ::munmap(m, (grown + 2) * kPage);
+        throw std::bad_alloc();
+      }
+      base = static_cast<char *>(m);
+      pages = grown;
+    }
+    char *at = base + kPage + pages * kPage - bytes;
+    if (bytes > 0) std::memcpy(at, src, bytes);
+    return at;
+  }
+};
+
+// A thread's slots, one per array of a call (x, aux, dout, weight, target,
+// out): call() is never entered again from inside a kernel.
+thread_local Slot t_slots[6];
+
 // A guarded copy of `v` (its own pointer when empty: an empty array is
 // passed as the caller's data() is, NULL or not).
-template <class E> const E *guarded_copy(GuardedBuffers &g, const std::vector<E> &v) {
+template <class E> const E *guarded_copy(int slot, const std::vector<E> &v) {
   if (v.empty()) return v.data();
-  return static_cast<const E *>(g.place(v.data(), v.size() * sizeof(E)));
+  return static_cast<const E *>(t_slots[slot].end_flush(v.data(), v.size() * sizeof(E)));
 }
 
 template <class E> void write_back(const std::vector<E> &v, const E *copy) {
@@ -52,15 +90,14 @@ template <class E> void write_back(const std::vector<E> &v, const E *copy) {
 } // namespace
 
 template <class T> Status call(const softcheck_ops &ops, const Case<T> &c, T *out) {
-  GuardedBuffers g;
   CallData<T> d;
-  d.x = guarded_copy(g, c.x);
-  d.aux = guarded_copy(g, c.aux);
-  d.dout = guarded_copy(g, c.dout);
-  d.weight = c.weight.empty() ? nullptr : guarded_copy(g, c.weight);
-  d.target = guarded_copy(g, c.target);
+  d.x = guarded_copy(0, c.x);
+  d.aux = guarded_copy(1, c.aux);
+  d.dout = guarded_copy(2, c.dout);
+  d.weight = c.weight.empty() ? nullptr : guarded_copy(3, c.weight);
+  d.target = guarded_copy(4, c.target);
   const size_t n = size_t(c.output_count());
-  T *o = out == nullptr ? nullptr : static_cast<T *>(g.place(out, n * sizeof(T)));
+  T *o = out == nullptr ? nullptr : static_cast<T *>(t_slots[5].end_flush(out, n * sizeof(T)));
   const Status st = call(ops, c, d, o);
   if (o != nullptr && n > 0) std::memcpy(out, o, n * sizeof(T));
   write_back(c.x, d.x);

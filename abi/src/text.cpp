@@ -1,5 +1,6 @@
 #include <softcheck/text.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 
@@ -153,6 +154,21 @@ std::string markdown(std::string_view s) {
     }
   }
   return out;
+}
+
+std::string markdown_code(std::string_view s) {
+  const std::string t = printable(s);
+  size_t run = 0, longest = 0;
+  for (char c : t) {
+    run = c == '`' ? run + 1 : 0;
+    longest = std::max(longest, run);
+  }
+  const std::string fence(longest + 1, '`');
+  const bool pad = !t.empty() && (t.front() == '`' || t.back() == '`');
+  // A table cell ends at '|' even inside a code span (GitHub): escape it.
+  std::string body;
+  for (char c : t) body += c == '|' ? std::string("\\|") : std::string(1, c);
+  return fence + (pad ? " " : "") + body + (pad ? " " : "") + fence;
 }
 
 std::string shell_word(std::string_view s) {

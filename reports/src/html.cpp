@@ -5,6 +5,8 @@
 
 #include <softcheck/generators.hpp>
 
+#include <softcheck/text.hpp>
+
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -13,17 +15,8 @@
 namespace softcheck::report {
 namespace {
 
-std::string esc(const std::string &s) {
-  std::string o;
-  for (char c : s) switch (c) {
-    case '&': o += "&amp;"; break;
-    case '<': o += "&lt;"; break;
-    case '>': o += "&gt;"; break;
-    case '"': o += "&quot;"; break;
-    default: o += c;
-    }
-  return o;
-}
+// Everything a plugin or a path supplied, and every label, as HTML text.
+std::string esc(const std::string &s) { return text::html(s); }
 
 constexpr const char *kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
                                    "#ff7f0e", "#8c564b", "#e377c2", "#17becf"};

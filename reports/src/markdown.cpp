@@ -2,12 +2,21 @@
 #include "parts.hpp"
 #include "views.hpp"
 
+#include <softcheck/text.hpp>
+
 #include <fmt/core.h>
 
 #include <algorithm>
 #include <cmath>
 
 namespace softcheck::report {
+namespace {
+
+// Every name, path, description and version in report.md came from a
+// plugin or a path: escaped, so none of it can become Markdown or HTML.
+std::string md(const std::string &s) { return text::markdown(s); }
+
+} // namespace
 
 std::string summary_lines(const Report &r) {
   const View v(r, nullptr);
@@ -34,7 +43,8 @@ std::string summary_lines(const Report &r) {
     }
     s += fmt::format("  {:<12} max {} ulp ({}), max {} u scaled ({}), {} special-value "
                      "mismatches\n",
-                     v.sets[k], ulp_text(ulp), ulp_at, ulp_text(scaled), scaled_at, m);
+                     text::printable(v.sets[k]), ulp_text(ulp), ulp_at, ulp_text(scaled),
+                     scaled_at, m);
   }
   return s;
 }
@@ -46,13 +56,13 @@ std::string to_markdown(const Report &r, const Timing *timing) {
                    "correctly rounded result (MPFR oracle).\n\n",
                    r.tool_version, r.seed, r.cases);
   for (const SetInfo &set : r.sets)
-    s += fmt::format("- **{}** ({}){}{}\n", set.name, set.plugin,
-                     set.description.empty() ? "" : ": " + set.description,
-                     set.version.empty() ? "" : " [" + set.version + "]");
+    s += fmt::format("- **{}** ({}){}{}\n", md(set.name), md(set.plugin),
+                     set.description.empty() ? "" : ": " + md(set.description),
+                     set.version.empty() ? "" : " \\[" + md(set.version) + "\\]");
   s += "\n## Max error per op (finite regimes) and special-value mismatches (all regimes)\n\n";
   s += "| op | dtype |";
   for (const std::string &set : v.sets)
-    s += fmt::format(" {} max error | {} mismatches |", set, set);
+    s += fmt::format(" {} max error | {} mismatches |", md(set), md(set));
   s += "\n|---|---|";
   for (size_t i = 0; i < v.sets.size(); ++i) s += "---:|---:|";
   s += "\n";
@@ -92,7 +102,7 @@ std::string to_markdown(const Report &r, const Timing *timing) {
         for (const PipelinePoint &pt : gap->points) gap_max = std::max(gap_max, pt.max);
       const Pipeline *dl = v.pipeline("double_softmax_loss", set, d);
       const Pipeline *dg = v.pipeline("double_softmax_gradient", set, d);
-      s += fmt::format("| {} | {} | {} | {} / {} / {} / {} | {} / {} | {} / {} |\n", set,
+      s += fmt::format("| {} | {} | {} | {} / {} / {} / {} | {} / {} | {} / {} |\n", md(set),
                        dtype_name(d), gap ? ulp_text(gap_max) : "-", at(keras, "2^0"),
                        at(keras, "2^4"), at(keras, "2^8"), at(keras, "2^12"), at(dl, "2^0"),
                        at(dl, "2^12"), at(dg, "2^0"), at(dg, "2^12"));
@@ -109,8 +119,8 @@ std::string to_markdown(const Report &r, const Timing *timing) {
       s += "| set | dtype | input | op | got | expected (ABI) |\n|---|---|---|---|---|---|\n";
       any = true;
     }
-    s += fmt::format("| {} | {} | {} | {} | {} | {} |\n", sv.set, dtype_name(sv.dtype), sv.input,
-                     softcheck_op_name(sv.op), sv.got, sv.want);
+    s += fmt::format("| {} | {} | {} | {} | {} | {} |\n", md(sv.set), dtype_name(sv.dtype),
+                     md(sv.input), softcheck_op_name(sv.op), md(sv.got), md(sv.want));
   }
   if (!any) s += "Every set gives the ABI's answer on every special input.\n";
 
@@ -118,20 +128,20 @@ std::string to_markdown(const Report &r, const Timing *timing) {
   for (const std::string &set : v.sets) {
     const auto worst = v.worst_of(set, 5);
     if (worst.empty()) {
-      s += fmt::format("- {}: every output correctly rounded.\n", set);
+      s += fmt::format("- {}: every output correctly rounded.\n", md(set));
       continue;
     }
     for (const auto &[e, w] : worst)
-      s += fmt::format("- {} {} {} ({}): {}, got {} want {}: `{}`\n", set, softcheck_op_name(e->op),
-                       dtype_name(e->dtype), e->regime, error_text(*w), w->got, w->want,
-                       w->reproduce);
+      s += fmt::format("- {} {} {} ({}): {}, got {} want {}: {}\n", md(set),
+                       softcheck_op_name(e->op), dtype_name(e->dtype), e->regime, error_text(*w),
+                       w->got, w->want, text::markdown_code(w->reproduce));
   }
   s += "\nRun the commands in the report's folder.\n";
 
   if (timing) {
     s += "\n## Throughput\n\nMillions of input elements per second inside the kernel, over "
          "every regime (timing.json; not compared, the machine is shared).\n\n| op | dtype |";
-    for (const std::string &set : v.sets) s += " " + set + " |";
+    for (const std::string &set : v.sets) s += " " + md(set) + " |";
     s += "\n|---|---|";
     for (size_t i = 0; i < v.sets.size(); ++i) s += "---:|";
     s += "\n";

@@ -420,9 +420,11 @@ Output run(const std::vector<SetRef> &sets, const Options &o) {
   rep.cases = o.cases;
   rep.worst_n = o.worst_n;
   for (const SetRef &s : sets)
-    rep.sets.push_back({s.set->name, s.set->description ? s.set->description : "",
-                        s.set->version ? s.set->version : "",
-                        s.plugin.empty() ? "built-in" : s.plugin});
+    // report.json is UTF-8: a path or description that is not becomes \xNN.
+    rep.sets.push_back({text::valid_utf8(s.set->name),
+                        text::valid_utf8(s.set->description ? s.set->description : ""),
+                        text::valid_utf8(s.set->version ? s.set->version : ""),
+                        s.plugin.empty() ? "built-in" : text::valid_utf8(s.plugin)});
 
   std::vector<softcheck_op> ops = o.ops;
   if (ops.empty())

@@ -130,6 +130,7 @@ struct Tree {
   int stopped_by = 0;     // the signal that stopped it, if one did
   int64_t oom_kills = 0;  // in the tree's cgroup, when it was ended
   int64_t confined = -1;  // kConfined* | Landlock ABI << 8
+  std::string inbox;      // reply bytes read ahead
 };
 
 struct Sent {
@@ -347,37 +348,62 @@ void spawn(Plugin &p) {
 enum class Io { ok, timeout, ended };
 
 // Sends `send` and reads `want` bytes into `into`, draining the output and
-// status pipes meanwhile, until `deadline`.
+// status pipes meanwhile, until `deadline`. Reads take what the pipe holds
+// (kept for the next read), writes go out before any wait.
 Io pump(Plugin &p, const std::string *send, char *into, size_t want, double deadline) {
   Tree &t = p.tree;
-  size_t sent = 0, got = 0;
-  while (got < want || (send && sent < send->size())) {
-    if (t.ended) return Io::ended;
+  size_t sent = 0, got = std::min(want, t.inbox.size());
+  if (got > 0) {
+    std::memcpy(into, t.inbox.data(), got);
+    t.inbox.erase(0, got);
+  }
+  char buf[1 << 16];
+  short output_ready = 0, status_ready = 0;
+  for (;;) {
+    if (send && sent < send->size()) {
+      const ssize_t w = ::write(t.request, send->data() + sent, send->size() - sent);
+      if (w > 0) sent += size_t(w);
+      if (w < 0 && errno != EAGAIN && errno != EINTR) return Io::ended;
+    }
+    if (got < want) {
+      const ssize_t n = ::read(t.reply, buf, sizeof buf);
+      if (n == 0) return Io::ended;
+      if (n < 0 && errno != EAGAIN && errno != EINTR) return Io::ended;
+      if (n > 0) {
+        const size_t k = std::min(size_t(n), want - got);
+        std::memcpy(into + got, buf, k);
+        got += k;
+        t.inbox.append(buf + k, size_t(n) - k);
+      }
+    }
+    if (output_ready) drain_output(p);
+    if (status_ready) read_status(p);
+    if (got >= want && (!send || sent >= send->size())) return Io::ok;
+    if (t.ended) {
+      // What it wrote before it ended is in the pipe already: take it.
+      for (ssize_t n; got < want && (n = ::read(t.reply, buf, sizeof buf)) > 0;) {
+        const size_t k = std::min(size_t(n), want - got);
+        std::memcpy(into + got, buf, k);
+        got += k;
+        t.inbox.append(buf + k, size_t(n) - k);
+      }
+      return got >= want && (!send || sent >= send->size()) ? Io::ok : Io::ended;
+    }
     const double left = deadline - now();
     if (left <= 0) return Io::timeout;
-    pollfd f[4] = {{t.reply, short(got < want ? POLLIN : 0), 0},
-                   {t.request, short(send && sent < send->size() ? POLLOUT : 0), 0},
+    // A pipe that is not waited on stays out of the set: poll reports a
+    // hang-up on it whatever was asked.
+    const bool sending = send && sent < send->size();
+    pollfd f[4] = {{got < want ? t.reply : -1, POLLIN, 0},
+                   {sending ? t.request : -1, POLLOUT, 0},
                    {t.output, POLLIN, 0},
                    {t.status, POLLIN, 0}};
     const int r = ::poll(f, 4, int(std::min(left * 1000 + 1, 1e9)));
     if (r < 0 && errno != EINTR) return Io::ended;
-    if (f[2].revents & POLLIN) drain_output(p);
-    if (f[3].revents) read_status(p);
-    if (f[1].revents & POLLOUT) {
-      const ssize_t w = ::write(t.request, send->data() + sent, send->size() - sent);
-      if (w > 0) sent += size_t(w);
-      if (w < 0 && errno != EAGAIN && errno != EINTR) return Io::ended;
-    } else if (f[1].revents & (POLLERR | POLLHUP)) {
-      return Io::ended;
-    }
-    if (f[0].revents & (POLLIN | POLLHUP)) {
-      const ssize_t n = ::read(t.reply, into + got, want - got);
-      if (n > 0) got += size_t(n);
-      if (n == 0) return Io::ended;
-      if (n < 0 && errno != EAGAIN && errno != EINTR) return Io::ended;
-    }
+    if (f[1].revents & (POLLERR | POLLHUP)) return Io::ended;
+    output_ready = f[2].revents;
+    status_ready = f[3].revents;
   }
-  return Io::ok;
 }
 
 // Reads one frame of `type`, at most `max` bytes of payload.
@@ -389,6 +415,16 @@ Io read_frame(Plugin &p, uint32_t &type, std::string &payload, uint64_t max, dou
   type = f.type;
   payload.resize(f.length);
   return pump(p, nullptr, payload.data(), payload.size(), deadline);
+}
+
+// A worker that died is reported by its reaper: wait for that note while
+// the tree is still whole (ending it first could lose it).
+void await_worker_end(Plugin &p) {
+  for (const double until = now() + 2; !p.tree.ended && now() < until;) {
+    pollfd f{p.tree.status, POLLIN, 0};
+    ::poll(&f, 1, 10);
+    read_status(p);
+  }
 }
 
 // How the worker ended, for messages: after end_tree.
@@ -565,6 +601,7 @@ void start(Plugin &p) {
     load_failed(p, fmt::format("did not finish loading within {:g} s (--load-timeout)",
                                p.limits.load_timeout));
   if (r == Io::ended) {
+    await_worker_end(p);
     end_tree(p);
     const std::string how = death(p);
     close_tree(p);
@@ -625,13 +662,7 @@ bool ensure(Plugin &p, uint32_t set, uint32_t op, uint32_t dtype) {
 // The fault of a call that ended the worker, told from what the pipes hold.
 void worker_fault(Plugin &p, uint32_t set, uint32_t op, uint32_t dtype, const std::string &request,
                   uint64_t seq, const std::string &fallback) {
-  // A worker that died is reported by its reaper: wait for that note while
-  // the tree is still whole (ending it first could lose it).
-  for (const double until = now() + 2; fallback.empty() && !p.tree.ended && now() < until;) {
-    pollfd f{p.tree.status, POLLIN, 0};
-    ::poll(&f, 1, 10);
-    read_status(p);
-  }
+  if (fallback.empty()) await_worker_end(p);
   end_tree(p);
   FaultNote n, next;
   bool have_note = false; // the first one: later ones come from threads dying with it

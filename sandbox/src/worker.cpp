@@ -106,133 +106,172 @@ struct Region {
   char *base = nullptr;
   size_t size = 0;
   uint64_t seq = 0;
+  bool live = false;           // the call in flight; else retired (PROT_NONE)
+  std::vector<size_t> layout;  // pages of each array, to reuse the mapping
   Placed a[kArrays];
 };
 
-Region g_retired[kRetired];
-int g_retired_next = 0;
+// The last kRetired calls' regions stay mapped PROT_NONE, so a thread the
+// kernel left behind that touches them is caught and named; the oldest one
+// is mapped again for the next call (same layout: no mmap, pages kept).
+Region g_ring[kRetired + 1];
+int g_ring_next = 0;
 
 // The zones of the call in flight and of the retired calls.
-void publish_zones(const Region &r, int out_alias) {
+void publish_zones(const Region *r, int out_alias) {
   int n = 0;
   g_zone_count = 0;
-  const Placed *prev = nullptr;
-  int prev_array = 0;
-  for (int a = 0; a < kArrays; ++a) {
-    const Placed &p = r.a[a];
-    if (p.lo == nullptr || (a == kOut && out_alias >= 0)) continue;
-    const uintptr_t lo = reinterpret_cast<uintptr_t>(p.lo), hi = reinterpret_cast<uintptr_t>(p.hi);
-    // The guard before this array: its first half belongs to the array
-    // before it (an over-run), the rest to this one (an under-run).
-    const uintptr_t guard_lo =
-        prev ? reinterpret_cast<uintptr_t>(prev->hi) : reinterpret_cast<uintptr_t>(r.base);
-    const uintptr_t mid = prev ? guard_lo + (lo - guard_lo) / 2 : guard_lo;
+  if (r != nullptr) {
+    const Placed *prev = nullptr;
+    int prev_array = 0;
+    for (int a = 0; a < kArrays; ++a) {
+      const Placed &p = r->a[a];
+      if (p.lo == nullptr || (a == kOut && out_alias >= 0)) continue;
+      const uintptr_t lo = reinterpret_cast<uintptr_t>(p.lo),
+                      hi = reinterpret_cast<uintptr_t>(p.hi);
+      // The guard before this array: its first half belongs to the array
+      // before it (an over-run), the rest to this one (an under-run).
+      const uintptr_t guard_lo = prev ? reinterpret_cast<uintptr_t>(prev->hi)
+                                      : reinterpret_cast<uintptr_t>(r->base);
+      const uintptr_t mid = prev ? guard_lo + (lo - guard_lo) / 2 : guard_lo;
+      if (prev)
+        g_zones[n++] = {guard_lo, mid, reinterpret_cast<uintptr_t>(prev->data + prev->bytes),
+                        kTouchAfter, prev_array, r->seq};
+      g_zones[n++] = {mid, lo, reinterpret_cast<uintptr_t>(p.data), kTouchBefore, a, r->seq};
+      if (a != kOut && a != out_alias)
+        g_zones[n++] = {lo, hi, reinterpret_cast<uintptr_t>(p.data), kTouchInput, a, r->seq};
+      prev = &p;
+      prev_array = a;
+    }
     if (prev)
-      g_zones[n++] = {
-          guard_lo,    mid,        reinterpret_cast<uintptr_t>(prev->data + prev->bytes),
-          kTouchAfter, prev_array, r.seq};
-    g_zones[n++] = {mid, lo, reinterpret_cast<uintptr_t>(p.data), kTouchBefore, a, r.seq};
-    if (a != kOut && a != out_alias)
-      g_zones[n++] = {lo, hi, reinterpret_cast<uintptr_t>(p.data), kTouchInput, a, r.seq};
-    prev = &p;
-    prev_array = a;
+      g_zones[n++] = {reinterpret_cast<uintptr_t>(prev->hi),
+                      reinterpret_cast<uintptr_t>(r->base) + r->size,
+                      reinterpret_cast<uintptr_t>(prev->data + prev->bytes), kTouchAfter,
+                      prev_array, r->seq};
   }
-  if (prev)
-    g_zones[n++] = {reinterpret_cast<uintptr_t>(prev->hi),
-                    reinterpret_cast<uintptr_t>(r.base) + r.size,
-                    reinterpret_cast<uintptr_t>(prev->data + prev->bytes),
-                    kTouchAfter,
-                    prev_array,
-                    r.seq};
-  for (const Region &old : g_retired)
-    if (old.base != nullptr)
+  for (const Region &old : g_ring)
+    if (old.base != nullptr && !old.live)
       g_zones[n++] = {reinterpret_cast<uintptr_t>(old.base),
                       reinterpret_cast<uintptr_t>(old.base) + old.size,
-                      reinterpret_cast<uintptr_t>(old.base),
-                      kTouchRetired,
-                      0,
-                      old.seq};
+                      reinterpret_cast<uintptr_t>(old.base), kTouchRetired, 0, old.seq};
   g_zone_count = n;
 }
 
-// After the call: the region's pages go PROT_NONE for kRetired more calls,
-// so a thread the kernel left behind that touches them is caught and named.
 void retire(Region &r) {
   ::mprotect(r.base, r.size, PROT_NONE);
-  Region &slot = g_retired[g_retired_next];
-  if (slot.base != nullptr) ::munmap(slot.base, slot.size);
-  slot = r;
-  g_retired_next = (g_retired_next + 1) % kRetired;
-  r = Region{};
+  r.live = false;
 }
 
 size_t pages_for(size_t span) { return (span + kPage - 1) / kPage; }
 
-// Maps the region of a call: every present array (but an aliased output)
-// at the host's offset within its first page, `padding` readable bytes
-// after each input.
-bool map_region(Region &r, const CallHeader &h, const Counts &c, uint32_t padding) {
+// The region of a call: every present array (but an aliased output) at the
+// host's offset within its first page, `padding` readable bytes after each
+// input, each between guard zones.
+Region *map_region(const CallHeader &h, const Counts &c, uint32_t padding) {
+  Region &r = g_ring[g_ring_next];
+  g_ring_next = (g_ring_next + 1) % (kRetired + 1);
+  std::vector<size_t> layout(kArrays, 0);
+  size_t offsets[kArrays] = {};
   size_t cursor = kGuard;
-  size_t offsets[kArrays] = {}, pages[kArrays] = {};
   for (int a = 0; a < kArrays; ++a) {
     if (!h.present[a] || (a == kOut && h.out_aliases >= 0)) continue; // in place: the input's
     const size_t bytes = c.bytes(a, h.dtype) + (a == kOut ? 0 : padding);
     offsets[a] = cursor;
-    pages[a] = pages_for((h.page_offset[a] % kPage) + bytes);
-    cursor += pages[a] * kPage + kGuard;
+    layout[a] = pages_for((h.page_offset[a] % kPage) + bytes) + 1; // +1: present
+    cursor += (layout[a] - 1) * kPage + kGuard;
   }
-  r.size = cursor - kGuard + kTailGuard;
-  void *base =
-      ::mmap(nullptr, r.size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (base == MAP_FAILED) return false;
-  r.base = static_cast<char *>(base);
+  const size_t size = cursor - kGuard + kTailGuard;
+  if (r.base == nullptr || r.layout != layout) {
+    if (r.base != nullptr) ::munmap(r.base, r.size);
+    r = Region{};
+    void *base = ::mmap(nullptr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (base == MAP_FAILED) return nullptr;
+    r.base = static_cast<char *>(base);
+    r.size = size;
+    r.layout = layout;
+  }
   r.seq = h.seq;
+  r.live = true;
   for (int a = 0; a < kArrays; ++a) {
-    if (offsets[a] == 0) continue;
+    r.a[a] = Placed{};
+    if (layout[a] == 0) continue;
     Placed &p = r.a[a];
+    const size_t pages = layout[a] - 1;
     p.lo = r.base + offsets[a];
-    p.hi = p.lo + pages[a] * kPage;
+    p.hi = p.lo + pages * kPage;
     p.data = p.lo + h.page_offset[a] % kPage;
     p.bytes = c.bytes(a, h.dtype);
-    if (pages[a] > 0 && ::mprotect(p.lo, pages[a] * kPage, PROT_READ | PROT_WRITE) != 0)
-      return false;
+    if (pages > 0 && ::mprotect(p.lo, pages * kPage, PROT_READ | PROT_WRITE) != 0) return nullptr;
   }
   if (h.out_aliases >= 0 && h.present[kOut]) r.a[kOut] = r.a[h.out_aliases];
-  return true;
+  return &r;
 }
 
+// Requests, read through a buffer: one read() takes a small call whole.
+struct Reader {
+  char buf[1 << 16];
+  size_t at = 0, end = 0;
+  bool read(void *p, size_t n) {
+    char *c = static_cast<char *>(p);
+    while (n > 0) {
+      if (at == end) {
+        if (n >= sizeof buf) return read_all(kRequestFd, c, n); // large: straight in
+        const ssize_t got = ::read(kRequestFd, buf, sizeof buf);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) return false;
+        at = 0;
+        end = size_t(got);
+      }
+      const size_t k = std::min(n, end - at);
+      std::memcpy(c, buf + at, k);
+      at += k;
+      c += k;
+      n -= k;
+    }
+    return true;
+  }
+};
+Reader g_in;
+
 // ---------------------------------------------------------------- checks
+
+// This thread's id as /proc numbers it (the host's pid namespace, not the
+// worker's: gettid() would not match), read once.
+pid_t proc_tid() {
+  static const pid_t tid = [] {
+    char link[64] = {};
+    const ssize_t len = ::readlink("/proc/thread-self", link, sizeof link - 1);
+    const char *slash = len > 0 ? std::strrchr(link, '/') : nullptr;
+    return slash ? pid_t(std::atoi(slash + 1)) : pid_t(::syscall(SYS_gettid));
+  }();
+  return tid;
+}
 
 // Threads other than this one that are running (state R), as read from
 // /proc; waits up to kThreadGrace for them to stop (a pool spinning down).
 int running_threads() {
-  // This thread's id as /proc numbers it (the host's pid namespace, not
-  // the worker's: gettid() would not match).
-  char link[64] = {};
-  const ssize_t len = ::readlink("/proc/thread-self", link, sizeof link - 1);
-  const char *slash = len > 0 ? std::strrchr(link, '/') : nullptr;
-  const pid_t self = slash ? pid_t(std::atoi(slash + 1)) : pid_t(::syscall(SYS_gettid));
+  static DIR *tasks = ::opendir("/proc/self/task");
+  if (tasks == nullptr) return 0;
+  const pid_t self = proc_tid();
   const double end = now() + kThreadGrace;
   for (;;) {
     int running = 0, others = 0;
-    if (DIR *d = ::opendir("/proc/self/task")) {
-      while (dirent *e = ::readdir(d)) {
-        if (e->d_name[0] == '.') continue;
-        const pid_t tid = pid_t(std::atoi(e->d_name));
-        if (tid == self) continue;
-        ++others;
-        char path[64], buf[512];
-        std::snprintf(path, sizeof path, "/proc/self/task/%d/stat", int(tid));
-        const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) continue;
-        const ssize_t n = ::read(fd, buf, sizeof buf - 1);
-        ::close(fd);
-        if (n <= 0) continue;
-        buf[n] = '\0';
-        const char *close_paren = std::strrchr(buf, ')');
-        if (close_paren && close_paren[1] == ' ' && close_paren[2] == 'R') ++running;
-      }
-      ::closedir(d);
+    ::rewinddir(tasks);
+    while (dirent *e = ::readdir(tasks)) {
+      if (e->d_name[0] == '.') continue;
+      const pid_t tid = pid_t(std::atoi(e->d_name));
+      if (tid == self) continue;
+      ++others;
+      char path[64], buf[512];
+      std::snprintf(path, sizeof path, "/proc/self/task/%d/stat", int(tid));
+      const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0) continue;
+      const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+      ::close(fd);
+      if (n <= 0) continue;
+      buf[n] = '\0';
+      const char *close_paren = std::strrchr(buf, ')');
+      if (close_paren && close_paren[1] == ' ' && close_paren[2] == 'R') ++running;
     }
     if (running == 0 || others == 0) return 0;
     if (now() >= end) return running;
@@ -298,12 +337,13 @@ bool serve_call(const Worker &w, const CallHeader &h, const Counts &c, uint64_t 
   if (in_place && (h.out_aliases != kX && h.out_aliases != kAux)) return false;
   if (in_place && (!h.present[h.out_aliases] || c.n[h.out_aliases] != c.n[kOut])) return false;
 
-  Region r;
-  if (!map_region(r, h, c, set.input_padding_bytes)) return false;
+  Region *region = map_region(h, c, set.input_padding_bytes);
+  if (region == nullptr) return false;
+  Region &r = *region;
   for (int a = 0; a < kOut; ++a) {
     Placed &p = r.a[a];
     if (p.lo == nullptr) continue;
-    if (!read_all(kRequestFd, p.data, p.bytes)) return false;
+    if (!g_in.read(p.data, p.bytes)) return false;
     std::memset(p.data + p.bytes, kPadding,
                 std::min<size_t>(set.input_padding_bytes, size_t(p.hi - (p.data + p.bytes))));
     if (a != h.out_aliases && p.hi > p.lo) ::mprotect(p.lo, size_t(p.hi - p.lo), PROT_READ);
@@ -318,7 +358,7 @@ bool serve_call(const Worker &w, const CallHeader &h, const Counts &c, uint64_t 
   }
   void *p[kArrays];
   for (int a = 0; a < kArrays; ++a) p[a] = h.present[a] ? r.a[a].data : nullptr;
-  publish_zones(r, in_place ? h.out_aliases : -1);
+  publish_zones(&r, in_place ? h.out_aliases : -1);
 
   ResultHeader res;
   res.seq = h.seq;
@@ -374,13 +414,17 @@ bool serve_call(const Worker &w, const CallHeader &h, const Counts &c, uint64_t 
   }
   res.count = n;
   retire(r);
-  publish_zones(Region{}, -1);
+  publish_zones(nullptr, -1);
   Frame f;
   f.type = kResult;
   f.length = sizeof res + written.size() + n * sizeof(T);
-  return write_all(kReplyFd, &f, sizeof f) && write_all(kReplyFd, &res, sizeof res) &&
-         write_all(kReplyFd, written.data(), written.size()) &&
-         write_all(kReplyFd, result.data(), n * sizeof(T));
+  std::string reply;
+  reply.reserve(sizeof f + f.length);
+  reply.append(reinterpret_cast<const char *>(&f), sizeof f);
+  reply.append(reinterpret_cast<const char *>(&res), sizeof res);
+  reply.append(reinterpret_cast<const char *>(written.data()), written.size());
+  reply.append(reinterpret_cast<const char *>(result.data()), n * sizeof(T));
+  return write_all(kReplyFd, reply.data(), reply.size());
 }
 
 } // namespace
@@ -404,10 +448,10 @@ int serve(const std::string &plugin) {
   if (!send(kTable, payload.data(), payload.size())) return 0;
   for (;;) {
     Frame f;
-    if (!read_all(kRequestFd, &f, sizeof f) || f.magic != kMagic) return 0;
+    if (!g_in.read(&f, sizeof f) || f.magic != kMagic) return 0;
     if (f.type == kSetThreads && f.length == sizeof(ThreadsHeader)) {
       ThreadsHeader t;
-      if (!read_all(kRequestFd, &t, sizeof t) || t.set >= w.sets.size()) return 0;
+      if (!g_in.read(&t, sizeof t) || t.set >= w.sets.size()) return 0;
       ThreadsResult r;
       const softcheck_kernel_set &set = w.sets[t.set];
       r.status = set.set_num_threads ? set.set_num_threads(t.threads) : SOFTCHECK_ERR_UNSUPPORTED;
@@ -416,7 +460,7 @@ int serve(const std::string &plugin) {
     }
     if (f.type != kCall || f.length < sizeof(CallHeader) || f.length > kMaxPayload) return 0;
     CallHeader h;
-    if (!read_all(kRequestFd, &h, sizeof h)) return 0;
+    if (!g_in.read(&h, sizeof h)) return 0;
     if (h.set >= w.sets.size() || h.op >= SOFTCHECK_OP_COUNT ||
         (h.dtype != SOFTCHECK_F32 && h.dtype != SOFTCHECK_F64))
       return 0;

@@ -106,7 +106,7 @@ hostile)
   expect "schema version 7" "${quick[@]}" --baseline v7.json --out r
   echo '{"schema": "something-else"}' >other.json
   expect "not a softcheck report" "${quick[@]}" --baseline other.json --out r
-  expect "cannot read baseline 'missing.json'" "${quick[@]}" --baseline missing.json --out r
+  expect "baseline: cannot read 'missing.json'" "${quick[@]}" --baseline missing.json --out r
   expect "was made with --seed 5 --cases 3" --cases 4 --seed 5 --baseline keep.json --out r
   touch afile
   expect "--out 'afile' is a file" "${quick[@]}" --out afile

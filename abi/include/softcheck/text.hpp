@@ -31,6 +31,10 @@ std::string html(std::string_view s, bool keep_lines = false);
 // break, code span or raw HTML can start inside it.
 std::string markdown(std::string_view s);
 
+// printable text as a Markdown code span: delimited by one backtick more
+// than the longest run inside it, so nothing in it ends the span early.
+std::string markdown_code(std::string_view s);
+
 // One shell word that a POSIX shell (bash, dash, zsh) reads back as
 // exactly `s`: as is when it is plain ([A-Za-z0-9_./:=,+@%-]), else in
 // single quotes; bytes a terminal cannot show (controls, invalid UTF-8)
