@@ -111,7 +111,7 @@ template <class T> int eval(const Case<T> &c, const KernelSetRef &ref) {
   oracle::Stats stats;
   oracle::Config cfg;
   cfg.stats = &stats;
-  Status ks = call(ops_of<T>(*ref.set), c, got.data());
+  Status ks = call(*ref.set, c, got.data());
   Status os = oracle::call(c, want.data(), cfg);
   if (ks != SOFTCHECK_OK || os != SOFTCHECK_OK) {
     fmt::print("kernel status: {}\noracle status: {}\n", softcheck_status_name(ks),

@@ -48,8 +48,8 @@ struct Slot {
   ~Slot() {
     if (base) ::munmap(base, (pages + 2) * kPage);
   }
-  void *end_flush(const void *src, size_t bytes) {
-    const size_t need = (bytes + kPage - 1) / kPage;
+  void *end_flush(const void *src, size_t bytes, size_t padding) {
+    const size_t need = (bytes + padding + kPage - 1) / kPage;
     if (need > pages || base == nullptr) {
       if (base) ::munmap(base, (pages + 2) * kPage);
       base = nullptr;
@@ -65,8 +65,9 @@ struct Slot {
       base = static_cast<char *>(m);
       pages = grown;
     }
-    char *at = base + kPage + pages * kPage - bytes;
+    char *at = base + kPage + pages * kPage - padding - bytes;
     if (bytes > 0) std::memcpy(at, src, bytes);
+    if (padding > 0) std::memset(at + bytes, 0xFF, padding);
     return at;
   }
 };
@@ -77,9 +78,9 @@ thread_local Slot t_slots[6];
 
 // A guarded copy of `v` (its own pointer when empty: an empty array is
 // passed as the caller's data() is, NULL or not).
-template <class E> const E *guarded_copy(int slot, const std::vector<E> &v) {
+template <class E> const E *guarded_copy(int slot, const std::vector<E> &v, size_t padding) {
   if (v.empty()) return v.data();
-  return static_cast<const E *>(t_slots[slot].end_flush(v.data(), v.size() * sizeof(E)));
+  return static_cast<const E *>(t_slots[slot].end_flush(v.data(), v.size() * sizeof(E), padding));
 }
 
 template <class E> void write_back(const std::vector<E> &v, const E *copy) {
@@ -89,16 +90,17 @@ template <class E> void write_back(const std::vector<E> &v, const E *copy) {
 
 } // namespace
 
-template <class T> Status call(const softcheck_ops &ops, const Case<T> &c, T *out) {
+template <class T> Status call(const softcheck_kernel_set &set, const Case<T> &c, T *out) {
+  const size_t pad = set.input_padding_bytes;
   CallData<T> d;
-  d.x = guarded_copy(0, c.x);
-  d.aux = guarded_copy(1, c.aux);
-  d.dout = guarded_copy(2, c.dout);
-  d.weight = c.weight.empty() ? nullptr : guarded_copy(3, c.weight);
-  d.target = guarded_copy(4, c.target);
+  d.x = guarded_copy(0, c.x, pad);
+  d.aux = guarded_copy(1, c.aux, pad);
+  d.dout = guarded_copy(2, c.dout, pad);
+  d.weight = c.weight.empty() ? nullptr : guarded_copy(3, c.weight, pad);
+  d.target = guarded_copy(4, c.target, pad);
   const size_t n = size_t(c.output_count());
-  T *o = out == nullptr ? nullptr : static_cast<T *>(t_slots[5].end_flush(out, n * sizeof(T)));
-  const Status st = call(ops, c, d, o);
+  T *o = out == nullptr ? nullptr : static_cast<T *>(t_slots[5].end_flush(out, n * sizeof(T), 0));
+  const Status st = call(ops_of<T>(set), c, d, o);
   if (o != nullptr && n > 0) std::memcpy(out, o, n * sizeof(T));
   write_back(c.x, d.x);
   write_back(c.aux, d.aux);
@@ -108,7 +110,7 @@ template <class T> Status call(const softcheck_ops &ops, const Case<T> &c, T *ou
   return st;
 }
 
-template Status call<float>(const softcheck_ops &, const Case<float> &, float *);
-template Status call<double>(const softcheck_ops &, const Case<double> &, double *);
+template Status call<float>(const softcheck_kernel_set &, const Case<float> &, float *);
+template Status call<double>(const softcheck_kernel_set &, const Case<double> &, double *);
 
 } // namespace softcheck

@@ -56,7 +56,7 @@ template <class T> Evaluated evaluate(const softcheck_kernel_set &set, const Cas
   const size_t n = size_t(c.output_count());
   std::vector<T> got(n, std::numeric_limits<T>::quiet_NaN()), want = got;
   e.oracle = oracle::call(c, want.data());
-  e.kernel = call(ops_of<T>(set), c, got.data());
+  e.kernel = call(set, c, got.data());
   if (e.kernel != e.oracle) {
     e.status_mismatch = true;
     e.judged.ratio = INFINITY;

@@ -46,7 +46,7 @@ struct Check {
 
 template <class T> Status run(const Env<T> &env, const Case<T> &c, std::vector<T> &out) {
   out.assign(size_t(c.output_count()), std::numeric_limits<T>::quiet_NaN());
-  return call(env.ops, c, out.data());
+  return call(env.set, c, out.data());
 }
 
 template <class T> std::vector<T> reference(const Case<T> &c) {
@@ -99,7 +99,7 @@ template <class T> Check oracle_agreement(const Env<T> &env, const Case<T> &c) {
 template <class T> Check inputs_unchanged(const Env<T> &env, const Case<T> &c) {
   Case<T> copy = c;
   std::vector<T> out(size_t(c.output_count()));
-  if (auto p = status_problem<T>(call(env.ops, copy, out.data())); !p.empty())
+  if (auto p = status_problem<T>(call(env.set, copy, out.data())); !p.empty())
     return Check::fail(p);
   auto same_vec = [](const std::vector<T> &a, const std::vector<T> &b) {
     return a.size() == b.size() &&

@@ -61,6 +61,7 @@ template <class T>
 void two_pipelines(std::vector<Pipeline> &out, const SetRef &ref, softcheck_dtype dtype,
                    const Options &o) {
   const softcheck_ops &ops = ops_of<T>(*ref.set);
+  const softcheck_kernel_set &set = *ref.set;
   if (!ops.log_softmax || !ops.nll_loss || !ops.cross_entropy) return;
   Pipeline a{"nll_of_log_softmax",
              ref.set->name,
@@ -97,10 +98,10 @@ void two_pipelines(std::vector<Pipeline> &out, const SetRef &ref, softcheck_dtyp
       Case<T> lsm = c;
       lsm.op = SOFTCHECK_OP_LOG_SOFTMAX;
       // A failed call adds no rows (the point says how many it has).
-      if (call(ops, lsm, logp.data()) != SOFTCHECK_OK) continue;
+      if (call(set, lsm, logp.data()) != SOFTCHECK_OK) continue;
       nll.x = logp;
-      if (call(ops, nll, via_nll.data()) != SOFTCHECK_OK) continue;
-      if (call(ops, c, ce.data()) != SOFTCHECK_OK) continue;
+      if (call(set, nll, via_nll.data()) != SOFTCHECK_OK) continue;
+      if (call(set, c, ce.data()) != SOFTCHECK_OK) continue;
       if (oracle::call(c, want.data()) != SOFTCHECK_OK) continue;
       for (size_t k = 0; k < rows; ++k) {
         ea.push_back(ulp_error(via_nll[k], want[k]));
@@ -124,6 +125,7 @@ template <class T>
 void scaled(std::vector<Pipeline> &out, const SetRef &ref, softcheck_dtype dtype,
             const Options &o) {
   const softcheck_ops &ops = ops_of<T>(*ref.set);
+  const softcheck_kernel_set &set = *ref.set;
   if (!ops.softmax) return;
   const bool grad = ops.cross_entropy && ops.cross_entropy_backward && ops.softmax_backward;
   Pipeline keras{"keras_clip",
@@ -160,7 +162,7 @@ void scaled(std::vector<Pipeline> &out, const SetRef &ref, softcheck_dtype dtype
       dl.points.push_back(missing(at, scale));
       dg.points.push_back(missing(at, scale));
     };
-    if (call(ops, sm, p.data()) != SOFTCHECK_OK || oracle::call(c, want.data()) != SOFTCHECK_OK) {
+    if (call(set, sm, p.data()) != SOFTCHECK_OK || oracle::call(c, want.data()) != SOFTCHECK_OK) {
       skip(true);
       continue;
     }
@@ -175,7 +177,7 @@ void scaled(std::vector<Pipeline> &out, const SetRef &ref, softcheck_dtype dtype
     Case<T> twice = c;
     twice.x = p;
     std::vector<T> loss(static_cast<size_t>(kRows)), gp(n), gx(n), gwant(n);
-    if (call(ops, twice, loss.data()) != SOFTCHECK_OK) {
+    if (call(set, twice, loss.data()) != SOFTCHECK_OK) {
       skip(false);
       continue;
     }
@@ -189,9 +191,9 @@ void scaled(std::vector<Pipeline> &out, const SetRef &ref, softcheck_dtype dtype
     through.x = p;
     Case<T> ce_back = c;
     ce_back.op = SOFTCHECK_OP_CROSS_ENTROPY_BACKWARD;
-    bool ok = call(ops, back, gp.data()) == SOFTCHECK_OK;
+    bool ok = call(set, back, gp.data()) == SOFTCHECK_OK;
     through.aux = gp;
-    ok = ok && call(ops, through, gx.data()) == SOFTCHECK_OK &&
+    ok = ok && call(set, through, gx.data()) == SOFTCHECK_OK &&
          oracle::call(ce_back, gwant.data()) == SOFTCHECK_OK;
     if (!ok) {
       dg.points.push_back(missing(at, scale));

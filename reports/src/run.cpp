@@ -277,7 +277,7 @@ void run_unit(const Unit &u, size_t id, const std::vector<SetRef> &sets, const O
     r.ran = true;
     std::vector<T> got(n, std::numeric_limits<T>::quiet_NaN());
     const auto t0 = std::chrono::steady_clock::now();
-    const Status ks = call(ops_of<T>(*sets[s].set), c, got.data());
+    const Status ks = call(*sets[s].set, c, got.data());
     const double inside = sets[s].kernel_seconds ? sets[s].kernel_seconds() : -1;
     r.seconds += inside >= 0
                      ? inside
@@ -302,7 +302,7 @@ std::pair<Case<T>, int64_t> worst_input(const softcheck_kernel_set &set, const C
   const auto [row, k] = row_of_output(c, output);
   Case<T> kept = gen::only_rows(c, {row});
   std::vector<T> y(size_t(kept.output_count()), std::numeric_limits<T>::quiet_NaN());
-  if (call(ops_of<T>(set), kept, y.data()) != SOFTCHECK_OK) return {c, output};
+  if (call(set, kept, y.data()) != SOFTCHECK_OK) return {c, output};
   const T a = y[size_t(k)], b = T(got);
   const bool same = std::memcmp(&a, &b, sizeof a) == 0 || (std::isnan(a) && std::isnan(b));
   if (!same) return {c, output};

@@ -793,7 +793,8 @@ softcheck_status call_in_worker(Plugin &p, uint32_t set, uint32_t dtype, softche
     what = fmt::format("returned ok but left output element {} unwritten", res.index);
     break;
   case kLateThread:
-    what = "left a thread running after it returned (still running 0.2 s later)";
+    what = "left a thread at work after it returned (on a CPU, or asleep on a timer, 0.2 s "
+           "later)";
     break;
   case kLateProcess: what = "left a child process running after it returned"; break;
   }
@@ -854,6 +855,7 @@ struct FpGuard {
   }
 };
 
+// The harness leaves a set's declared input padding (case.hpp's call).
 softcheck_status call_in_process(const Slot &s, uint32_t dtype, softcheck_op op,
                                  softcheck_shape shape, const void *const in[kOut],
                                  const softcheck_loss_options *opt, void *out) {
@@ -872,23 +874,6 @@ softcheck_status call_in_process(const Slot &s, uint32_t dtype, softcheck_op op,
   void *p[kArrays] = {const_cast<void *>(in[kX]),      const_cast<void *>(in[kAux]),
                       const_cast<void *>(in[kTarget]), const_cast<void *>(in[kDout]),
                       const_cast<void *>(in[kWeight]), out};
-  // A set that reads past its inputs gets that many readable bytes here
-  // too: copies of the inputs with the padding after them.
-  GuardedBuffers padded;
-  const uint32_t pad = s.data.input_padding;
-  if (pad > 0) {
-    for (int a = 0; a < kOut; ++a) h.present[a] = p[a] != nullptr;
-    const Counts c = counts_of(h);
-    for (int a = 0; a < kOut; ++a) {
-      if (p[a] == nullptr || p[a] == out) continue;
-      const size_t bytes = c.bytes(a, dtype);
-      char *copy = static_cast<char *>(padded.place(nullptr, bytes + pad, Edge::end));
-      if (bytes > 0) std::memcpy(copy, p[a], bytes);
-      std::memset(copy + bytes, 0xFF, pad);
-      p[a] = copy;
-    }
-  }
-  h.present[kWeight] = p[kWeight] != nullptr;
   FpGuard fp;
   return invoke(dtype == SOFTCHECK_F32 ? s.real->f32 : s.real->f64, h, p);
 }

@@ -106,8 +106,8 @@ struct Region {
   char *base = nullptr;
   size_t size = 0;
   uint64_t seq = 0;
-  bool live = false;           // the call in flight; else retired (PROT_NONE)
-  std::vector<size_t> layout;  // pages of each array, to reuse the mapping
+  bool live = false;          // the call in flight; else retired (PROT_NONE)
+  std::vector<size_t> layout; // pages of each array, to reuse the mapping
   Placed a[kArrays];
 };
 
@@ -131,12 +131,13 @@ void publish_zones(const Region *r, int out_alias) {
                       hi = reinterpret_cast<uintptr_t>(p.hi);
       // The guard before this array: its first half belongs to the array
       // before it (an over-run), the rest to this one (an under-run).
-      const uintptr_t guard_lo = prev ? reinterpret_cast<uintptr_t>(prev->hi)
-                                      : reinterpret_cast<uintptr_t>(r->base);
+      const uintptr_t guard_lo =
+          prev ? reinterpret_cast<uintptr_t>(prev->hi) : reinterpret_cast<uintptr_t>(r->base);
       const uintptr_t mid = prev ? guard_lo + (lo - guard_lo) / 2 : guard_lo;
       if (prev)
-        g_zones[n++] = {guard_lo, mid, reinterpret_cast<uintptr_t>(prev->data + prev->bytes),
-                        kTouchAfter, prev_array, r->seq};
+        g_zones[n++] = {
+            guard_lo,    mid,        reinterpret_cast<uintptr_t>(prev->data + prev->bytes),
+            kTouchAfter, prev_array, r->seq};
       g_zones[n++] = {mid, lo, reinterpret_cast<uintptr_t>(p.data), kTouchBefore, a, r->seq};
       if (a != kOut && a != out_alias)
         g_zones[n++] = {lo, hi, reinterpret_cast<uintptr_t>(p.data), kTouchInput, a, r->seq};
@@ -146,14 +147,19 @@ void publish_zones(const Region *r, int out_alias) {
     if (prev)
       g_zones[n++] = {reinterpret_cast<uintptr_t>(prev->hi),
                       reinterpret_cast<uintptr_t>(r->base) + r->size,
-                      reinterpret_cast<uintptr_t>(prev->data + prev->bytes), kTouchAfter,
-                      prev_array, r->seq};
+                      reinterpret_cast<uintptr_t>(prev->data + prev->bytes),
+                      kTouchAfter,
+                      prev_array,
+                      r->seq};
   }
   for (const Region &old : g_ring)
     if (old.base != nullptr && !old.live)
       g_zones[n++] = {reinterpret_cast<uintptr_t>(old.base),
                       reinterpret_cast<uintptr_t>(old.base) + old.size,
-                      reinterpret_cast<uintptr_t>(old.base), kTouchRetired, 0, old.seq};
+                      reinterpret_cast<uintptr_t>(old.base),
+                      kTouchRetired,
+                      0,
+                      old.seq};
   g_zone_count = n;
 }
 
@@ -184,7 +190,8 @@ Region *map_region(const CallHeader &h, const Counts &c, uint32_t padding) {
   if (r.base == nullptr || r.layout != layout) {
     if (r.base != nullptr) ::munmap(r.base, r.size);
     r = Region{};
-    void *base = ::mmap(nullptr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void *base =
+        ::mmap(nullptr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (base == MAP_FAILED) return nullptr;
     r.base = static_cast<char *>(base);
     r.size = size;
@@ -247,34 +254,54 @@ pid_t proc_tid() {
   return tid;
 }
 
-// Threads other than this one that are running (state R), as read from
-// /proc; waits up to kThreadGrace for them to stop (a pool spinning down).
+// Whether thread `tid` is still at work: on a CPU, or asleep on a timer
+// (it wakes by itself and goes on with what the kernel started). A thread
+// blocked waiting for something (a futex, poll, a read: an idle pool
+// thread) is not.
+bool at_work(pid_t tid) {
+  char path[64], buf[256];
+  std::snprintf(path, sizeof path, "/proc/self/task/%d/syscall", int(tid));
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+    ::close(fd);
+    if (n > 0) {
+      buf[n] = '\0';
+      if (std::strncmp(buf, "running", 7) == 0) return true;
+#if defined(__x86_64__)
+      const long nr = std::strtol(buf, nullptr, 10);
+      return nr == SYS_nanosleep || nr == SYS_clock_nanosleep || nr < 0;
+#endif
+    }
+  }
+  // Without /proc/PID/syscall: the scheduler's state, R for running.
+  std::snprintf(path, sizeof path, "/proc/self/task/%d/stat", int(tid));
+  const int sfd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (sfd < 0) return false;
+  const ssize_t n = ::read(sfd, buf, sizeof buf - 1);
+  ::close(sfd);
+  if (n <= 0) return false;
+  buf[n] = '\0';
+  const char *close_paren = std::strrchr(buf, ')');
+  return close_paren && close_paren[1] == ' ' && close_paren[2] == 'R';
+}
+
+// Threads other than this one still at work after a call; waits up to
+// kThreadGrace for them to stop (a pool spinning down before it blocks).
 int running_threads() {
   static DIR *tasks = ::opendir("/proc/self/task");
   if (tasks == nullptr) return 0;
   const pid_t self = proc_tid();
   const double end = now() + kThreadGrace;
   for (;;) {
-    int running = 0, others = 0;
+    int running = 0;
     ::rewinddir(tasks);
     while (dirent *e = ::readdir(tasks)) {
       if (e->d_name[0] == '.') continue;
       const pid_t tid = pid_t(std::atoi(e->d_name));
-      if (tid == self) continue;
-      ++others;
-      char path[64], buf[512];
-      std::snprintf(path, sizeof path, "/proc/self/task/%d/stat", int(tid));
-      const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-      if (fd < 0) continue;
-      const ssize_t n = ::read(fd, buf, sizeof buf - 1);
-      ::close(fd);
-      if (n <= 0) continue;
-      buf[n] = '\0';
-      const char *close_paren = std::strrchr(buf, ')');
-      if (close_paren && close_paren[1] == ' ' && close_paren[2] == 'R') ++running;
+      if (tid != self && at_work(tid)) ++running;
     }
-    if (running == 0 || others == 0) return 0;
-    if (now() >= end) return running;
+    if (running == 0 || now() >= end) return running;
     ::usleep(2000);
   }
 }
@@ -404,6 +431,10 @@ bool serve_call(const Worker &w, const CallHeader &h, const Counts &c, uint64_t 
         }
     }
   }
+  // The buffers go PROT_NONE before the threads are looked at: a thread
+  // the kernel left behind that touches them now is caught and named.
+  retire(r);
+  publish_zones(nullptr, -1);
   if (res.fault == kNoFault) {
     if (const int running = running_threads(); running > 0) {
       res.fault = kLateThread;
@@ -413,8 +444,6 @@ bool serve_call(const Worker &w, const CallHeader &h, const Counts &c, uint64_t 
     }
   }
   res.count = n;
-  retire(r);
-  publish_zones(nullptr, -1);
   Frame f;
   f.type = kResult;
   f.length = sizeof res + written.size() + n * sizeof(T);

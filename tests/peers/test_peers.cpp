@@ -44,7 +44,7 @@ template <class T> void check_set(const softcheck_kernel_set &set, softcheck_dty
       const softcheck_ops &ops = dtype == SOFTCHECK_F32 ? set.f32 : set.f64;
       INFO(set.name << " " << softcheck_op_name(op) << (dtype == SOFTCHECK_F32 ? " f32" : " f64")
                     << " reduction " << int(red));
-      REQUIRE(softcheck::call(ops, c, got.data()) == SOFTCHECK_OK);
+      REQUIRE(softcheck::call(ops, c, softcheck::data_of(c), got.data()) == SOFTCHECK_OK);
       REQUIRE(softcheck::oracle::call(c, want.data()) == SOFTCHECK_OK);
       for (size_t i = 0; i < got.size(); ++i) {
         INFO("output " << i << ": got " << got[i] << ", oracle " << want[i]);

@@ -106,15 +106,18 @@ Status call(const softcheck_ops &ops, const Case<T> &c, const CallData<T> &d, T 
   return SOFTCHECK_ERR_UNSUPPORTED;
 }
 
-// The same call on buffers the harness builds for every kernel it tests:
-// each array is a copy placed with its last byte against a PROT_NONE guard
-// page (guarded.hpp), so reading or writing past any end faults; the output
-// starts as `out` holds it and is copied back. A kernel that writes into an
-// input changes the case's own vector, as it would have in place.
-template <class T> Status call(const softcheck_ops &ops, const Case<T> &c, T *out);
-
 template <class T> const softcheck_ops &ops_of(const softcheck_kernel_set &set) {
   return sizeof(T) == 4 ? set.f32 : set.f64;
 }
+
+// The call of c.op of `set` on buffers the harness builds for every kernel
+// it tests: each array is a copy placed with its last byte against a
+// PROT_NONE guard page (guarded.hpp), so reading or writing past any end
+// faults at once; an input of a set that declares input_padding_bytes ends
+// that many readable bytes (0xFF) before the guard, so a read beyond them
+// faults. The output starts as `out` holds it and is copied back. A kernel
+// that writes into an input changes the case's own vector, as it would have
+// in place.
+template <class T> Status call(const softcheck_kernel_set &set, const Case<T> &c, T *out);
 
 } // namespace softcheck
