@@ -104,6 +104,7 @@ int run_check(const CheckArgs &a) {
     opt.properties.push_back(name);
   }
   opt.dtypes = parse_dtypes(a.dtype);
+  if (!a.junit.empty()) check_output(a.junit, "--junit");
 
   std::vector<CaseFile> replays;
   for (const std::string &path : a.replay) {
