@@ -1,7 +1,7 @@
 # Thin wrapper over the CMake presets. `make report` and `make test` work on
 # a fresh Debian 12 machine: they install what is missing first.
 .PHONY: all deps configure build test report peers report-peers peer-findings baseline sanitize bench \
-  bench-oracle format clean
+  bench-oracle bench-sandbox format clean
 
 PACKAGES := cmake ninja-build g++ pkg-config python3 \
   librapidcheck-dev catch2 libboost-dev libmpfr-dev libeigen3-dev libhwy-dev \
@@ -85,6 +85,12 @@ bench: build
 # Oracle throughput (elements/s per op, dtype and precision).
 bench-oracle: build
 	@$(BUILD)/bench/softcheck_bench_oracle --benchmark_repetitions=3 \
+	  --benchmark_report_aggregates_only=true
+
+# What a kernel call through the confined worker costs, against the same
+# call in this process (Google Benchmark, medians of 5).
+bench-sandbox: build
+	@$(BUILD)/bench/softcheck_bench_sandbox --benchmark_repetitions=5 \
 	  --benchmark_report_aggregates_only=true
 
 format:

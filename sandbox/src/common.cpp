@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <poll.h>
 #include <unistd.h>
 
 namespace softcheck::sandbox {
@@ -38,27 +37,6 @@ bool read_all(int fd, void *p, size_t n) {
 
 double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-int write_until(int fd, const void *p, size_t n, double deadline) {
-  const char *c = static_cast<const char *>(p);
-  while (n > 0) {
-    const ssize_t w = ::write(fd, c, n);
-    if (w > 0) {
-      c += w;
-      n -= size_t(w);
-      continue;
-    }
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0 && errno != EAGAIN) return 0;
-    const double left = deadline - now();
-    if (left <= 0) return -1;
-    pollfd pf{fd, POLLOUT, 0};
-    const int r = ::poll(&pf, 1, int(std::min(left * 1000 + 1, 1e9)));
-    if (r < 0 && errno != EINTR) return 0;
-    if (r > 0 && (pf.revents & (POLLERR | POLLHUP))) return 0;
-  }
-  return 1;
 }
 
 size_t element_size(int array, uint32_t dtype) {
@@ -93,6 +71,23 @@ Counts counts_of(const wire::CallHeader &h) {
   n[kOut] = op == SOFTCHECK_OP_LOGSUMEXP ? e.rows : loss && !backward ? scalar_or_rows : e.elems;
   for (int a = 0; a < kArrays; ++a) c.n[a] = h.present[a] ? uint64_t(n[a]) : 0;
   return c;
+}
+
+wire::CallHeader header_of(uint32_t dtype, softcheck_op op, softcheck_shape shape,
+                           const softcheck_loss_options *opt) {
+  wire::CallHeader h;
+  h.op = op;
+  h.dtype = dtype;
+  h.outer = shape.outer;
+  h.classes = shape.classes;
+  h.inner = shape.inner;
+  if (opt) {
+    h.has_options = 1;
+    h.reduction = opt->reduction;
+    h.ignore_index = opt->ignore_index;
+    h.smoothing = opt->label_smoothing;
+  }
+  return h;
 }
 
 softcheck_status invoke(const softcheck_ops &ops, const wire::CallHeader &h,

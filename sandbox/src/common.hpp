@@ -11,16 +11,25 @@
 #include <string>
 #include <vector>
 
+// Built with AddressSanitizer (g++ or clang): the address space is reserved
+// at start-up, so no RLIMIT_AS, and ASan's own signal handlers are off in
+// the worker.
+#if defined(__SANITIZE_ADDRESS__)
+#define SOFTCHECK_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SOFTCHECK_ASAN 1
+#endif
+#endif
+
 namespace softcheck::sandbox {
 
 // Blocking, EINTR-safe; false on end of file or error.
 bool write_all(int fd, const void *p, size_t n);
 bool read_all(int fd, void *p, size_t n);
 
-// With a deadline (a steady-clock time in seconds, see now()): 1 done,
-// 0 end of file or error, -1 the deadline passed. fd must be non-blocking.
+// A steady clock, in seconds: deadlines are now() + a timeout.
 double now();
-int write_until(int fd, const void *p, size_t n, double deadline);
 
 // Bytes per element of each array of a call of `dtype`.
 size_t element_size(int array, uint32_t dtype);
@@ -36,6 +45,11 @@ struct Counts {
   uint64_t bytes(int a, uint32_t dtype) const { return n[a] * element_size(a, dtype); }
 };
 Counts counts_of(const wire::CallHeader &h);
+
+// The header of a call of `op` on `shape` with `opt` (NULL: none), the
+// arrays' presence and offsets not yet filled in.
+wire::CallHeader header_of(uint32_t dtype, softcheck_op op, softcheck_shape shape,
+                           const softcheck_loss_options *opt);
 
 // Calls op h.op of `ops` on the arrays `p` (NULL where not given) with the
 // shape and loss options of h. A NULL entry gives SOFTCHECK_ERR_UNSUPPORTED.

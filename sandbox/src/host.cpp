@@ -40,14 +40,6 @@
 
 extern char **environ;
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SOFTCHECK_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SOFTCHECK_ASAN 1
-#endif
-#endif
-
 namespace softcheck::sandbox {
 namespace {
 
@@ -691,25 +683,34 @@ void worker_fault(Plugin &p, uint32_t set, uint32_t op, uint32_t dtype, const st
   close_tree(p);
 }
 
+// A worker that says, at the end of a run, that threads are still at work:
+// the last call's fault, and the worker ended. False for a malformed note.
+bool late_threads(Plugin &p, const std::string &payload) {
+  LateNote note;
+  if (payload.size() != sizeof note) return false;
+  std::memcpy(&note, payload.data(), sizeof note);
+  const Sent *blamed = nullptr;
+  for (const Sent &s : p.last)
+    if (s.seq == note.seq && !s.bytes.empty()) blamed = &s;
+  end_tree(p);
+  if (blamed) {
+    CallHeader h;
+    std::memcpy(&h, blamed->bytes.data() + sizeof(Frame), sizeof h);
+    record(p, blamed->set, h.op, h.dtype, blamed->bytes,
+           "a thread was still at work when the run ended (0.2 s after this, the last call)");
+  }
+  close_tree(p);
+  return true;
+}
+
 softcheck_status call_in_worker(Plugin &p, uint32_t set, uint32_t dtype, softcheck_op op,
                                 softcheck_shape shape, const void *const in[kOut],
                                 const softcheck_loss_options *opt, void *out) {
   std::lock_guard<std::mutex> g(p.lock);
   t_last_seconds = -1;
-  CallHeader h;
+  CallHeader h = header_of(dtype, op, shape, opt);
   h.seq = ++p.seq;
   h.set = set;
-  h.op = op;
-  h.dtype = dtype;
-  h.outer = shape.outer;
-  h.classes = shape.classes;
-  h.inner = shape.inner;
-  if (opt) {
-    h.has_options = 1;
-    h.reduction = opt->reduction;
-    h.ignore_index = opt->ignore_index;
-    h.smoothing = opt->label_smoothing;
-  }
   const void *ptrs[kArrays] = {in[kX], in[kAux], in[kTarget], in[kDout], in[kWeight], out};
   for (int a = 0; a < kArrays; ++a) {
     h.present[a] = ptrs[a] != nullptr;
@@ -723,8 +724,6 @@ softcheck_status call_in_worker(Plugin &p, uint32_t set, uint32_t dtype, softche
   if (p.broken) return SOFTCHECK_HOST_FAULT;
   bool &hung = p.hung[set][size_t(dtype) * SOFTCHECK_OP_COUNT + op];
   if (hung) return SOFTCHECK_HOST_FAULT; // one hang per op is enough
-  if (!ensure(p, set, op, dtype)) return SOFTCHECK_HOST_FAULT;
-
   std::string req;
   uint64_t payload = sizeof h;
   for (int a = 0; a < kOut; ++a) payload += c.bytes(a, dtype);
@@ -736,40 +735,41 @@ softcheck_status call_in_worker(Plugin &p, uint32_t set, uint32_t dtype, softche
   req.append(reinterpret_cast<const char *>(&h), sizeof h);
   for (int a = 0; a < kOut; ++a)
     if (c.n[a] > 0) req.append(static_cast<const char *>(ptrs[a]), c.bytes(a, dtype));
-  p.label = p.table[set].name;
-  const double deadline = now() + p.limits.call_timeout;
-  Io io = pump(p, &req, nullptr, 0, deadline);
-  uint32_t type = 0;
-  std::string reply;
+  p.last[1] = std::move(p.last[0]);
+  p.last[0] = {h.seq, set, std::move(req)};
   const uint64_t n = c.n[kOut];
   const size_t esize = element_size(kOut, dtype);
+  if (!ensure(p, set, op, dtype)) return SOFTCHECK_HOST_FAULT;
+  p.label = p.table[set].name;
+  const double deadline = now() + p.limits.call_timeout;
+  Io io = pump(p, &p.last[0].bytes, nullptr, 0, deadline);
+  uint32_t type = 0;
+  std::string reply;
   if (io == Io::ok)
     io = read_frame(p, type, reply, sizeof(ResultHeader) + (n + 7) / 8 + n * esize, deadline);
-  p.last[1] = std::move(p.last[0]);
-  p.last[0] = {h.seq, set, req};
   p.label = "between calls";
   if (io == Io::timeout) {
     hung = true;
-    worker_fault(p, set, op, dtype, req, h.seq,
+    worker_fault(p, set, op, dtype, p.last[0].bytes, h.seq,
                  fmt::format("did not return within {:g} s (killed; later calls of this op are "
                              "not run)",
                              p.limits.call_timeout));
     return SOFTCHECK_HOST_FAULT;
   }
   if (io == Io::ended) {
-    worker_fault(p, set, op, dtype, req, h.seq, "");
+    worker_fault(p, set, op, dtype, p.last[0].bytes, h.seq, "");
     return SOFTCHECK_HOST_FAULT;
   }
   // Nothing in the reply is trusted beyond what the host can check.
   ResultHeader res;
   const size_t mask = (n + 7) / 8;
   if (type != kResult || reply.size() != sizeof res + mask + n * esize) {
-    worker_fault(p, set, op, dtype, req, h.seq, "sent back a malformed reply");
+    worker_fault(p, set, op, dtype, p.last[0].bytes, h.seq, "sent back a malformed reply");
     return SOFTCHECK_HOST_FAULT;
   }
   std::memcpy(&res, reply.data(), sizeof res);
   if (res.seq != h.seq || res.count != n || res.fault < kNoFault || res.fault > kLateProcess) {
-    worker_fault(p, set, op, dtype, req, h.seq, "sent back a malformed reply");
+    worker_fault(p, set, op, dtype, p.last[0].bytes, h.seq, "sent back a malformed reply");
     return SOFTCHECK_HOST_FAULT;
   }
   t_last_seconds = res.seconds;
@@ -799,7 +799,7 @@ softcheck_status call_in_worker(Plugin &p, uint32_t set, uint32_t dtype, softche
   case kLateProcess: what = "left a child process running after it returned"; break;
   }
   end_tree(p);
-  record(p, set, op, dtype, req, what);
+  record(p, set, op, dtype, p.last[0].bytes, what);
   close_tree(p);
   return SOFTCHECK_HOST_FAULT;
 }
@@ -859,18 +859,7 @@ struct FpGuard {
 softcheck_status call_in_process(const Slot &s, uint32_t dtype, softcheck_op op,
                                  softcheck_shape shape, const void *const in[kOut],
                                  const softcheck_loss_options *opt, void *out) {
-  CallHeader h;
-  h.op = op;
-  h.dtype = dtype;
-  h.outer = shape.outer;
-  h.classes = shape.classes;
-  h.inner = shape.inner;
-  if (opt) {
-    h.has_options = 1;
-    h.reduction = opt->reduction;
-    h.ignore_index = opt->ignore_index;
-    h.smoothing = opt->label_smoothing;
-  }
+  const CallHeader h = header_of(dtype, op, shape, opt);
   void *p[kArrays] = {const_cast<void *>(in[kX]),      const_cast<void *>(in[kAux]),
                       const_cast<void *>(in[kTarget]), const_cast<void *>(in[kDout]),
                       const_cast<void *>(in[kWeight]), out};
@@ -1090,7 +1079,40 @@ std::string confinement() {
   return s;
 }
 
+namespace {
+
+// The end of a run: every live worker looks at its last call's threads now
+// (they are otherwise looked at when the next request comes).
+void settle() {
+  std::lock_guard<std::mutex> g(g_load_lock);
+  for (const auto &plugin : g_plugins) {
+    Plugin &p = *plugin;
+    std::lock_guard<std::mutex> pg(p.lock);
+    if (p.tree.pid <= 0) continue;
+    Frame f;
+    f.type = kSettle;
+    const std::string req(reinterpret_cast<const char *>(&f), sizeof f);
+    uint32_t type = 0;
+    std::string payload;
+    const double deadline = now() + p.limits.call_timeout;
+    Io io = pump(p, &req, nullptr, 0, deadline);
+    if (io == Io::ok) io = read_frame(p, type, payload, 64, deadline);
+    if (io == Io::ok && type == kSettled) continue;
+    if (io == Io::ok && type == kLateThreads && late_threads(p, payload)) continue;
+    // Gone meanwhile (a late thread touched the last call's buffers):
+    // that call's fault.
+    const Sent &last = p.last[0];
+    if (last.bytes.empty()) continue;
+    CallHeader h;
+    std::memcpy(&h, last.bytes.data() + sizeof(Frame), sizeof h);
+    worker_fault(p, last.set, h.op, h.dtype, last.bytes, 0, "");
+  }
+}
+
+} // namespace
+
 std::vector<Fault> faults() {
+  settle();
   std::lock_guard<std::mutex> g(g_faults_lock);
   return g_faults;
 }

@@ -26,11 +26,23 @@ enum Type : uint32_t {
   // host -> worker
   kCall = 1,
   kSetThreads = 2,
+  kSettle = 3, // look at every thread now (the end of a run)
   // worker -> host
   kTable = 10,     // the plugin loaded: its sets as data
   kLoadError = 11, // the plugin did not load: one line of text
   kResult = 12,    // a call's result
   kThreadsResult = 13,
+  kLateThreads = 14, // at the end of a run: threads still at work (LateNote)
+  kSettled = 15,     // nothing left at work
+};
+
+// A thread a call starts and leaves at work is that call's fault, told at
+// once (kLateThread). Threads that were there before the call (a pool that
+// spins down after a parallel region, then blocks) are looked at once more
+// when the run ends: still at work then, they are the last call's.
+struct LateNote {
+  uint64_t seq = 0;
+  int32_t running = 0, pad = 0;
 };
 
 struct Frame {
@@ -91,7 +103,7 @@ enum FaultKind : int32_t {
   kWroteBeforeOutput, // into the bytes of its output's first page before it
   kWrotePastOutput,   // into the bytes of its output's last page after it
   kUnwritten,         // status ok, an output element never written (two fills)
-  kLateThread,        // a thread still running after the call returned
+  kLateThread,        // a thread the call started still at work after it returned
   kLateProcess,       // a child process still running after the call returned
 };
 

@@ -41,14 +41,6 @@
 #include <unistd.h>
 #include <vector>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SOFTCHECK_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SOFTCHECK_ASAN 1
-#endif
-#endif
-
 namespace softcheck::sandbox {
 namespace {
 
@@ -169,7 +161,20 @@ void reap_all() {
 
 } // namespace
 
-int sandbox_main(int argc, char **argv) {
+namespace {
+
+int run_sandbox(int argc, char **argv);
+
+} // namespace
+
+// Never returns: the sandbox ends with _exit, so nothing of the host's
+// (atexit handlers, LeakSanitizer, which cannot stop the world once this
+// process has a pid namespace under it) runs here.
+int sandbox_main(int argc, char **argv) { std::_Exit(run_sandbox(argc, argv)); }
+
+namespace {
+
+int run_sandbox(int argc, char **argv) {
   if (argc < 4) return 2;
   Setup s;
   s.plugin = argv[2];
@@ -284,5 +289,7 @@ int sandbox_main(int argc, char **argv) {
   std::filesystem::remove_all(s.tmpdir, ec);
   return 0;
 }
+
+} // namespace
 
 } // namespace softcheck::sandbox

@@ -286,24 +286,44 @@ bool at_work(pid_t tid) {
   return close_paren && close_paren[1] == ' ' && close_paren[2] == 'R';
 }
 
-// Threads other than this one still at work after a call; waits up to
-// kThreadGrace for them to stop (a pool spinning down before it blocks).
-int running_threads() {
+// This process's threads but this one, as /proc numbers them.
+std::vector<pid_t> other_threads() {
   static DIR *tasks = ::opendir("/proc/self/task");
-  if (tasks == nullptr) return 0;
+  std::vector<pid_t> out;
+  if (tasks == nullptr) return out;
   const pid_t self = proc_tid();
-  const double end = now() + kThreadGrace;
+  ::rewinddir(tasks);
+  while (dirent *e = ::readdir(tasks)) {
+    if (e->d_name[0] == '.') continue;
+    const pid_t tid = pid_t(std::atoi(e->d_name));
+    if (tid != self) out.push_back(tid);
+  }
+  return out;
+}
+
+// Threads the worker has seen before (at load, in earlier calls).
+std::vector<pid_t> g_known;
+
+// Of `threads`, those still at work; waits until `end` for them to stop
+// (a pool spinning down before it blocks).
+int running_threads(const std::vector<pid_t> &threads, double end) {
   for (;;) {
     int running = 0;
-    ::rewinddir(tasks);
-    while (dirent *e = ::readdir(tasks)) {
-      if (e->d_name[0] == '.') continue;
-      const pid_t tid = pid_t(std::atoi(e->d_name));
-      if (tid != self && at_work(tid)) ++running;
-    }
+    for (pid_t tid : threads) running += at_work(tid);
     if (running == 0 || now() >= end) return running;
     ::usleep(2000);
   }
+}
+
+// The threads that are new since the last look (and now known).
+std::vector<pid_t> new_threads() {
+  std::vector<pid_t> fresh;
+  for (pid_t tid : other_threads())
+    if (std::find(g_known.begin(), g_known.end(), tid) == g_known.end()) {
+      fresh.push_back(tid);
+      g_known.push_back(tid);
+    }
+  return fresh;
 }
 
 // Child processes still alive (the worker is a subreaper, so everything a
@@ -341,16 +361,32 @@ template <class T> void fill(T *out, uint64_t n, int which) {
 
 // ----------------------------------------------------------------- calls
 
-struct Worker {
-  std::vector<softcheck_kernel_set> sets;
-  pid_t pid = 0;
-};
-
 bool send(uint32_t type, const void *p, size_t n) {
   Frame f;
   f.type = type;
   f.length = n;
   return write_all(kReplyFd, &f, sizeof f) && write_all(kReplyFd, p, n);
+}
+
+struct Worker {
+  std::vector<softcheck_kernel_set> sets;
+  pid_t pid = 0;
+};
+
+// The last call and when it ended.
+struct Last {
+  uint64_t seq = 0;
+  double ended = 0;
+};
+Last g_last;
+
+// The end of a run: every thread at rest (after the grace since the last
+// call), or the last call's fault.
+bool settle() {
+  const int running = running_threads(other_threads(), g_last.ended + kThreadGrace);
+  if (running == 0) return send(kSettled, nullptr, 0);
+  const LateNote note{g_last.seq, running, 0};
+  return send(kLateThreads, &note, sizeof note);
 }
 
 template <class T>
@@ -436,13 +472,15 @@ bool serve_call(const Worker &w, const CallHeader &h, const Counts &c, uint64_t 
   retire(r);
   publish_zones(nullptr, -1);
   if (res.fault == kNoFault) {
-    if (const int running = running_threads(); running > 0) {
-      res.fault = kLateThread;
-      res.index = running;
-    } else if (live_children() > 0) {
-      res.fault = kLateProcess;
+    if (const std::vector<pid_t> fresh = new_threads(); !fresh.empty()) {
+      if (const int running = running_threads(fresh, now() + kThreadGrace); running > 0) {
+        res.fault = kLateThread;
+        res.index = running;
+      }
     }
   }
+  if (res.fault == kNoFault && live_children() > 0) res.fault = kLateProcess;
+  g_last = {h.seq, now()};
   res.count = n;
   Frame f;
   f.type = kResult;
@@ -474,16 +512,22 @@ int serve(const std::string &plugin) {
   const std::string name = p->name ? std::string(p->name, ::strnlen(p->name, kMaxPluginName)) : "";
   const std::string payload = encode_table(name, table);
   install_handlers();
+  new_threads(); // what loading started is not any call's
   if (!send(kTable, payload.data(), payload.size())) return 0;
   for (;;) {
     Frame f;
     if (!g_in.read(&f, sizeof f) || f.magic != kMagic) return 0;
+    if (f.type == kSettle && f.length == 0) {
+      if (!settle()) return 0;
+      continue;
+    }
     if (f.type == kSetThreads && f.length == sizeof(ThreadsHeader)) {
       ThreadsHeader t;
       if (!g_in.read(&t, sizeof t) || t.set >= w.sets.size()) return 0;
       ThreadsResult r;
       const softcheck_kernel_set &set = w.sets[t.set];
       r.status = set.set_num_threads ? set.set_num_threads(t.threads) : SOFTCHECK_ERR_UNSUPPORTED;
+      new_threads(); // a pool it made is no call's (and is looked at when the run ends)
       if (!send(kThreadsResult, &r, sizeof r)) return 0;
       continue;
     }

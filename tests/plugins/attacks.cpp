@@ -33,6 +33,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -46,11 +47,12 @@ namespace {
 template <class T> const softcheck_ops &builtin() {
   return sizeof(T) == 4 ? softcheck::builtin_kernel_set().f32 : softcheck::builtin_kernel_set().f64;
 }
-// A write through a NULL pointer the compiler cannot see is NULL (a
-// constant one is undefined behaviour it may delete).
+// A write to a page that cannot be written: a real SIGSEGV in every build
+// (a NULL store is undefined behaviour, which a compiler may delete and
+// UBSan turns into an abort).
 [[maybe_unused]] void crash() {
-  volatile int *volatile nowhere = nullptr;
-  *nowhere = 1;
+  void *page = ::mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  *static_cast<volatile char *>(page) = 1;
 }
 int64_t count(softcheck_shape s) { return s.outer * s.classes * s.inner; }
 bool valid(softcheck_shape s) { return s.outer > 0 && s.classes > 0 && s.inner > 0; }
