@@ -1,10 +1,11 @@
 #!/bin/bash
-# isolation.sh KIND SOFTCHECK PLUGIN WORK: a hostile kernel set (see
+# isolation.sh KIND SOFTCHECK PLUGIN WORK REAPER: a hostile kernel set (see
 # tests/plugins/hostile.cpp) through `softcheck check`: the fault is
 # reported with what happened, the saved input and a reproduce command; the
-# other op still runs and passes; the exit code is 1.
+# other op still runs and passes; the exit code is 1; no process of the run
+# is left (the reaper: by ancestry).
 set -u
-kind=$1 softcheck=$2 plugin=$3 work=$4
+kind=$1 softcheck=$2 plugin=$3 work=$4 reaper=$5
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
 fail() { echo "FAIL: $*"; echo "--- output:"; cat out.txt; exit 1; }
 faulty=softmax other=log_softmax
@@ -19,10 +20,11 @@ input_writer) set=input_writer faulty=log_softmax other=softmax want='changed it
 unwritten) set=unwritten want='returned ok but left output element [0-9]+ unwritten' ;;
 *) echo "unknown kind $kind"; exit 1 ;;
 esac
-"$softcheck" check --plugin "$plugin" --set $set --op $faulty --op $other --dtype f32 \
-  --cases 40 --property oracle_agreement --call-timeout 2 --memory-limit 128 --faults faults \
-  >out.txt 2>err.txt
+"$reaper" -- "$softcheck" check --plugin "$plugin" --set $set --op $faulty --op $other \
+  --dtype f32 --cases 40 --property oracle_agreement --call-timeout 2 --memory-limit 128 \
+  --faults faults >out.txt 2>err.txt
 code=$?
+[ $code = 99 ] && fail "processes of the run outlived it (stderr: $(cat err.txt))"
 [ $code = 1 ] || fail "exit $code, expected 1 (stderr: $(cat err.txt))"
 grep -Eq "^FAULT $set $faulty f32: $want" out.txt || fail "no FAULT line matching /$want/"
 grep -Eq "^  PASS  oracle_agreement +$other " out.txt || fail "$other did not run and pass"
@@ -32,7 +34,8 @@ grep -q "^softcheck-case 1" "$input" || fail "the saved input is not a case file
 grep -Eq "^  reproduce: softcheck eval --plugin $plugin --set $set --case $input" out.txt ||
   fail "no reproduce line"
 # The saved input reproduces the fault (in a worker, through check --replay).
-"$softcheck" check --plugin "$plugin" --set $set --replay "$input" --call-timeout 2 \
+"$reaper" -- "$softcheck" check --plugin "$plugin" --set $set --replay "$input" --call-timeout 2 \
   --memory-limit 128 --faults again >again.txt 2>&1
+[ $? = 99 ] && fail "processes of the replay outlived it"
 grep -Eq "^FAULT $set $faulty f32: $want" again.txt || fail "the saved input does not reproduce it: $(cat again.txt)"
 echo "ok: $(grep -m1 "^FAULT" out.txt)"
