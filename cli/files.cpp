@@ -7,7 +7,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
-#include <fstream>
+#include <poll.h>
 #include <sys/stat.h>
 #include <system_error>
 #include <unistd.h>
@@ -17,24 +17,33 @@ namespace fs = std::filesystem;
 namespace softcheck::cli {
 namespace {
 
+// A new file (never one that is there, never through a symlink), whole.
 void write_file(const std::string &path, const std::string &text) {
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw UsageError("cannot write '" + path + "'");
-  out << text;
-  out.flush();
-  if (!out) throw UsageError("cannot write '" + path + "' (disk full?)");
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) throw UsageError("cannot write '" + path + "': " + std::strerror(errno));
+  size_t at = 0;
+  while (at < text.size()) {
+    const ssize_t w = ::write(fd, text.data() + at, text.size() - at);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      const int err = errno;
+      ::close(fd);
+      std::remove(path.c_str());
+      throw UsageError("cannot write '" + path + "': " + std::strerror(err));
+    }
+    at += size_t(w);
+  }
+  if (::close(fd) != 0) {
+    std::remove(path.c_str());
+    throw UsageError("cannot write '" + path + "': " + std::strerror(errno));
+  }
 }
 
 } // namespace
 
 void write_atomically(const std::string &path, const std::string &text) {
   const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  try {
-    write_file(tmp, text);
-  } catch (...) {
-    std::remove(tmp.c_str());
-    throw;
-  }
+  write_file(tmp, text); // removes what it made when it fails
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());
     throw UsageError("cannot write '" + path + "'");
@@ -42,22 +51,6 @@ void write_atomically(const std::string &path, const std::string &text) {
 }
 
 namespace {
-
-// Follows symlinks to the final name (which may not exist); relative
-// targets are taken from the link's folder. Gives up after 40 links.
-std::string resolve_links(std::string p) {
-  for (int hops = 0; hops < 40; ++hops) {
-    struct stat st;
-    if (::lstat(p.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return p;
-    std::string target(4096, '\0');
-    const ssize_t n = ::readlink(p.c_str(), target.data(), target.size());
-    if (n <= 0) return p;
-    target.resize(size_t(n));
-    if (target[0] != '/') target = (fs::path(p).parent_path() / target).string();
-    p = target;
-  }
-  throw UsageError("'" + p + "': too many symbolic links");
-}
 
 // The descriptor a name stands for ("-", /dev/stdout, /dev/fd/N, ...), or -1.
 int named_descriptor(const std::string &path) {
@@ -72,12 +65,30 @@ int named_descriptor(const std::string &path) {
   return -1;
 }
 
+// Follows symlinks to the final name (which may not exist); relative
+// targets are taken from the link's folder. Stops at a name that stands for
+// an open descriptor (a link to /dev/stdout stays one). Gives up after 40.
+std::string resolve_links(std::string p) {
+  for (int hops = 0; hops < 40; ++hops) {
+    if (named_descriptor(p) >= 0) return p;
+    struct stat st;
+    if (::lstat(p.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return p;
+    std::string target(4096, '\0');
+    const ssize_t n = ::readlink(p.c_str(), target.data(), target.size());
+    if (n <= 0) return p;
+    target.resize(size_t(n));
+    if (target[0] != '/') target = (fs::path(p).parent_path() / target).string();
+    p = target;
+  }
+  throw UsageError("'" + p + "': too many symbolic links");
+}
+
 enum class Target { descriptor, in_place, replace };
 
 Target classify(const std::string &path, std::string &final_name, const char *flag) {
-  if (named_descriptor(path) >= 0) return Target::descriptor;
   if (path.empty()) throw UsageError(std::string(flag) + " needs a file name");
   final_name = resolve_links(path);
+  if (named_descriptor(final_name) >= 0) return Target::descriptor;
   struct stat st;
   if (::stat(final_name.c_str(), &st) != 0) {
     if (errno != ENOENT)
@@ -98,13 +109,23 @@ Target classify(const std::string &path, std::string &final_name, const char *fl
                    "; give a file name");
 }
 
+// All of `text`; on a non-blocking descriptor (a FIFO) a reader that takes
+// nothing for 60 s is an error, not a hang.
 void write_fd(int fd, const std::string &text, const std::string &path, const char *flag) {
   size_t at = 0;
   while (at < text.size()) {
     const ssize_t w = ::write(fd, text.data() + at, text.size() - at);
+    if (w > 0) {
+      at += size_t(w);
+      continue;
+    }
     if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) throw UsageError(std::string(flag) + " '" + path + "': " + std::strerror(errno));
-    at += size_t(w);
+    if (w < 0 && errno == EAGAIN) {
+      pollfd pf{fd, POLLOUT, 0};
+      if (::poll(&pf, 1, 60000) > 0) continue;
+      throw UsageError(std::string(flag) + " '" + path + "': the reader stopped reading");
+    }
+    throw UsageError(std::string(flag) + " '" + path + "': " + std::strerror(errno));
   }
 }
 
@@ -119,8 +140,9 @@ void write_output(const std::string &path, const std::string &text, const char *
   std::string final_name;
   switch (classify(path, final_name, flag)) {
   case Target::descriptor: {
-    if (named_descriptor(path) == STDOUT_FILENO) std::fflush(stdout);
-    write_fd(named_descriptor(path), text, path, flag);
+    const int fd = named_descriptor(final_name);
+    if (fd == STDOUT_FILENO) std::fflush(stdout);
+    write_fd(fd, text, path, flag);
     return;
   }
   case Target::in_place: {
@@ -129,7 +151,6 @@ void write_output(const std::string &path, const std::string &text, const char *
     if (fd < 0)
       throw UsageError(std::string(flag) + " '" + path + "': " +
                        (errno == ENXIO ? "no process is reading this FIFO" : std::strerror(errno)));
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     try {
       write_fd(fd, text, path, flag);
     } catch (...) {

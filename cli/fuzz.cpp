@@ -98,7 +98,8 @@ int run_fuzz(const FuzzArgs &a) {
     findings += f.count;
     std::vector<std::string> words = {"softcheck", "check"};
     words.insert(words.end(), o.load_args.begin(), o.load_args.end());
-    words.insert(words.end(), {"--set", ref->set->name, "--replay", (dir / f.file).string()});
+    for (std::string &s : set_arguments(ref->set->name)) words.push_back(std::move(s));
+    words.insert(words.end(), {"--replay", (dir / f.file).string()});
     fmt::print("FINDING {} {}: {}{}\n  saved: {}\n  reproduce: {}\n", softcheck_op_name(f.op),
                f.dtype == SOFTCHECK_F32 ? "f32" : "f64", text::printable(f.reason),
                f.count > 1 ? fmt::format(" ({} cases of this kind; the first {} saved)", f.count,

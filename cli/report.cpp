@@ -181,9 +181,8 @@ int run_report(const ReportArgs &a) {
     md += "\n## Kernel faults\n\nCalls that crashed, hung, exited or broke memory safety in "
           "the worker process (counted as status mismatches above):\n\n";
     for (const sandbox::Fault &f : sandbox::faults())
-      md += fmt::format("- {} {} {}: {}{}\n", text::markdown(f.set),
-                        f.op < SOFTCHECK_OP_COUNT ? softcheck_op_name(f.op) : "set\\_num\\_threads",
-                        f.dtype == SOFTCHECK_F32 ? "f32" : "f64", text::markdown(f.what),
+      md += fmt::format("- {}: {}{}\n", text::markdown(sandbox::fault_title(f)),
+                        text::markdown(f.what),
                         f.calls > 1 ? fmt::format(" ({} calls)", f.calls) : "");
     code = 1;
   }

@@ -53,6 +53,11 @@ bool op_from_name(const std::string &name, softcheck_op &op) {
   return false;
 }
 
+std::vector<std::string> set_arguments(const std::string &name) {
+  if (!name.empty() && name[0] == '-') return {"--set=" + name};
+  return {"--set", name};
+}
+
 bool provides(const softcheck_kernel_set &set, softcheck_dtype dtype, softcheck_op op) {
   return op_pointer(dtype == SOFTCHECK_F32 ? set.f32 : set.f64, op) != nullptr;
 }

@@ -43,11 +43,16 @@ void hex_byte(std::string &out, unsigned char c) {
   out += buf;
 }
 
-// Code points that change how the rest of a line is shown.
+// Code points that change how the rest of a line is shown, or show
+// nothing: controls, bidirectional marks, overrides and isolates, line and
+// paragraph separators, zero-width and filler characters, tags, and the
+// noncharacters (which XML 1.0 does not allow).
 bool invisible_control(uint32_t cp) {
-  return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C ||
-         (cp >= 0x200E && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202E) ||
-         (cp >= 0x2066 && cp <= 0x2069);
+  return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || cp == 0xAD || cp == 0x061C ||
+         cp == 0x115F || cp == 0x1160 || cp == 0x180E || (cp >= 0x200B && cp <= 0x200F) ||
+         (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x2069) || cp == 0x3164 ||
+         cp == 0xFEFF || cp == 0xFFA0 || (cp >= 0xFDD0 && cp <= 0xFDEF) ||
+         (cp & 0xFFFE) == 0xFFFE || (cp >= 0xE0000 && cp <= 0xE007F);
 }
 
 // Walks s as UTF-8: `good(piece, cp)` for each well-formed sequence,
@@ -97,11 +102,13 @@ std::string printable(std::string_view s, bool keep_lines) {
         } else if (cp == '\r') {
           out += "\\r";
         } else {
-          char buf[12];
+          char buf[16];
           if (cp < 0x80)
             std::snprintf(buf, sizeof buf, "\\x%02x", unsigned(cp));
-          else
+          else if (cp < 0x10000)
             std::snprintf(buf, sizeof buf, "\\u%04x", unsigned(cp));
+          else
+            std::snprintf(buf, sizeof buf, "\\U%08x", unsigned(cp));
           out += buf;
         }
       },
@@ -172,7 +179,8 @@ std::string markdown_code(std::string_view s) {
 }
 
 std::string shell_word(std::string_view s) {
-  bool plain = !s.empty(), showable = true;
+  // A leading '=' is a command lookup in zsh.
+  bool plain = !s.empty() && s[0] != '=', showable = true;
   for (char c : s) plain = plain && plain_shell_char(c);
   if (plain) return std::string(s);
   walk(

@@ -1010,9 +1010,10 @@ std::string reproduce_line(const softcheck_kernel_set &set, const Options &o,
                            const std::string &property, softcheck_op op, softcheck_dtype d) {
   std::vector<std::string> w = {"softcheck", "check"};
   w.insert(w.end(), o.load_args.begin(), o.load_args.end());
-  w.insert(w.end(), {"--set", set.name, "--op", softcheck_op_name(op), "--dtype",
-                     d == SOFTCHECK_F32 ? "f32" : "f64", "--property", property, "--seed",
-                     std::to_string(o.seed), "--cases", std::to_string(o.cases)});
+  for (std::string &a : set_arguments(set.name)) w.push_back(std::move(a));
+  w.insert(w.end(), {"--op", softcheck_op_name(op), "--dtype", d == SOFTCHECK_F32 ? "f32" : "f64",
+                     "--property", property, "--seed", std::to_string(o.seed), "--cases",
+                     std::to_string(o.cases)});
   return text::shell_line(w);
 }
 
@@ -1195,7 +1196,8 @@ std::vector<Outcome> replay(const softcheck_kernel_set &set, const Case<T> &c,
       out.counterexample = to_text(c, p.info.name);
       std::vector<std::string> w = {"softcheck", "check"};
       w.insert(w.end(), load_args.begin(), load_args.end());
-      w.insert(w.end(), {"--set", set.name, "--replay", "FILE"});
+      for (std::string &a : set_arguments(set.name)) w.push_back(std::move(a));
+      w.insert(w.end(), {"--replay", "FILE"});
       out.reproduce = text::shell_line(w);
     }
     outcomes.push_back(out);

@@ -519,7 +519,8 @@ Output run(const std::vector<SetRef> &sets, const Options &o) {
         }
         std::vector<std::string> words = {o.cli, "eval"};
         words.insert(words.end(), sets[s].load_args.begin(), sets[s].load_args.end());
-        words.insert(words.end(), {"--set", e.set, "--case", w.file});
+        for (std::string &a : set_arguments(e.set)) words.push_back(std::move(a));
+        words.insert(words.end(), {"--case", w.file});
         w.reproduce = text::shell_line(words);
         out.case_files.emplace_back(name, w.text);
         e.worst.push_back(std::move(w));

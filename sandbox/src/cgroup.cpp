@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
@@ -77,13 +78,17 @@ bool write_file(const std::string &path, const std::string &text) {
   return ok;
 }
 
-// Empty groups that earlier runs left (a sandbox killed before it could
-// remove them); a busy one is left alone (rmdir refuses).
+// Groups that earlier runs left (a sandbox killed before it could remove
+// them): softcheck-PID-N whose sandbox PID is gone. Another sandbox's group,
+// made but not filled yet, is not touched; a busy one rmdir refuses.
 void remove_stale(const std::string &parent) {
   if (DIR *d = ::opendir(parent.c_str())) {
-    while (dirent *e = ::readdir(d))
-      if (std::strncmp(e->d_name, "softcheck-", 10) == 0)
+    while (dirent *e = ::readdir(d)) {
+      if (std::strncmp(e->d_name, "softcheck-", 10) != 0) continue;
+      const long owner = std::atol(e->d_name + 10);
+      if (owner > 0 && ::kill(pid_t(owner), 0) != 0 && errno == ESRCH)
         ::rmdir((parent + "/" + e->d_name).c_str());
+    }
     ::closedir(d);
   }
 }

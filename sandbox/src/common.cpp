@@ -178,11 +178,14 @@ SetData describe(const softcheck_kernel_set &set) {
   return d;
 }
 
-std::string encode_table(const std::string &plugin_name, const std::vector<SetData> &sets) {
+std::string encode_table(const std::string &plugin_name, const std::vector<SetData> &sets,
+                         const Restrictions &restrictions) {
   std::string out;
   wire::TableHeader th;
   th.set_count = uint32_t(sets.size());
   th.plugin_name_len = uint32_t(plugin_name.size());
+  th.landlock = restrictions.landlock;
+  th.no_sockets = restrictions.no_sockets;
   put(out, th);
   out += plugin_name;
   for (const SetData &d : sets) {
@@ -207,7 +210,7 @@ std::string encode_table(const std::string &plugin_name, const std::vector<SetDa
 }
 
 std::string decode_table(const std::string &payload, std::string &plugin_name,
-                         std::vector<SetData> &sets) {
+                         std::vector<SetData> &sets, Restrictions &restrictions) {
   size_t at = 0;
   auto take = [&](void *p, size_t n) {
     if (payload.size() - at < n) return false;
@@ -223,6 +226,8 @@ std::string decode_table(const std::string &payload, std::string &plugin_name,
   };
   wire::TableHeader th;
   if (!take(&th, sizeof th)) return "a truncated set table";
+  restrictions.landlock = th.landlock >= 0 && th.landlock < 256 ? th.landlock : 0;
+  restrictions.no_sockets = th.no_sockets == 1;
   if (th.set_count == 0 || th.set_count > kMaxKernelSets)
     return "a set table with " + std::to_string(th.set_count) + " sets";
   if (!text(plugin_name, th.plugin_name_len, wire::kMaxPluginName)) return "a bad plugin name";

@@ -71,9 +71,16 @@ struct SetData {
 // Reads a set of a plugin's table (in the process that loaded it).
 SetData describe(const softcheck_kernel_set &set);
 
+// What the worker's restrictions came to (see restrict.hpp).
+struct Restrictions {
+  int32_t landlock = 0; // the ABI in force, 0 none
+  bool no_sockets = false;
+};
+
 // The table as a payload, and back; decode returns "" or what is wrong.
-std::string encode_table(const std::string &plugin_name, const std::vector<SetData> &sets);
+std::string encode_table(const std::string &plugin_name, const std::vector<SetData> &sets,
+                         const Restrictions &r);
 std::string decode_table(const std::string &payload, std::string &plugin_name,
-                         std::vector<SetData> &sets);
+                         std::vector<SetData> &sets, Restrictions &r);
 
 } // namespace softcheck::sandbox

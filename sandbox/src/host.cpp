@@ -14,9 +14,11 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cfenv>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -47,6 +49,10 @@ using namespace wire;
 
 constexpr size_t kShownOutput = 4096; // bytes of a set's output shown
 constexpr double kEndWait = 5;        // seconds for a sandbox to end its tree
+constexpr int kMaxFaults = 64;        // faults of one op and dtype before it is not called again
+
+// --timeout fired: no more fault files, no new workers.
+std::atomic<bool> g_stopping{false};
 
 thread_local double t_last_seconds = -1;
 
@@ -141,12 +147,14 @@ struct Plugin {
   Tree tree;
   bool broken = false;
   std::vector<int> threads; // last set_num_threads per set (0: never)
-  std::vector<std::array<bool, 2 * SOFTCHECK_OP_COUNT>> hung; // per set
+  std::vector<std::array<bool, 2 * SOFTCHECK_OP_COUNT>> hung;  // per set
+  std::vector<std::array<int, 2 * SOFTCHECK_OP_COUNT>> faulty; // faults per set, dtype and op
   uint64_t seq = 0;
   std::map<std::string, Captured> output; // by label, in first-seen order below
   std::vector<std::string> labels;
   std::string label = "while loading";
-  Sent last[2];
+  std::deque<Sent> last; // the newest first: the call in flight and kRetiredCalls before it
+  Restrictions restrictions;
 };
 
 struct Slot {
@@ -162,7 +170,10 @@ std::mutex g_load_lock;
 Slot g_slots[kMaxSets];
 size_t g_used = 0;
 std::vector<std::unique_ptr<Plugin>> g_plugins;
-int64_t g_confined = -1; // what the last sandbox reported
+int64_t g_confined = -1;        // what the last sandbox reported
+Restrictions g_restrictions;    // and what its worker's restrictions came to
+std::vector<pid_t> g_sandboxes; // every sandbox process started, for --timeout (g_load_lock)
+std::mutex g_sandboxes_lock;
 
 void capture(Plugin &p, const char *data, size_t n) {
   auto [it, added] = p.output.try_emplace(p.label);
@@ -172,9 +183,11 @@ void capture(Plugin &p, const char *data, size_t n) {
   if (c.head.size() < kShownOutput) c.head.append(data, std::min(n, kShownOutput - c.head.size()));
 }
 
+// At most 1 MiB a time: a worker whose threads write without pause cannot
+// keep the host here past its deadline.
 void drain_output(Plugin &p) {
   char buf[65536];
-  for (;;) {
+  for (int reads = 0; reads < 16; ++reads) {
     const ssize_t n = ::read(p.tree.output, buf, sizeof buf);
     if (n > 0) {
       capture(p, buf, size_t(n));
@@ -244,6 +257,11 @@ void end_tree(Plugin &p) {
   }
   read_status(p);
   drain_output(p);
+  {
+    std::lock_guard<std::mutex> g(g_sandboxes_lock);
+    g_sandboxes.erase(std::remove(g_sandboxes.begin(), g_sandboxes.end(), t.pid),
+                      g_sandboxes.end());
+  }
   t.pid = -1;
 }
 
@@ -333,11 +351,15 @@ void spawn(Plugin &p) {
     throw LoadError(fmt::format("cannot start a worker: {}", std::strerror(err)));
   }
   t.pid = pid;
+  {
+    std::lock_guard<std::mutex> g(g_sandboxes_lock);
+    g_sandboxes.push_back(pid);
+  }
   for (int fd : {t.request, t.reply, t.faults, t.status, t.output})
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 
-enum class Io { ok, timeout, ended };
+enum class Io { ok, timeout, ended, malformed };
 
 // Sends `send` and reads `want` bytes into `into`, draining the output and
 // status pipes meanwhile, until `deadline`. Reads take what the pipe holds
@@ -403,7 +425,7 @@ Io read_frame(Plugin &p, uint32_t &type, std::string &payload, uint64_t max, dou
   Frame f;
   if (Io r = pump(p, nullptr, reinterpret_cast<char *>(&f), sizeof f, deadline); r != Io::ok)
     return r;
-  if (f.magic != kMagic || f.length > max) return Io::ended;
+  if (f.magic != kMagic || f.length > max) return Io::malformed;
   type = f.type;
   payload.resize(f.length);
   return pump(p, nullptr, payload.data(), payload.size(), deadline);
@@ -511,6 +533,7 @@ template <class T> std::string case_of(const std::string &request) {
 
 void record(Plugin &p, uint32_t set, uint32_t op, uint32_t dtype, const std::string &request,
             const std::string &what) {
+  if (g_stopping) return; // --timeout: nothing more is written
   const std::string name = set < p.table.size() ? p.table[set].name : "?";
   {
     // One fault a kind: the first input is kept, later ones counted.
@@ -546,8 +569,9 @@ void record(Plugin &p, uint32_t set, uint32_t op, uint32_t dtype, const std::str
         text;
     if (!file.empty() && write_whole(file, body, error)) {
       f.case_file = file;
-      std::vector<std::string> words = {"softcheck", "eval", "--plugin", p.path,
-                                        "--set",     name,   "--case",   file};
+      std::vector<std::string> words = {"softcheck", "eval", "--plugin", p.path};
+      for (std::string &a : set_arguments(name)) words.push_back(std::move(a));
+      words.insert(words.end(), {"--case", file});
       words.insert(words.end(), p.limits.reproduce_args.begin(), p.limits.reproduce_args.end());
       f.reproduce = text::shell_line(words);
     } else {
@@ -592,6 +616,7 @@ void start(Plugin &p) {
   if (r == Io::timeout)
     load_failed(p, fmt::format("did not finish loading within {:g} s (--load-timeout)",
                                p.limits.load_timeout));
+  if (r == Io::malformed) load_failed(p, "sent something that is not a set table");
   if (r == Io::ended) {
     await_worker_end(p);
     end_tree(p);
@@ -607,7 +632,8 @@ void start(Plugin &p) {
   if (type != kTable) load_failed(p, "sent something that is not a set table");
   std::string name;
   std::vector<SetData> sets;
-  std::string bad = decode_table(payload, name, sets);
+  std::string bad = decode_table(payload, name, sets, p.restrictions);
+  g_restrictions = p.restrictions;
   if (bad.empty()) bad = check_table(sets);
   if (!bad.empty()) load_failed(p, "sent " + bad);
   if (!p.table.empty() && !(sets == p.table)) {
@@ -618,57 +644,30 @@ void start(Plugin &p) {
   p.label = "between calls";
 }
 
-// A fresh worker for the next call (after a fault, or the first): started,
-// its set_num_threads settings given again.
-bool ensure(Plugin &p, uint32_t set, uint32_t op, uint32_t dtype) {
-  if (p.tree.pid > 0) return true;
-  try {
-    start(p);
-  } catch (const LoadError &e) {
-    record(p, set, op, dtype, "", e.what());
-    return false;
-  }
-  for (uint32_t s = 0; s < p.threads.size(); ++s) {
-    if (p.threads[s] <= 0) continue;
-    Frame f;
-    f.type = kSetThreads;
-    f.length = sizeof(ThreadsHeader);
-    ThreadsHeader th{s, p.threads[s]};
-    std::string req(reinterpret_cast<const char *>(&f), sizeof f);
-    req.append(reinterpret_cast<const char *>(&th), sizeof th);
-    uint32_t type;
-    std::string payload;
-    if (pump(p, &req, nullptr, 0, now() + p.limits.call_timeout) != Io::ok ||
-        read_frame(p, type, payload, 64, now() + p.limits.call_timeout) != Io::ok) {
-      end_tree(p);
-      record(p, s, SOFTCHECK_OP_COUNT, dtype, "", "set_num_threads: " + death(p));
-      close_tree(p);
-      return false;
-    }
-  }
-  return true;
+// The request of call `seq` among those kept, or nullptr.
+const Sent *sent_call(const Plugin &p, uint64_t seq) {
+  for (const Sent &s : p.last)
+    if (s.seq == seq && !s.bytes.empty()) return &s;
+  return nullptr;
 }
 
-// ------------------------------------------------------------------ calls
-
 // The fault of a call that ended the worker, told from what the pipes hold.
+// `seq` is the call in flight (0: none); a fault note names the call whose
+// buffers were touched, which may be an earlier one (a thread it left).
 void worker_fault(Plugin &p, uint32_t set, uint32_t op, uint32_t dtype, const std::string &request,
                   uint64_t seq, const std::string &fallback) {
   if (fallback.empty()) await_worker_end(p);
   end_tree(p);
   FaultNote n, next;
-  bool have_note = false; // the first one: later ones come from threads dying with it
+  bool have_note = false; // the first one of a kept call: later ones are threads dying with it
   while (::read(p.tree.faults, &next, sizeof next) == sizeof next)
-    if (!have_note && next.magic == kMagic && next.touch != kTouchNone) {
+    if (!have_note && next.magic == kMagic && next.touch != kTouchNone &&
+        ((seq != 0 && next.seq == seq) || sent_call(p, next.seq))) {
       n = next;
       have_note = true;
     }
   std::string what = fallback.empty() ? death(p, " inside the kernel") : fallback;
-  // A later touch of an earlier call's buffers is that call's fault.
-  const Sent *blamed = nullptr;
-  if (have_note && n.touch == kTouchRetired)
-    for (const Sent &s : p.last)
-      if (s.seq == n.seq && s.seq != seq && !s.bytes.empty()) blamed = &s;
+  const Sent *blamed = have_note && n.seq != seq ? sent_call(p, n.seq) : nullptr;
   if (have_note) {
     const std::string touched = touch_text(n, p, set, blamed ? blamed->bytes : request);
     if (!touched.empty()) what = touched + "; " + what;
@@ -683,21 +682,70 @@ void worker_fault(Plugin &p, uint32_t set, uint32_t op, uint32_t dtype, const st
   close_tree(p);
 }
 
+// A fresh worker for the next call (after a fault, or the first): started,
+// its set_num_threads settings given again. A worker that died since the
+// last call (a thread that call left, say) is that call's fault. A plugin
+// that no longer loads is given up: every later call is a fault at once.
+bool ensure(Plugin &p, uint32_t set, uint32_t op, uint32_t dtype) {
+  if (p.tree.pid > 0) {
+    read_status(p);
+    if (!p.tree.ended) return true;
+    if (!p.last.empty()) {
+      const Sent &last = p.last.front();
+      CallHeader h;
+      std::memcpy(&h, last.bytes.data() + sizeof(Frame), sizeof h);
+      worker_fault(p, last.set, h.op, h.dtype, last.bytes, 0, "");
+    } else {
+      worker_fault(p, set, SOFTCHECK_OP_COUNT, dtype, "", 0, "");
+    }
+  }
+  if (p.broken || g_stopping) return false;
+  try {
+    start(p);
+  } catch (const LoadError &e) {
+    p.broken = true;
+    record(p, set, op, dtype, "", std::string(e.what()) + " (its later calls are not run)");
+    return false;
+  }
+  for (uint32_t s = 0; s < p.threads.size(); ++s) {
+    if (p.threads[s] <= 0) continue;
+    Frame f;
+    f.type = kSetThreads;
+    f.length = sizeof(ThreadsHeader);
+    ThreadsHeader th{s, p.threads[s]};
+    std::string req(reinterpret_cast<const char *>(&f), sizeof f);
+    req.append(reinterpret_cast<const char *>(&th), sizeof th);
+    uint32_t type = 0;
+    std::string payload;
+    Io io = pump(p, &req, nullptr, 0, now() + p.limits.call_timeout);
+    if (io == Io::ok) io = read_frame(p, type, payload, 64, now() + p.limits.call_timeout);
+    if (io != Io::ok || type != kThreadsResult) {
+      worker_fault(p, s, SOFTCHECK_OP_COUNT, dtype, "", 0,
+                   io == Io::timeout ? "set_num_threads did not return" : "");
+      return false;
+    }
+  }
+  return true;
+}
+
+// ------------------------------------------------------------------ calls
+
 // A worker that says, at the end of a run, that threads are still at work:
 // the last call's fault, and the worker ended. False for a malformed note.
 bool late_threads(Plugin &p, const std::string &payload) {
   LateNote note;
   if (payload.size() != sizeof note) return false;
   std::memcpy(&note, payload.data(), sizeof note);
-  const Sent *blamed = nullptr;
-  for (const Sent &s : p.last)
-    if (s.seq == note.seq && !s.bytes.empty()) blamed = &s;
+  const Sent *blamed = sent_call(p, note.seq);
   end_tree(p);
   if (blamed) {
     CallHeader h;
     std::memcpy(&h, blamed->bytes.data() + sizeof(Frame), sizeof h);
     record(p, blamed->set, h.op, h.dtype, blamed->bytes,
            "a thread was still at work when the run ended (0.2 s after this, the last call)");
+  } else {
+    record(p, 0, SOFTCHECK_OP_COUNT, SOFTCHECK_F32, "",
+           "a thread it started while loading was still at work when the run ended");
   }
   close_tree(p);
   return true;
@@ -722,11 +770,22 @@ softcheck_status call_in_worker(Plugin &p, uint32_t set, uint32_t dtype, softche
   for (int a : {kX, kAux})
     if (out != nullptr && out == ptrs[a] && c.n[a] == c.n[kOut]) h.out_aliases = a;
   if (p.broken) return SOFTCHECK_HOST_FAULT;
-  bool &hung = p.hung[set][size_t(dtype) * SOFTCHECK_OP_COUNT + op];
+  const size_t which = size_t(dtype) * SOFTCHECK_OP_COUNT + op;
+  bool &hung = p.hung[set][which];
   if (hung) return SOFTCHECK_HOST_FAULT; // one hang per op is enough
-  std::string req;
+  // After kMaxFaults an op is not called again: a worker a call (re)starts
+  // costs a load, and faults of one kind are one line anyway.
+  int &faults = p.faulty[set][which];
+  if (faults >= kMaxFaults) return SOFTCHECK_HOST_FAULT;
+  const auto fault = [&faults] {
+    ++faults;
+    return SOFTCHECK_HOST_FAULT;
+  };
   uint64_t payload = sizeof h;
   for (int a = 0; a < kOut; ++a) payload += c.bytes(a, dtype);
+  if (payload > kMaxPayload) return SOFTCHECK_ERR_INTERNAL; // more than a frame carries
+  if (!ensure(p, set, op, dtype)) return fault();
+  std::string req;
   Frame f;
   f.type = kCall;
   f.length = payload;
@@ -735,14 +794,14 @@ softcheck_status call_in_worker(Plugin &p, uint32_t set, uint32_t dtype, softche
   req.append(reinterpret_cast<const char *>(&h), sizeof h);
   for (int a = 0; a < kOut; ++a)
     if (c.n[a] > 0) req.append(static_cast<const char *>(ptrs[a]), c.bytes(a, dtype));
-  p.last[1] = std::move(p.last[0]);
-  p.last[0] = {h.seq, set, std::move(req)};
+  p.last.push_front({h.seq, set, std::move(req)});
+  if (p.last.size() > size_t(kRetiredCalls) + 1) p.last.pop_back();
+  const std::string &sent = p.last.front().bytes;
   const uint64_t n = c.n[kOut];
   const size_t esize = element_size(kOut, dtype);
-  if (!ensure(p, set, op, dtype)) return SOFTCHECK_HOST_FAULT;
   p.label = p.table[set].name;
-  const double deadline = now() + p.limits.call_timeout;
-  Io io = pump(p, &p.last[0].bytes, nullptr, 0, deadline);
+  const double started = now(), deadline = started + p.limits.call_timeout;
+  Io io = pump(p, &sent, nullptr, 0, deadline);
   uint32_t type = 0;
   std::string reply;
   if (io == Io::ok)
@@ -750,29 +809,34 @@ softcheck_status call_in_worker(Plugin &p, uint32_t set, uint32_t dtype, softche
   p.label = "between calls";
   if (io == Io::timeout) {
     hung = true;
-    worker_fault(p, set, op, dtype, p.last[0].bytes, h.seq,
+    worker_fault(p, set, op, dtype, sent, h.seq,
                  fmt::format("did not return within {:g} s (killed; later calls of this op are "
                              "not run)",
                              p.limits.call_timeout));
     return SOFTCHECK_HOST_FAULT;
   }
   if (io == Io::ended) {
-    worker_fault(p, set, op, dtype, p.last[0].bytes, h.seq, "");
-    return SOFTCHECK_HOST_FAULT;
+    worker_fault(p, set, op, dtype, sent, h.seq, "");
+    return fault();
+  }
+  if (io == Io::malformed) {
+    worker_fault(p, set, op, dtype, sent, h.seq, "sent back a malformed reply");
+    return fault();
   }
   // Nothing in the reply is trusted beyond what the host can check.
   ResultHeader res;
   const size_t mask = (n + 7) / 8;
   if (type != kResult || reply.size() != sizeof res + mask + n * esize) {
-    worker_fault(p, set, op, dtype, p.last[0].bytes, h.seq, "sent back a malformed reply");
-    return SOFTCHECK_HOST_FAULT;
+    worker_fault(p, set, op, dtype, sent, h.seq, "sent back a malformed reply");
+    return fault();
   }
   std::memcpy(&res, reply.data(), sizeof res);
   if (res.seq != h.seq || res.count != n || res.fault < kNoFault || res.fault > kLateProcess) {
-    worker_fault(p, set, op, dtype, p.last[0].bytes, h.seq, "sent back a malformed reply");
-    return SOFTCHECK_HOST_FAULT;
+    worker_fault(p, set, op, dtype, sent, h.seq, "sent back a malformed reply");
+    return fault();
   }
-  t_last_seconds = res.seconds;
+  // The kernel's time as the worker measured it, within what the call took.
+  t_last_seconds = std::isfinite(res.seconds) ? std::clamp(res.seconds, 0.0, now() - started) : -1;
   // Only the elements the kernel wrote reach the caller's output.
   const auto *bits = reinterpret_cast<const unsigned char *>(reply.data() + sizeof res);
   const char *values = reply.data() + sizeof res + mask;
@@ -799,9 +863,9 @@ softcheck_status call_in_worker(Plugin &p, uint32_t set, uint32_t dtype, softche
   case kLateProcess: what = "left a child process running after it returned"; break;
   }
   end_tree(p);
-  record(p, set, op, dtype, p.last[0].bytes, what);
+  record(p, set, op, dtype, sent, what);
   close_tree(p);
-  return SOFTCHECK_HOST_FAULT;
+  return fault();
 }
 
 softcheck_status threads_in_worker(Plugin &p, uint32_t set, int threads) {
@@ -1013,6 +1077,9 @@ std::string absolute_file(const std::string &path) {
 std::vector<const softcheck_kernel_set *> load(const std::string &plugin, const Limits &limits) {
   std::lock_guard<std::mutex> g(g_load_lock);
   std::signal(SIGPIPE, SIG_IGN); // a dead worker is seen on read, not by a signal
+  // No process of the same user may open this one's memory (/proc/PID/mem,
+  // ptrace) to change what the oracle or the properties computed.
+  ::prctl(PR_SET_DUMPABLE, 0);
   auto p = std::make_unique<Plugin>();
   p->path = plugin;
   p->file = absolute_file(plugin);
@@ -1023,6 +1090,7 @@ std::vector<const softcheck_kernel_set *> load(const std::string &plugin, const 
   }
   p->threads.assign(p->table.size(), 0);
   p->hung.assign(p->table.size(), {});
+  p->faulty.assign(p->table.size(), {});
   Plugin *raw = p.get();
   g_plugins.push_back(std::move(p));
   try {
@@ -1069,11 +1137,12 @@ std::string confinement() {
   else
     parts.push_back("RLIMIT_AS per process (no memory cgroup)");
   if (g_confined & kConfinedPids) parts.push_back("a process-count limit");
-  const int abi = int(g_confined >> 8);
+  const int abi = g_restrictions.landlock;
   parts.push_back(abi > 0 ? fmt::format("Landlock ABI {} (writes only to a private folder{}{})",
                                         abi, abi >= 4 ? ", no TCP" : "",
                                         abi >= 6 ? ", no signals out of the tree" : "")
                           : "no Landlock (writes not restricted)");
+  parts.push_back(g_restrictions.no_sockets ? "no sockets (seccomp)" : "sockets allowed");
   std::string s;
   for (const std::string &p : parts) s += (s.empty() ? "" : ", ") + p;
   return s;
@@ -1081,8 +1150,8 @@ std::string confinement() {
 
 namespace {
 
-// The end of a run: every live worker looks at its last call's threads now
-// (they are otherwise looked at when the next request comes).
+// The end of a run: every live worker looks at its threads once more (those
+// that were there before a call were not looked at after it).
 void settle() {
   std::lock_guard<std::mutex> g(g_load_lock);
   for (const auto &plugin : g_plugins) {
@@ -1101,8 +1170,8 @@ void settle() {
     if (io == Io::ok && type == kLateThreads && late_threads(p, payload)) continue;
     // Gone meanwhile (a late thread touched the last call's buffers):
     // that call's fault.
-    const Sent &last = p.last[0];
-    if (last.bytes.empty()) continue;
+    if (p.last.empty()) continue;
+    const Sent &last = p.last.front();
     CallHeader h;
     std::memcpy(&h, last.bytes.data() + sizeof(Frame), sizeof h);
     worker_fault(p, last.set, h.op, h.dtype, last.bytes, 0, "");
@@ -1117,13 +1186,17 @@ std::vector<Fault> faults() {
   return g_faults;
 }
 
+std::string fault_title(const Fault &f) {
+  if (f.op >= SOFTCHECK_OP_COUNT) return f.set + " (outside a call)";
+  return fmt::format("{} {} {}", f.set, softcheck_op_name(f.op), dtype_name(f.dtype));
+}
+
 std::string fault_lines() {
   std::string out;
   for (const Fault &f : faults()) {
-    const char *op = f.op < SOFTCHECK_OP_COUNT ? softcheck_op_name(f.op) : "set_num_threads";
-    out += fmt::format(
-        "FAULT {} {} {}: {}{}\n", f.set, op, dtype_name(f.dtype), text::printable(f.what),
-        f.calls > 1 ? fmt::format(" ({} calls; the first one's input)", f.calls) : "");
+    out +=
+        fmt::format("FAULT {}: {}{}\n", fault_title(f), text::printable(f.what),
+                    f.calls > 1 ? fmt::format(" ({} calls; the first one's input)", f.calls) : "");
     if (!f.case_file.empty())
       out +=
           fmt::format("  input: {}\n  reproduce: {}\n", text::printable(f.case_file), f.reproduce);
@@ -1168,14 +1241,9 @@ double last_kernel_seconds() { return t_last_seconds; }
 
 namespace {
 
-// Every tree ended and waited for, then any orphan that came back to this
-// process (it is a subreaper) ended too.
-void end_all(bool lock) {
-  for (const auto &p : g_plugins) {
-    std::unique_lock<std::mutex> pg(p->lock, std::defer_lock);
-    if (lock) pg.lock();
-    end_tree(*p);
-  }
+// Any process that came back to this one (it is a subreaper: an orphan a
+// sandbox could not end) is ended and reaped.
+void sweep_orphans() {
   for (int pass = 0; pass < 1000; ++pass) {
     std::vector<pid_t> left;
     std::ifstream in("/proc/self/task/" + std::to_string(::getpid()) + "/children");
@@ -1193,7 +1261,11 @@ void end_all(bool lock) {
 
 void shutdown() {
   std::lock_guard<std::mutex> g(g_load_lock);
-  end_all(true);
+  for (const auto &p : g_plugins) {
+    std::lock_guard<std::mutex> pg(p->lock);
+    end_tree(*p);
+  }
+  sweep_orphans();
 }
 
 void stop_after(double seconds) {
@@ -1203,9 +1275,24 @@ void stop_after(double seconds) {
                  "softcheck: stopped by --timeout %g s before the run finished; nothing was "
                  "written\n",
                  seconds);
-    // No locks: a call may be in flight; each tree's control pipe closes
-    // and its sandbox ends it.
-    end_all(false);
+    // A call may be in flight on another thread: nothing here touches its
+    // pipes. Each sandbox, asked, ends its tree and exits.
+    g_stopping = true;
+    std::vector<pid_t> pids;
+    {
+      std::lock_guard<std::mutex> g(g_sandboxes_lock);
+      pids = g_sandboxes;
+      for (pid_t pid : pids) ::kill(pid, SIGTERM);
+    }
+    const double until = now() + kEndWait;
+    for (pid_t pid : pids)
+      while (now() < until) {
+        int st;
+        const pid_t r = ::waitpid(pid, &st, WNOHANG);
+        if (r == pid || (r < 0 && errno == ECHILD)) break;
+        ::usleep(5000);
+      }
+    sweep_orphans();
     std::_Exit(1);
   }).detach();
 }

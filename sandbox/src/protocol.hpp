@@ -54,6 +54,10 @@ struct Frame {
 // The most a frame may carry (2^31 elements of 8 bytes and the rest).
 constexpr uint64_t kMaxPayload = (uint64_t(1) << 34);
 
+// Calls whose buffers the worker keeps PROT_NONE after they return (and
+// whose requests the host keeps, to name the call a late touch belongs to).
+constexpr int kRetiredCalls = 8;
+
 // ------------------------------------------------------------- the table
 
 constexpr size_t kMaxDescription = 1024, kMaxVersion = 256, kMaxPluginName = 256;
@@ -71,6 +75,9 @@ struct SetRecord {
 };
 struct TableHeader {
   uint32_t set_count = 0, plugin_name_len = 0;
+  // What the worker's restrictions came to, before the plugin loaded:
+  // the Landlock ABI in force (0: none), 1 when sockets are denied.
+  int32_t landlock = 0, no_sockets = 0;
 };
 
 // -------------------------------------------------------------- the calls
@@ -151,7 +158,7 @@ enum StatusKind : int32_t {
   kWorkerEnded = 1, // value = the worker's wait status
   kWorkerStopped,   // value = the signal that stopped it (then it is killed)
   kTreeEnded,       // value = processes the OOM killer ended in the tree
-  kConfinement,     // value = kConfined* bits | Landlock ABI << 8
+  kConfinement,     // value = kConfined* bits
 };
 namespace confined_bits {
 enum : int64_t {

@@ -15,8 +15,8 @@
 // from seeing the host go.
 #include "cgroup.hpp"
 #include "common.hpp"
-#include "landlock.hpp"
 #include "protocol.hpp"
+#include "restrict.hpp"
 #include "worker.hpp"
 
 #include <softcheck/sandbox.hpp>
@@ -69,9 +69,12 @@ bool enter_pid_namespace() {
   const uid_t uid = ::getuid();
   const gid_t gid = ::getgid();
   if (uid == 0 || ::unshare(CLONE_NEWUSER | CLONE_NEWPID) != 0) return false;
+  // In the namespace now, whatever the maps give (unmapped, the worker
+  // runs as the overflow user and may read less).
   write_text("/proc/self/setgroups", "deny");
-  return write_text("/proc/self/uid_map", std::to_string(uid) + " " + std::to_string(uid) + " 1") &&
-         write_text("/proc/self/gid_map", std::to_string(gid) + " " + std::to_string(gid) + " 1");
+  write_text("/proc/self/uid_map", std::to_string(uid) + " " + std::to_string(uid) + " 1");
+  write_text("/proc/self/gid_map", std::to_string(gid) + " " + std::to_string(gid) + " 1");
+  return true;
 }
 
 void default_signals() {
@@ -109,12 +112,19 @@ struct Setup {
   }
 #endif
   ::setenv("TMPDIR", s.tmpdir.c_str(), 1);
+  Restrictions r;
   if (landlock_abi() > 0) {
-    if (std::string why = restrict_writes(s.tmpdir); !why.empty())
+    if (std::string why = restrict_writes(s.tmpdir); why.empty())
+      r.landlock = landlock_abi();
+    else
       std::fprintf(stderr, "softcheck worker: not restricted by Landlock: %s\n", why.c_str());
   }
+  if (std::string why = deny_sockets(); why.empty())
+    r.no_sockets = true;
+  else
+    std::fprintf(stderr, "softcheck worker: sockets not denied: %s\n", why.c_str());
   ::close_range(8, ~0U, 0);
-  std::_Exit(serve(s.plugin));
+  std::_Exit(serve(s.plugin, r));
 }
 
 // pid 1 of the namespace: starts the worker, reaps everything, reports the
@@ -181,6 +191,11 @@ int run_sandbox(int argc, char **argv) {
   s.memory_mb = std::atoll(argv[3]);
   s.sandbox = ::getpid();
   default_signals();
+  // A host that is gone must not end this process before the tree and its
+  // cleanup (the last notes go to a pipe nobody reads); and nothing of the
+  // worker's may open this process's memory.
+  ::signal(SIGPIPE, SIG_IGN);
+  ::prctl(PR_SET_DUMPABLE, 0);
 
   // A private temporary folder: the only one the worker may write.
   std::string base = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
@@ -194,15 +209,7 @@ int run_sandbox(int argc, char **argv) {
   Cgroup cgroup;
   std::string why;
   cgroup.create(s.memory_mb << 20, 512, why);
-  s.memory_in_cgroup = cgroup.limits_memory();
   const bool ns = enter_pid_namespace();
-  // What the tree gets, for the host's messages and `softcheck kernels`.
-  int64_t confined = 0;
-  if (ns) confined |= kConfinedPidNamespace;
-  if (cgroup.limits_memory()) confined |= kConfinedMemory;
-  if (cgroup.limits_pids()) confined |= kConfinedPids;
-  if (cgroup.kind() == "cgroup v2") confined |= kConfinedCgroupV2;
-  status_note(kConfinement, confined | (int64_t(landlock_abi()) << 8));
 
   // Orphans come back here when there is no namespace init to take them.
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -219,19 +226,28 @@ int run_sandbox(int argc, char **argv) {
   const pid_t child = ::fork();
   if (child < 0) return 3;
   if (child == 0) {
-    // Into the cgroup before anything else runs.
+    // Into the cgroup before anything else runs; told whether it took.
     ::close(go[1]);
     char b;
     if (::read(go[0], &b, 1) != 1) std::_Exit(0);
     ::close(go[0]);
+    s.memory_in_cgroup = b == 'g' && cgroup.limits_memory();
     if (ns) become_init(s);
     become_worker(s, s.sandbox);
   }
   ::close(go[0]);
-  cgroup.add(child);
-  const ssize_t ignored = ::write(go[1], "g", 1);
+  const bool in_cgroup = cgroup.add(child);
+  const ssize_t ignored = ::write(go[1], in_cgroup ? "g" : "n", 1);
   (void)ignored;
   ::close(go[1]);
+  // What the tree got, for the host's messages and `softcheck kernels`
+  // (the worker says what its own restrictions came to).
+  int64_t confined = 0;
+  if (ns) confined |= kConfinedPidNamespace;
+  if (in_cgroup && cgroup.limits_memory()) confined |= kConfinedMemory;
+  if (in_cgroup && cgroup.limits_pids()) confined |= kConfinedPids;
+  if (cgroup.kind() == "cgroup v2") confined |= kConfinedCgroupV2;
+  status_note(kConfinement, confined);
   ::close(kRequestFd);
   ::close(kReplyFd);
   ::close(kFaultFd);
@@ -283,10 +299,11 @@ int run_sandbox(int argc, char **argv) {
     ::usleep(1000);
   }
   reap_all();
-  status_note(kTreeEnded, cgroup.oom_kills());
+  const long long oom = cgroup.oom_kills();
   cgroup.remove();
   std::error_code ec;
   std::filesystem::remove_all(s.tmpdir, ec);
+  status_note(kTreeEnded, oom);
   return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <softcheck/host.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -35,7 +36,7 @@ using namespace wire;
 
 constexpr size_t kGuard = 16 * kPage;      // between arrays: far misses land here too
 constexpr size_t kTailGuard = 256 * kPage; // after the last array
-constexpr int kRetired = 8;                // calls whose buffers stay PROT_NONE
+constexpr int kRetired = kRetiredCalls;    // calls whose buffers stay PROT_NONE
 constexpr unsigned char kCanary = 0xA5, kPadding = 0xFF;
 constexpr double kThreadGrace = 0.2; // seconds a thread may run on after a call
 
@@ -47,8 +48,10 @@ struct Zone {
   uint64_t seq = 0;
 };
 constexpr int kMaxZones = 3 * kArrays + kRetired;
+// Written by the main thread between calls, read by the handler on any
+// thread: the count is published after the zones it covers.
 Zone g_zones[kMaxZones];
-volatile sig_atomic_t g_zone_count = 0;
+std::atomic<int> g_zone_count{0};
 
 void note_touch(int sig, siginfo_t *info, void *context) {
   const auto addr = reinterpret_cast<uintptr_t>(info->si_addr);
@@ -61,7 +64,8 @@ void note_touch(int sig, siginfo_t *info, void *context) {
   (void)context;
   n.write = -1;
 #endif
-  for (int i = 0; i < g_zone_count; ++i) {
+  const int zones = g_zone_count.load(std::memory_order_acquire);
+  for (int i = 0; i < zones; ++i) {
     const Zone &z = g_zones[i];
     if (addr < z.lo || addr >= z.hi) continue;
     if (z.touch == kTouchInput && n.write == 0) continue; // reading an input is fine
@@ -120,7 +124,7 @@ int g_ring_next = 0;
 // The zones of the call in flight and of the retired calls.
 void publish_zones(const Region *r, int out_alias) {
   int n = 0;
-  g_zone_count = 0;
+  g_zone_count.store(0, std::memory_order_release);
   if (r != nullptr) {
     const Placed *prev = nullptr;
     int prev_array = 0;
@@ -160,7 +164,7 @@ void publish_zones(const Region *r, int out_alias) {
                       kTouchRetired,
                       0,
                       old.seq};
-  g_zone_count = n;
+  g_zone_count.store(n, std::memory_order_release);
 }
 
 void retire(Region &r) {
@@ -496,7 +500,7 @@ bool serve_call(const Worker &w, const CallHeader &h, const Counts &c, uint64_t 
 
 } // namespace
 
-int serve(const std::string &plugin) {
+int serve(const std::string &plugin, const Restrictions &restrictions) {
   Worker w;
   w.pid = ::getpid();
   const softcheck_plugin *p = nullptr;
@@ -510,7 +514,7 @@ int serve(const std::string &plugin) {
     table.push_back(describe(w.sets.back()));
   }
   const std::string name = p->name ? std::string(p->name, ::strnlen(p->name, kMaxPluginName)) : "";
-  const std::string payload = encode_table(name, table);
+  const std::string payload = encode_table(name, table, restrictions);
   install_handlers();
   new_threads(); // what loading started is not any call's
   if (!send(kTable, payload.data(), payload.size())) return 0;

@@ -1,5 +1,5 @@
 #!/bin/bash
-# attack.sh KIND SOFTCHECK PLUGIN_DIR WORK REAPER: one plugin that attacks
+# attack.sh KIND SOFTCHECK PLUGIN_DIR WORK REAPER REFERENCE: one plugin that attacks
 # the host (tests/plugins/attacks.cpp) through softcheck, asserting
 #   - the exit code, and the one error line (an attack at load) or the
 #     FAULT line (an attack in a call) that names what happened, with the
@@ -8,7 +8,7 @@
 #     the plugin in the run (report.json, the built-in set's entries);
 #   - that no process of the run is left (the reaper: by ancestry).
 set -u
-kind=$1 softcheck=$2 dir=$3 work=$4 reaper=$5
+kind=$1 softcheck=$2 dir=$3 work=$4 reaper=$5 reference=$6
 plugin=$dir/libattack_$kind.so
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
 fail() {
@@ -32,7 +32,7 @@ fp_env) code=any others=0 ;; # its own kernels run in its own environment
 lock) fault='killed by signal 11 \(SIGSEGV\)' ;;
 sigstop_group) fault='stopped by signal 19 \(SIGSTOP\)' ;;
 sigterm_group) fault='killed by signal 15 \(SIGTERM\)' ;;
-signal_parent | flood | padded_read | prefill) code=0 ;;
+signal_parent | flood | padded_read | prefill | socket_escape) code=0 ;;
 fork_sleep | system_background) fault='left a child process running after it returned' ;;
 fork_crash) fault='killed by signal 11 \(SIGSEGV\)' ;;
 fork_memory) fault='(memory limit|did not return|killed by signal 9)' ;;
@@ -46,6 +46,34 @@ esac
 
 export SOFTCHECK_TEST_LOCK=$work/lock
 : >"$SOFTCHECK_TEST_LOCK"
+# Listeners on this machine only (a unix socket file, a loopback TCP port):
+# whatever reaches them came out of the worker.
+listener=""
+if [ $kind = socket_escape ]; then
+  export SOFTCHECK_TEST_SOCKET=$work/service.sock
+  python3 - "$SOFTCHECK_TEST_SOCKET" "$work/port" "$work/reached" <<'PY' &
+import os, select, socket, sys
+u = socket.socket(socket.AF_UNIX); u.bind(sys.argv[1]); u.listen()
+t = socket.socket(); t.bind(("127.0.0.1", 0)); t.listen()
+open(sys.argv[2], "w").write(str(t.getsockname()[1]))
+for _ in range(300):
+    for s in select.select([u, t], [], [], 0.1)[0]:
+        c, _ = s.accept()
+        with open(sys.argv[3], "a") as f:
+            f.write("a connection reached the %s listener\n" % ("unix" if s is u else "tcp"))
+PY
+  listener=$!
+  for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
+  export SOFTCHECK_TEST_PORT=$(cat "$work/port")
+  # Unconfined (--in-process), the same kernel reaches both listeners: the
+  # check below can fail.
+  "$softcheck" check --in-process --plugin "$plugin" --set attack --op softmax --dtype f32 \
+    --property oracle_agreement --cases 2 >/dev/null 2>&1
+  for _ in $(seq 100); do [ "$(grep -c . "$work/reached" 2>/dev/null)" = 2 ] && break; sleep 0.05; done
+  [ "$(grep -c . "$work/reached" 2>/dev/null)" = 2 ] ||
+    fail "an unconfined kernel did not reach both listeners: the test cannot tell"
+  rm -f "$work/reached"
+fi
 
 # 1. softcheck check on the attack set: the verdict, and no process left.
 peak=()
@@ -75,6 +103,11 @@ else
     fail "the summary is not the last line of stdout"
 fi
 
+if [ -n "$listener" ]; then
+  kill $listener 2>/dev/null
+  [ -s "$work/reached" ] && fail "$(cat "$work/reached")"
+fi
+
 # What the plugin printed stays out of softcheck's stdout, shown on stderr
 # under the set's name, bounded, with no raw escape character anywhere.
 if [ $kind = flood ]; then
@@ -97,9 +130,10 @@ if [ $kind = fork_memory ]; then
   fi
 fi
 
-# 2. The built-in set's results with and without the plugin in the run.
-quick=(--set softcheck --op softmax --op log_softmax --dtype f32 --cases 2 --seed 3 --worst 0)
-"$softcheck" report "${quick[@]}" --out alone >/dev/null 2>&1 || fail "the built-in report failed"
+# 2. The built-in set's results with and without the plugin in the run
+# (the report without it is made once for every attack: attack_reference).
+quick=(--set softcheck --op softmax --dtype f32 --cases 2 --seed 3 --worst 0)
+[ -s "$reference/report.json" ] || fail "no reference report at $reference"
 "$reaper" -- "$softcheck" report --plugin "$plugin" "${quick[@]}" --set attack "${limits[@]}" \
   --out both >rep-out.txt 2>rep-err.txt
 got=$?
@@ -108,7 +142,7 @@ if [ $load = 1 ]; then
   [ $got = 2 ] || fail "report: exit $got, expected 2"
   [ ! -e both ] || fail "report: a folder was written for a plugin that did not load"
 else
-  python3 - alone/report.json both/report.json <<'EOF' || fail "the built-in set's results changed"
+  python3 - "$reference/report.json" both/report.json <<'EOF' || fail "the built-in set's results changed"
 import json, sys
 def mine(path):
     r = json.load(open(path))
@@ -126,7 +160,7 @@ fi
 if [ $kind = fp_env ]; then
   "$softcheck" report --in-process --plugin "$plugin" "${quick[@]}" --set attack --out inproc \
     >/dev/null 2>&1
-  python3 - alone/report.json inproc/report.json <<'EOF' || fail "--in-process: the built-in set's results changed"
+  python3 - "$reference/report.json" inproc/report.json <<'EOF' || fail "--in-process: the built-in set's results changed"
 import json, sys
 def mine(path):
     r = json.load(open(path))

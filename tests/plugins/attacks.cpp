@@ -21,9 +21,12 @@
 // output), LATE_WRITER (a thread that writes the output 50 ms after the
 // call returned), LATE_SPINNER (a thread that spins on after the call),
 // PREFILL (NaN rows written with the exact bits of the worker's fill
-// pattern: correct, and must not look unwritten).
+// pattern: correct, and must not look unwritten), SOCKET_ESCAPE (connects
+// to a unix socket file, where a service outside the tree could act for it,
+// and to a TCP port on this machine, and sends to both).
 #include <softcheck/kernels.hpp>
 
+#include <arpa/inet.h>
 #include <cfenv>
 #include <chrono>
 #include <cmath>
@@ -32,8 +35,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -158,6 +164,28 @@ template <class T> softcheck_status softmax(softcheck_shape s, const void *x, vo
     for (volatile int forever = 1; forever;) {
     }
   }).detach();
+#elif defined(HOSTILE_SOCKET_ESCAPE)
+  static bool tried = false;
+  if (!tried) {
+    tried = true;
+    if (const char *path = std::getenv("SOFTCHECK_TEST_SOCKET")) {
+      const int u = ::socket(AF_UNIX, SOCK_STREAM, 0);
+      sockaddr_un a{};
+      a.sun_family = AF_UNIX;
+      std::strncpy(a.sun_path, path, sizeof a.sun_path - 1);
+      if (u >= 0 && ::connect(u, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0)
+        (void)!::write(u, "escaped\n", 8);
+    }
+    if (const char *port = std::getenv("SOFTCHECK_TEST_PORT")) {
+      const int t = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_port = htons(uint16_t(std::atoi(port)));
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      if (t >= 0 && ::connect(t, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0)
+        (void)!::write(t, "escaped\n", 8);
+    }
+  }
 #elif defined(HOSTILE_PREFILL)
   // A NaN row's outputs as the exact bits a harness might pre-fill with.
   const uint64_t bits = sizeof(T) == 4 ? 0x7fa5a5a5ull : 0x7ff4a5a5a5a5a5a5ull;

@@ -41,6 +41,11 @@ std::string open_plugin(const std::string &path, const softcheck_plugin *&plugin
 // The op called `name` (as softcheck_op_name spells it); false if none is.
 bool op_from_name(const std::string &name, softcheck_op &op);
 
+// The arguments that name set `name` on softcheck's command line: --set
+// NAME, or --set=NAME when the name starts with '-' (so it is not read as
+// an option).
+std::vector<std::string> set_arguments(const std::string &name);
+
 // Whether a set provides op `op` for `dtype`.
 bool provides(const softcheck_kernel_set &set, softcheck_dtype dtype, softcheck_op op);
 

@@ -169,8 +169,9 @@ typedef enum softcheck_status {
   SOFTCHECK_ERR_UNSUPPORTED = 8,   /* the kernel does not handle this case */
   SOFTCHECK_ERR_INTERNAL = 9,      /* anything else (allocation, ...) */
   /* Never returned by a kernel: softcheck's isolation reports with it that
-   * the kernel crashed, hung, exited, or wrote outside its output, changed
-   * an input or left an output unwritten (the fault log says which). */
+   * the kernel crashed, hung, exited or stopped, read or wrote past an
+   * array, changed an input, left an output unwritten, or left a thread or
+   * a process running after it returned (the fault log says which). */
   SOFTCHECK_HOST_FAULT = 100
 } softcheck_status;
 

@@ -11,18 +11,22 @@
 //   one (so every process of it ends when it does), a cgroup that bounds
 //   the whole tree's memory and process count where one can be made (else
 //   RLIMIT_AS per process), a watch on the host that a stopped or spinning
-//   kernel cannot block, and Landlock rules where the kernel has them (no
+//   kernel cannot block, Landlock rules where the kernel has them (no
 //   writes outside a private temporary folder, no TCP, no signals out of
-//   the tree). The tree is ended at every exit path, kill -9 of the host
-//   included.
+//   the tree) and a seccomp filter (no sockets at all, so no service
+//   outside the tree can be reached through a socket file). The tree is
+//   ended at every exit path, kill -9 of the host included; softcheck and
+//   the sandbox are not dumpable, so their memory cannot be opened.
 // - The kernel sees the buffers the caller built: the same offset within a
 //   page (so the same alignment), the same aliasing (in place stays in
 //   place), each array in pages of its own between PROT_NONE guard pages
 //   (plus the set's declared input padding, readable). Inputs are
 //   read-only. A read or write past an end, a write into an input, an
 //   output element left unwritten (checked with two different fills), a
-//   thread or process left running after the call: each is a fault of
-//   that call, with its input saved as a case file and a reproduce line.
+//   thread the call started and left at work (on a CPU, or asleep on a
+//   timer), a child process left running: each is a fault of that call,
+//   with its input saved as a case file and a reproduce line. Threads that
+//   were there before a call (pools) are looked at when the run ends.
 // - What the worker prints (stdout, stderr) is captured, bounded and shown
 //   labelled by set, never mixed into softcheck's own output.
 // - With --in-process none of this holds (the kernel runs in softcheck's
@@ -82,7 +86,12 @@ struct Fault {
   int64_t calls = 1;     // calls that ended this way (shrinking repeats them)
 };
 
+// What a fault is of: "SET OP DTYPE", or "SET (outside a call)" for one of
+// set_num_threads or of what a plugin started while it loaded.
+std::string fault_title(const Fault &f);
+
 // Every fault so far, in order; and the lines that print them (escaped).
+// Live workers are settled first (see sandbox.hpp's late threads).
 std::vector<Fault> faults();
 std::string fault_lines();
 
