@@ -49,7 +49,7 @@ using namespace wire;
 
 constexpr size_t kShownOutput = 4096; // bytes of a set's output shown
 constexpr double kEndWait = 5;        // seconds for a sandbox to end its tree
-constexpr int kMaxFaults = 64;        // faults of one op and dtype before it is not called again
+constexpr int kMaxFaults = 16; // faults in a row of one op and dtype before it is not called again
 
 // --timeout fired: no more fault files, no new workers.
 std::atomic<bool> g_stopping{false};
@@ -148,7 +148,7 @@ struct Plugin {
   bool broken = false;
   std::vector<int> threads; // last set_num_threads per set (0: never)
   std::vector<std::array<bool, 2 * SOFTCHECK_OP_COUNT>> hung;  // per set
-  std::vector<std::array<int, 2 * SOFTCHECK_OP_COUNT>> faulty; // faults per set, dtype and op
+  std::vector<std::array<int, 2 * SOFTCHECK_OP_COUNT>> faulty; // faults in a row, per set, dtype, op
   uint64_t seq = 0;
   std::map<std::string, Captured> output; // by label, in first-seen order below
   std::vector<std::string> labels;
@@ -773,8 +773,9 @@ softcheck_status call_in_worker(Plugin &p, uint32_t set, uint32_t dtype, softche
   const size_t which = size_t(dtype) * SOFTCHECK_OP_COUNT + op;
   bool &hung = p.hung[set][which];
   if (hung) return SOFTCHECK_HOST_FAULT; // one hang per op is enough
-  // After kMaxFaults an op is not called again: a worker a call (re)starts
-  // costs a load, and faults of one kind are one line anyway.
+  // After kMaxFaults in a row an op is not called again: each fault costs
+  // a fresh worker (a load). A kernel that faults on some inputs only (NaN
+  // rows, say) goes on being called: any call that returns resets it.
   int &faults = p.faulty[set][which];
   if (faults >= kMaxFaults) return SOFTCHECK_HOST_FAULT;
   const auto fault = [&faults] {
@@ -843,7 +844,10 @@ softcheck_status call_in_worker(Plugin &p, uint32_t set, uint32_t dtype, softche
   for (uint64_t i = 0; out != nullptr && i < n; ++i)
     if (bits[i / 8] & (1u << (i % 8)))
       std::memcpy(static_cast<char *>(out) + i * esize, values + i * esize, esize);
-  if (res.fault == kNoFault) return softcheck_status(res.status);
+  if (res.fault == kNoFault) {
+    faults = 0;
+    return softcheck_status(res.status);
+  }
   std::string what;
   switch (res.fault) {
   case kWroteBeforeOutput:
