@@ -141,7 +141,12 @@ got=$?
 if [ $load = 1 ]; then
   [ $got = 2 ] || fail "report: exit $got, expected 2"
   [ ! -e both ] || fail "report: a folder was written for a plugin that did not load"
-else
+elif [ -n "$fault" ]; then
+  # The report says it too (exit 1, the FAULT line), as fuzz does below.
+  [ $got = 1 ] || fail "report: exit $got with a fault, expected 1"
+  grep -Eq "^FAULT attack softmax f32: .*$fault" rep-out.txt || fail "report: no FAULT line /$fault/"
+fi
+if [ $load = 0 ]; then
   python3 - "$reference/report.json" both/report.json <<'EOF' || fail "the built-in set's results changed"
 import json, sys
 def mine(path):
@@ -156,6 +161,16 @@ if not json.loads(a)["results"]:
     sys.exit("no entries for the softcheck set")
 EOF
 fi
+case $kind in
+overread | padded_overread | far_write | late_writer)
+  "$reaper" -- "$softcheck" fuzz --plugin "$plugin" --set attack --op softmax --dtype f32 \
+    --cases 40 "${limits[@]}" --corpus corpus >fuzz-out.txt 2>&1
+  got=$?
+  [ $got = 99 ] && fail "processes of the fuzz run outlived it"
+  [ $got = 1 ] && grep -Eq "^FAULT attack softmax f32: .*$fault" fuzz-out.txt ||
+    fail "fuzz: exit $got, no FAULT line /$fault/: $(head -c 800 fuzz-out.txt)"
+  ;;
+esac
 # --in-process too keeps the built-in set's floating-point environment.
 if [ $kind = fp_env ]; then
   "$softcheck" report --in-process --plugin "$plugin" "${quick[@]}" --set attack --out inproc \
