@@ -43,8 +43,8 @@ std::string summary_lines(const Report &r) {
     }
     s += fmt::format("  {:<12} max {} ulp ({}), max {} u scaled ({}), {} special-value "
                      "mismatches\n",
-                     text::printable(v.sets[k]), ulp_text(ulp), ulp_at, ulp_text(scaled),
-                     scaled_at, m);
+                     text::printable(v.sets[k]), ulp_text(ulp), ulp_at, ulp_text(scaled), scaled_at,
+                     m);
   }
   return s;
 }
