@@ -269,8 +269,9 @@ void log_softmax_backward(const float *y, const float *dy, float *dx, int64_t ro
         const int64_t o = r * n + off;
         if (t.infinite)
           fill(dx + o, len, kNaN); // undefined (plugin.h)
-        else if (t.sum == 0)
-          std::memcpy(dx + o, dy + o, size_t(len) * sizeof(float)); // even where exp(y) overflows
+        else if (t.sum == 0) // exp(y) * 0 = 0 even where exp(y) overflows; NaN for y NaN, +inf
+          for (int64_t c = 0; c < len; ++c)
+            dx[o + c] = std::isnan(y[o + c]) || y[o + c] == kInf ? kNaN : dy[o + c];
         else
           simd::log_softmax_backward_f32(y + o, dy + o, len, t.sum, dx + o);
       });

@@ -113,10 +113,45 @@ template <class T> RowInfo<T> analyze(Row<const T> x) {
 }
 
 // log_softmax(x)_c in W for a finite row: (x_c - max) - log1p(rest).
+// v rounded to long double to odd: toward zero, then the last bit set when
+// inexact. A value so rounded to p >= 53 + 2 bits rounds to double exactly
+// as v itself would (Boldo & Melquiond, "Emulation of FMA and correctly
+// rounded sums: proved algorithms using rounding to odd", 2008).
+inline long double round_to_odd(__float128 v) {
+  long double w = static_cast<long double>(v);
+  if (__float128(w) == v) return w;
+  if (detail::wabs(__float128(w)) > detail::wabs(v)) w = std::nextafter(w, 0.0L);
+  int e;
+  const long double m = std::ldexp(std::frexp(w, &e), std::numeric_limits<long double>::digits);
+  if (std::fmod(m, 2.0L) == 0) w = std::nextafter(w, w < 0 ? -INFINITY : INFINITY);
+  return w;
+}
+
+// Near -DBL_MAX the value is redone in binary128 and rounded to odd: W =
+// long double holds 64 bits, and a W result on the midpoint between
+// -DBL_MAX and the overflow threshold rounds again, to -inf, where the
+// answer is -DBL_MAX (x = [2^970, -DBL_MAX]). hi + lo is x - max exactly,
+// so the binary128 sum errs by at most 2^-113 relative, and the odd
+// rounding makes the caller's one rounding to double the right one (and
+// losses that scale it keep 64 bits).
 template <class T> typename detail::Wide<T>::W log_prob(const RowInfo<T> &info, T xc) {
   using W = typename detail::Wide<T>::W;
   auto d = detail::diff_in(W(), xc, info.max);
-  return (d.hi - info.log_s) + d.lo;
+  W r = (d.hi - info.log_s) + d.lo;
+  if constexpr (!is_f32<T>)
+    if (detail::wabs(r) >= W(0x1p1023)) {
+      using V = typename detail::Wide<T>::V;
+      return round_to_odd((V(d.hi) + V(d.lo)) - V(info.log_s));
+    }
+  return r;
+}
+
+// Whether every entry but the one at `keep` is -inf: the only rows whose
+// log_softmax at the max, or logsumexp, is exactly max - max = +0 or max.
+template <class T> bool lone_entry(Row<const T> x, int64_t keep) {
+  for (int64_t c = 0; c < x.n; ++c)
+    if (c != keep && x[c] != -inf_v<T>) return false;
+  return true;
 }
 
 template <class T> typename detail::Wide<T>::W prob(const RowInfo<T> &info, T xc) {
@@ -130,6 +165,14 @@ template <class T> T finite_lse(Row<const T> x, const RowInfo<T> &info) {
   using W = typename detail::Wide<T>::W;
   using V = typename detail::Wide<T>::V;
   W r = W(info.max) + info.log_s;
+  if (info.rest == 0 && info.max == 0) {
+    // max + a sum that is 0 or underflowed: the sign of the zero says which
+    // (lse = x exactly for a lone entry, plugin.h; + tiny rounds to +0).
+    int64_t argmax = info.argmax;
+    for (int64_t c = 0; argmax < 0 && c < x.n; ++c)
+      if (x[c] == info.max) argmax = c;
+    return lone_entry(x, argmax) ? info.max : T(0);
+  }
   if (!(info.max < 0 && detail::wabs(r) < detail::wabs(W(info.max)) * W(1.0 / 32))) return T(r);
   int64_t argmax = info.argmax;
   for (int64_t c = 0; argmax < 0 && c < x.n; ++c)
@@ -223,7 +266,13 @@ template <class T> Status log_softmax(Shape s, const T *x, T *y) {
     RowInfo<T> info = analyze(xr);
     for (int64_t c = 0; c < xr.n; ++c) {
       switch (info.kind) {
-      case Kind::finite: yr[c] = T(log_prob(info, xr[c])); break;
+      case Kind::finite: {
+        T v = T(log_prob(info, xr[c]));
+        // A zero is -0 (x_c - lse < 0, rounded) unless the row has one
+        // entry that is not -inf: then x_c - lse is x_c - x_c = +0 exactly.
+        yr[c] = v != 0 ? v : lone_entry(xr, c) ? T(0) : -T(0);
+        break;
+      }
       case Kind::all_neg_inf: yr[c] = -inf_v<T>; break;
       default: yr[c] = nan_v<T>; break;
       }
@@ -283,6 +332,12 @@ template <class T> Status softmax_backward(Shape s, const T *y, const T *dy, T *
   return SOFTCHECK_OK;
 }
 
+// dy_c - exp(y_c) * 0: dy_c even where exp(y_c) overflows (y_c > 0 is a
+// finite real), but NaN for a NaN or +inf y_c (NaN * 0, inf * 0).
+template <class T> T zero_sum_gradient(T y, T dy) {
+  return std::isnan(y) || y == inf_v<T> ? nan_v<T> : dy;
+}
+
 template <class T> Status log_softmax_backward(Shape s, const T *y, const T *dy, T *dx) {
   using W = typename detail::Wide<T>::W;
   Extent e;
@@ -309,7 +364,7 @@ template <class T> Status log_softmax_backward(Shape s, const T *y, const T *dy,
     W total = sum.value();
     for (int64_t c = 0; c < s.classes; ++c)
       dxr[c] = infinite     ? nan_v<T> // undefined (plugin.h)
-               : total == 0 ? dyr[c]   // even where exp(y_c) overflows (y_c > 0)
+               : total == 0 ? zero_sum_gradient(yr[c], dyr[c])
                             : T(W(dyr[c]) - detail::wexp(W(yr[c])) * total);
   }
   return SOFTCHECK_OK;

@@ -113,7 +113,8 @@ inline bool log_softmax(const RowState &st, int64_t k, float &out) {
 
 inline bool logsumexp(const RowState &st, float &out) {
   const double v = double(st.max) + st.log_s;
-  if (st.rest == 0) { // lse = max + (0 or an underflowed L): rounds to max
+  if (st.rest == 0) {              // lse = max + (0 or an underflowed L): rounds to max,
+    if (st.max == 0) return false; // but to +0 or -0 as the exact sum says
     out = st.max;
     return true;
   }

@@ -190,12 +190,19 @@ template <class N, class T> std::vector<N> log_softmax_backward_row(RowView<T> y
   for (int64_t k = 0; k < y.n; ++k) sum = sum + N::of(dy[k]);
   std::vector<N> out;
   out.reserve(size_t(y.n));
-  // A sum of exactly 0 makes every exp(y_c) * sum exactly 0, even where
-  // exp(y_c) (y_c > 709, not a log-probability) is beyond every exponent
-  // range, MPFR's included.
+  // A sum of exactly 0 makes every exp(y_c) * sum exactly 0 for a finite
+  // (or -inf) y_c, even where exp(y_c) (y_c > 709, not a log-probability)
+  // is beyond every exponent range, MPFR's included; a NaN or +inf y_c
+  // stays NaN * 0 = inf * 0 = NaN (plugin.h).
   const bool zero_sum = exactly_zero(sum);
-  for (int64_t c = 0; c < y.n; ++c)
-    out.push_back(zero_sum ? N::of(dy[c]) : N::of(dy[c]) - exp(N::of(y[c])) * sum);
+  for (int64_t c = 0; c < y.n; ++c) {
+    if (!zero_sum)
+      out.push_back(N::of(dy[c]) - exp(N::of(y[c])) * sum);
+    else if (std::isnan(y[c]) || y[c] == INFINITY)
+      out.push_back(N::nan());
+    else
+      out.push_back(N::of(dy[c]));
+  }
   return out;
 }
 

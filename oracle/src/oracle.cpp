@@ -132,6 +132,21 @@ template <class N, class T> bool fast_logsumexp(RowView<T> xr, T &out, const Con
   }
 }
 
+// A row whose entries are all -inf but one finite x: lse = x exactly
+// (plugin.h: x for classes = 1), the sign of a zero included. The interval
+// path would give +0 for -0: an exact zero is rounded to +0 there.
+template <class T> bool lone_entry(RowView<T> x, T &out) {
+  int64_t found = -1;
+  for (int64_t c = 0; c < x.n; ++c) {
+    if (x[c] == -INFINITY) continue;
+    if (found >= 0 || !std::isfinite(x[c])) return false;
+    found = c;
+  }
+  if (found < 0) return false;
+  out = x[found];
+  return true;
+}
+
 template <class N, class T>
 void forward(Forward f, Shape s, const T *x, T *y, const Config &c, int64_t rows) {
   for (int64_t r = 0; r < rows; ++r) {
@@ -307,6 +322,7 @@ template <class T> Status logsumexp(Shape s, const T *x, T *out, const Config &c
   with_backend<T>(c, [&](auto n) {
     using N = decltype(n);
     for (int64_t r = 0; r < e.rows; ++r) {
+      if (lone_entry(row_at(x, s, r), out[r])) continue;
       if (fast_logsumexp<N, T>(row_at(x, s, r), out[r], c)) continue;
       evaluate<N, T>(
           c, [&] { return std::vector<N>{RowMath<N, T>(row_at(x, s, r)).lse()}; },
