@@ -20,6 +20,7 @@ const char *regime_name(Regime r) {
   case Regime::ties: return "ties";
   case Regime::near_ties: return "near ties";
   case Regime::tiny_differences: return "tiny differences";
+  case Regime::lse_near_zero: return "lse near 0";
   case Regime::bit_patterns: return "bit patterns";
   case Regime::masked: return "masked";
   case Regime::fully_masked: return "fully masked";
@@ -40,6 +41,7 @@ const char *regime_id(Regime r) {
   case Regime::ties: return "ties";
   case Regime::near_ties: return "near_ties";
   case Regime::tiny_differences: return "tiny_differences";
+  case Regime::lse_near_zero: return "lse_near_zero";
   case Regime::bit_patterns: return "bit_patterns";
   case Regime::masked: return "masked";
   case Regime::fully_masked: return "fully_masked";
@@ -112,8 +114,15 @@ template <class T> void fill_row(Draw &d, Regime r, T *row, int64_t n, int64_t s
     for (int64_t c = 0; c < n; ++c) at(c) = T((d.uniform() * 2 - 1) * 1e4);
     break;
   case Regime::near_max:
-    for (int64_t c = 0; c < n; ++c)
-      at(c) = T((d.chance(0.5) ? 1 : -1) * double(big) * (1 - d.uniform() * 1e-3));
+    // Half within 1e-3 of +-big, half spread over the top 64 binades: rows
+    // such as [DBL_MAX, 0.6 DBL_MAX] or [2^970, -DBL_MAX], whose x - max
+    // is past the range, or inexact, or overflows inside an exact split.
+    for (int64_t c = 0; c < n; ++c) {
+      const double sign = d.chance(0.5) ? 1 : -1;
+      at(c) = d.chance(0.5) ? T(sign * double(big) * (1 - d.uniform() * 1e-3))
+                            : T(sign * std::ldexp(double(big) * (0.5 + 0.5 * d.uniform()),
+                                                  -int(d.chance(0.5) ? d.below(3) : d.below(64))));
+    }
     break;
   case Regime::dominant: {
     for (int64_t c = 0; c < n; ++c) at(c) = T(d.normal(1));
@@ -136,6 +145,22 @@ template <class T> void fill_row(Draw &d, Regime r, T *row, int64_t n, int64_t s
     T base = d.chance(0.5) ? T(0) : T(d.normal(1));
     for (int64_t c = 0; c < n; ++c)
       at(c) = base + T(d.normal(1)) * std::numeric_limits<T>::denorm_min() * T(d.below(1000));
+    break;
+  }
+  case Regime::lse_near_zero: {
+    // lse = m + log1p(exp(p - m) + ...) = 0 for the partner p = m +
+    // log(expm1(-m)) when m is in (-log 2, 0); p is rounded and nudged a
+    // few ulps, so lse is a tiny value made of terms near |m|: the sum
+    // cancels by up to the format's whole precision and more. Any other
+    // entries are far below (terms under 2^-60 of the partner's).
+    const double m = double(T(-0.6931 * d.uniform() * std::ldexp(1.0, -int(d.below(60)))));
+    T pm = T(m + std::log(std::expm1(-m)));
+    for (int64_t k = d.below(5) - 2; k != 0; k += k > 0 ? -1 : 1)
+      pm = std::nextafter(pm, k > 0 ? big : -big);
+    for (int64_t c = 0; c < n; ++c) at(c) = T(double(pm) - 42 - 30 * d.uniform());
+    const int64_t i = d.below(n);
+    at(i) = T(m);
+    if (n > 1) at((i + 1 + d.below(n - 1)) % n) = pm;
     break;
   }
   case Regime::bit_patterns:
@@ -311,14 +336,23 @@ template <class T> Case<T> drop_classes(const Case<T> &c, int64_t from, int64_t 
 template <class T> std::vector<Case<T>> shrink_candidates(const Case<T> &c) {
   std::vector<Case<T>> out;
   const int64_t rows = c.rows(), K = c.shape.classes;
-  // Fewer rows: each single row (the first few), then the first half.
+  // Fewer rows: every row alone (the first 256), then each half, then every
+  // row left out (up to 16 rows), so no row a failure does not need stays.
   if (rows > 1) {
-    for (int64_t r = 0; r < std::min<int64_t>(rows, 4); ++r) out.push_back(only_rows(c, {r}));
-    if (rows > 4) {
-      std::vector<int64_t> half;
-      for (int64_t r = 0; r < rows / 2; ++r) half.push_back(r);
-      out.push_back(only_rows(c, half));
+    for (int64_t r = 0; r < std::min<int64_t>(rows, 256); ++r) out.push_back(only_rows(c, {r}));
+    if (rows > 2) {
+      std::vector<int64_t> first, second;
+      for (int64_t r = 0; r < rows; ++r) (r < rows / 2 ? first : second).push_back(r);
+      out.push_back(only_rows(c, first));
+      out.push_back(only_rows(c, second));
     }
+    if (rows > 2 && rows <= 16)
+      for (int64_t leave = 0; leave < rows; ++leave) {
+        std::vector<int64_t> keep;
+        for (int64_t r = 0; r < rows; ++r)
+          if (r != leave) keep.push_back(r);
+        out.push_back(only_rows(c, keep));
+      }
   } else if (c.shape.inner != 1) {
     out.push_back(only_rows(c, {0}));
   }

@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <limits>
 
 namespace softcheck::props {
 namespace {
@@ -34,6 +35,19 @@ template <class T> long double amplification(const Case<T> &c, int64_t r, long d
     den += e;
   }
   return den > 0 ? num / den : 0;
+}
+
+// The |d| of the |d| u term that the rounding of d = x - max adds to the
+// relative error of exp(d). Past -log(smallest subnormal) + 1 (746 for
+// double, 105 for float) exp(d) is below the smallest subnormal, so its
+// error, relative or not, is inside the 1-ulp term every bound has; capped
+// there, the bound stays finite where x - max is past the format's range
+// (x = [-DBL_MAX, DBL_MAX]: |d| = 2 DBL_MAX, inf as a double bound, and inf
+// times a zero scale is NaN, which fails a correct 0).
+template <class T> double rounding_of_d(long double d) {
+  const long double cap = -std::log((long double)std::numeric_limits<T>::denorm_min()) + 1;
+  d = std::abs(d);
+  return std::isfinite(d) ? double(std::min(d, cap)) : 0.0;
 }
 
 bool is_class_loss(softcheck_op op) {
@@ -89,10 +103,9 @@ Tolerances<T>::Tolerances(const softcheck_kernel_set &set, const Case<T> &c) : c
     for (int64_t r = 0; r < R; ++r) {
       const double dw = double(amplification(c, r, rows[size_t(r)].max));
       for (int64_t k = 0; k < n; ++k) {
-        long double d = std::abs(x_at(r, k) - rows[size_t(r)].max);
-        if (!std::isfinite(d)) d = 0;
+        const double d = rounding_of_d<T>(x_at(r, k) - rows[size_t(r)].max);
         default_[size_t(elem(c, r, k))] =
-            op == SOFTCHECK_OP_SOFTMAX ? double(d) + dw + double(n) + 5 : dw + double(n) + 6;
+            op == SOFTCHECK_OP_SOFTMAX ? d + dw + double(n) + 5 : dw + double(n) + 6;
       }
     }
     break;
@@ -139,9 +152,8 @@ Tolerances<T>::Tolerances(const softcheck_kernel_set &set, const Case<T> &c) : c
           default_[i] = 4;
         } else {
           long double p = rows[size_t(r)].p(x_at(r, k));
-          long double d = std::abs(x_at(r, k) - rows[size_t(r)].max);
           scale_[i] = std::abs(g) * (s * (std::isnan(p) ? 1 : p) + a);
-          default_[i] = double(std::isfinite(d) ? d : 0) + double(n) + 7;
+          default_[i] = rounding_of_d<T>(x_at(r, k) - rows[size_t(r)].max) + double(n) + 7;
         }
       }
     }
@@ -205,7 +217,7 @@ template <class T> typename Tolerances<T>::Allowance Tolerances<T>::allowance(si
   const long double m = std::isnan(scale_[i]) ? 0.0L : scale_[i];
   const double k =
       declared_ && declared_->max_scaled_u >= 0 ? declared_->max_scaled_u : default_[i];
-  a.absolute = (long double)k * u * m + (long double)spacing(v);
+  a.absolute = (m == 0 ? 0.0L : (long double)k * u * m) + (long double)spacing(v);
   return a;
 }
 

@@ -73,7 +73,8 @@ TEST_CASE("report.json follows its schema", "[report]") {
   CHECK(j.at("sets")[0].at("plugin") == "built-in");
   CHECK(j.at("histogram_bins").size() == size_t(report::kHistogramBins));
   // Every op, both dtypes, every regime.
-  REQUIRE(j.at("results").size() == size_t(SOFTCHECK_OP_COUNT) * 2 * 14);
+  REQUIRE(j.at("results").size() ==
+          size_t(SOFTCHECK_OP_COUNT) * 2 * 15); // 15 regimes: gen::kRegimes
   for (const json &e : j.at("results")) {
     INFO(e.at("op") << " " << e.at("dtype") << " " << e.at("regime"));
     CHECK(e.at("cases") == 4);
@@ -93,7 +94,8 @@ TEST_CASE("report.json follows its schema", "[report]") {
     REQUIRE(e.at("histogram").size() == size_t(report::kHistogramBins));
     for (const json &h : e.at("histogram")) in_histogram += h.get<int64_t>();
     CHECK(in_histogram <= e.at("outputs").get<int64_t>());
-    CHECK(e.at("counts").size() == 7);
+    CHECK(e.at("counts").size() == 8);
+    CHECK(e.at("counts").at("declined") == 0); // the built-in kernels decline nothing
     CHECK(e.at("worst").size() <= 3);
     for (const json &w : e.at("worst")) {
       CHECK(w.at("case").get<std::string>().rfind("softcheck-case 1\n", 0) == 0);

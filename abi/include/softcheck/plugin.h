@@ -46,6 +46,12 @@
  *                                and -inf.
  *   classes = 1                : softmax = 1, log_softmax = 0 (exactly), and
  *                                logsumexp = x, for finite x.
+ *   One finite entry, the rest -inf: logsumexp = that entry exactly, so
+ *                                logsumexp([-0]) = -0 (any other row's lse
+ *                                is rounded as usual: [-0, -200] gives +0).
+ *   A zero softmax output is +0, never -0. The sign of other zero outputs
+ *   (log_softmax at the max, a cancelled logsumexp) is not judged: -0 and
+ *   +0 compare equal, and libraries compute (x - max) - log(sum) = +0.
  *   classes = 0                : softmax/log_softmax write nothing;
  *                                logsumexp = -inf (the log of an empty sum).
  *   outer = 0 or inner = 0     : nothing to compute; status OK.
@@ -55,7 +61,10 @@
  * log_softmax_backward(y, dy)  dx_c = dy_c - exp(y_c) * sum_k dy_k
  *   y is the log_softmax output. A row with an infinite dy is undefined
  *   (NaN): exp(y_c) may be a nonzero too small for any format, and an
- *   infinity times it has no answer a kernel can round.
+ *   infinity times it has no answer a kernel can round. A row whose
+ *   sum_k dy_k is exactly 0 gives dx_c = dy_c for finite or -inf y_c, even
+ *   where exp(y_c) overflows (it is a finite real times 0), and NaN for a
+ *   NaN or +inf y_c (IEEE: NaN * 0 and inf * 0 are NaN).
  *
  * Losses (class-index targets t[o, i], PyTorch's definitions, with
  * softcheck's fix for label smoothing with ignored targets):
@@ -131,6 +140,16 @@
  *                 it stays meaningful where the result itself cancels to
  *                 nearly 0, where a relative bound cannot hold.
  *
+ * Declined cases (SOFTCHECK_ERR_UNSUPPORTED): a kernel whose library lacks
+ *   a layout, a size or an option (strided rows, inner > 1; classes = 0;
+ *   weights; label smoothing; a reduction) returns SOFTCHECK_ERR_UNSUPPORTED
+ *   for a valid case that needs it, and leaves the outputs untouched.
+ *   softcheck treats it alike in check, report and fuzz: the case is
+ *   counted as declined and shown as such, never as passed and never as a
+ *   mismatch (check draws another case; a property whose every case is
+ *   declined is skipped). Bad input is not a declined case: it must get
+ *   the status below, and SOFTCHECK_ERR_UNSUPPORTED there is a mismatch.
+ *
  * Bad input (each is an error status; outputs are left untouched):
  *   negative sizes, outer * classes * inner past INT64_MAX or past what
  *   size_t can address, NULL data pointers with a non-empty shape, a NULL
@@ -166,7 +185,7 @@ typedef enum softcheck_status {
   SOFTCHECK_ERR_BAD_SMOOTHING = 5, /* label_smoothing NaN or outside [0,1] */
   SOFTCHECK_ERR_BAD_WEIGHT = 6,    /* a weight is NaN or infinite */
   SOFTCHECK_ERR_TARGET_RANGE = 7,  /* target outside [0, K), not ignored */
-  SOFTCHECK_ERR_UNSUPPORTED = 8,   /* the kernel does not handle this case */
+  SOFTCHECK_ERR_UNSUPPORTED = 8,   /* a valid case the kernel declines (see above) */
   SOFTCHECK_ERR_INTERNAL = 9,      /* anything else (allocation, ...) */
   /* Never returned by a kernel: softcheck's isolation reports with it that
    * the kernel crashed, hung, exited or stopped, read or wrote past an

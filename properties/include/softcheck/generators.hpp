@@ -24,18 +24,20 @@ enum class Regime {
   normal30,         // N(0, 30): x - max rounding, subnormal softmax tails
   normal1000,       // N(0, 1000): exp underflow everywhere but the max
   uniform_wide,     // uniform over +-1e4
-  near_max,         // magnitudes near +-FLT_MAX / DBL_MAX: x - max overflows
+  near_max,         // magnitudes near +-FLT_MAX / DBL_MAX and down to 2^-64 of it:
+                    // x - max overflows, or is inexact, or its TwoSum steps overflow
   dominant,         // one logit ahead by 15..200: tiny log-probabilities, confident losses
   ties,             // exact ties (small integers)
   near_ties,        // values a few ulps apart
   tiny_differences, // x = c + tiny: differences near the subnormal range
+  lse_near_zero,    // max in (-log 2, 0) and a partner whose term cancels it: lse near 0
   bit_patterns,     // any finite float, from its bits
   masked,           // some -inf (attention masks)
   fully_masked,     // every entry -inf
   nan_inside,       // a NaN somewhere
   inf_inside,       // a +inf somewhere
 };
-constexpr int kRegimes = 14;
+constexpr int kRegimes = 15;
 const char *regime_name(Regime r); // for people: "N(0,1)"
 const char *regime_id(Regime r);   // for files and keys: "normal1"
 bool regime_from_id(const std::string &id, Regime &out);
