@@ -12,6 +12,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
 #include <sstream>
@@ -52,7 +53,10 @@ std::string junit_xml(const std::vector<props::Outcome> &outcomes, uint64_t seed
       x << ">\n      <skipped message=\"" << xml_escape(o.reason) << "\"/>\n    </testcase>\n";
     } else {
       x << ">\n      <failure message=\"" << xml_escape(o.reason) << "\">"
-        << xml_escape(o.reason + "\n" + o.counterexample + "reproduce: " + o.reproduce, true)
+        << xml_escape(o.reason + "\n" + o.counterexample +
+                          (o.called_with.empty() ? "" : "called with:\n" + o.called_with) +
+                          "reproduce: " + o.reproduce,
+                      true)
         << "</failure>\n    </testcase>\n";
     }
   }
@@ -65,9 +69,11 @@ void print_outcome(const props::Outcome &o, bool quiet) {
                     : o.verdict == props::Verdict::failed ? "FAIL"
                                                           : "SKIP";
   if (quiet && o.verdict != props::Verdict::failed) return;
-  std::string tail = o.verdict == props::Verdict::skipped
-                         ? "(" + o.reason + ")"
-                         : fmt::format("{} cases, {:.2f} s", o.cases, o.seconds);
+  std::string tail =
+      o.verdict == props::Verdict::skipped
+          ? "(" + o.reason + ")"
+          : fmt::format("{} cases{}, {:.2f} s", o.cases,
+                        o.declined ? fmt::format(" ({} declined)", o.declined) : "", o.seconds);
   fmt::print("  {}  {:<34} {:<28} {}  {}\n", tag, o.property, softcheck_op_name(o.op),
              dtype_name(o.dtype), text::printable(tail));
   if (o.verdict != props::Verdict::failed) return;
@@ -75,6 +81,12 @@ void print_outcome(const props::Outcome &o, bool quiet) {
   if (!o.counterexample.empty()) {
     fmt::print("        minimal counterexample:\n");
     std::istringstream lines(o.counterexample);
+    for (std::string l; std::getline(lines, l);) fmt::print("          {}\n", l);
+  }
+  if (!o.called_with.empty()) {
+    fmt::print("        the property derived this input from it, and the kernel failed on it "
+               "(saved as a file, softcheck eval --case FILE shows its outputs):\n");
+    std::istringstream lines(o.called_with);
     for (std::string l; std::getline(lines, l);) fmt::print("          {}\n", l);
   }
   if (!o.reproduce.empty()) fmt::print("        reproduce: {}\n", o.reproduce);
@@ -144,9 +156,18 @@ int run_check(const CheckArgs &a) {
     if (replays.empty()) {
       outcomes = props::check(set, opt);
     } else {
-      for (const CaseFile &f : replays) {
-        auto r = f.dtype == SOFTCHECK_F32 ? props::replay(set, f.f32, f.property, opt.load_args)
-                                          : props::replay(set, f.f64, f.property, opt.load_args);
+      for (size_t k = 0; k < replays.size(); ++k) {
+        const CaseFile &f = replays[k];
+        // --op and --dtype select files; --property overrides the file's own.
+        const softcheck_op op = f.dtype == SOFTCHECK_F32 ? f.f32.op : f.f64.op;
+        if (!opt.ops.empty() && std::find(opt.ops.begin(), opt.ops.end(), op) == opt.ops.end())
+          continue;
+        if (std::find(opt.dtypes.begin(), opt.dtypes.end(), f.dtype) == opt.dtypes.end()) continue;
+        std::vector<std::string> names = opt.properties;
+        if (names.empty() && !f.property.empty()) names.push_back(f.property);
+        const std::string &path = a.replay[k];
+        auto r = f.dtype == SOFTCHECK_F32 ? props::replay(set, f.f32, names, opt.load_args, path)
+                                          : props::replay(set, f.f64, names, opt.load_args, path);
         outcomes.insert(outcomes.end(), r.begin(), r.end());
       }
     }

@@ -89,9 +89,16 @@ int run_fuzz(const FuzzArgs &a) {
              "worst output (got, correctly rounded)");
   for (const fuzz::Worst &w : r.worst) {
     const char *unit = w.judged.scaled ? "u" : "ulp";
-    fmt::print("{:<28} {:<4} {:>8} {:<3} {:>6} {:<3} {:>9}  {} {}\n", softcheck_op_name(w.op),
-               w.dtype == SOFTCHECK_F32 ? "f32" : "f64", text(w.judged.error), unit,
-               text(w.judged.allowed), unit, w.execs, w.got, w.want);
+    const std::string declined =
+        w.declined ? fmt::format("  ({} of the executions declined)", w.declined) : "";
+    if (w.declined == w.execs)
+      fmt::print("{:<28} {:<4} {:>8} {:<3} {:>6} {:<3} {:>9}  every case declined\n",
+                 softcheck_op_name(w.op), w.dtype == SOFTCHECK_F32 ? "f32" : "f64", "-", "", "-",
+                 "", w.execs);
+    else
+      fmt::print("{:<28} {:<4} {:>8} {:<3} {:>6} {:<3} {:>9}  {} {}{}\n", softcheck_op_name(w.op),
+                 w.dtype == SOFTCHECK_F32 ? "f32" : "f64", text(w.judged.error), unit,
+                 text(w.judged.allowed), unit, w.execs, w.got, w.want, declined);
   }
   int64_t findings = 0;
   for (const fuzz::Finding &f : r.findings) {

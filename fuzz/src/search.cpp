@@ -46,6 +46,7 @@ template <class T> struct Lane {
 
 struct Evaluated {
   bool status_mismatch = false;
+  bool declined = false; // SOFTCHECK_ERR_UNSUPPORTED on a valid case: not scored (plugin.h)
   Status kernel = SOFTCHECK_OK, oracle = SOFTCHECK_OK;
   props::Judged judged;
   std::string got, want;
@@ -57,6 +58,10 @@ template <class T> Evaluated evaluate(const softcheck_kernel_set &set, const Cas
   std::vector<T> got(n, std::numeric_limits<T>::quiet_NaN()), want = got;
   e.oracle = oracle::call(c, want.data());
   e.kernel = call(set, c, got.data());
+  if (e.kernel == SOFTCHECK_ERR_UNSUPPORTED && e.oracle == SOFTCHECK_OK) {
+    e.declined = true;
+    return e;
+  }
   if (e.kernel != e.oracle) {
     e.status_mismatch = true;
     e.judged.ratio = INFINITY;
@@ -131,6 +136,10 @@ private:
     const Evaluated e = evaluate(set_, c);
     ++lane.worst.execs;
     ++result_.execs;
+    if (e.declined) {
+      ++lane.worst.declined;
+      return;
+    }
     const props::Judged &j = e.judged;
     const std::string unit = j.scaled ? "u scaled" : "ulp";
     if (j.ratio > 1) {

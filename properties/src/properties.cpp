@@ -39,9 +39,15 @@ template <class T> struct Env {
 struct Check {
   std::string failure;
   bool discard = false;
+  // For a failure on an input the property derived from the drawn case (a
+  // permutation, a NaN put in, a slice): that input, as a case file.
+  std::string called_with;
   static Check pass() { return {}; }
-  static Check skip() { return {"", true}; }
-  static Check fail(std::string why) { return {std::move(why), false}; }
+  static Check skip() { return {"", true, ""}; }
+  static Check fail(std::string why) { return {std::move(why), false, ""}; }
+  template <class T> static Check fail_on(const Case<T> &derived, std::string why) {
+    return {std::move(why), false, to_text(derived)};
+  }
 };
 
 template <class T> Status run(const Env<T> &env, const Case<T> &c, std::vector<T> &out) {
@@ -67,9 +73,11 @@ template <class T> bool row_finite(const Case<T> &c, int64_t r) {
   return true;
 }
 
-// A case the kernel declines (SOFTCHECK_ERR_UNSUPPORTED: an option it does
-// not implement) is not held against it: RapidCheck draws another, and a
-// property that never finds a case it accepts is reported as skipped.
+// A case the kernel declines (SOFTCHECK_ERR_UNSUPPORTED on a valid case,
+// plugin.h) is not held against it: RapidCheck draws another, the outcome
+// counts it as declined, and a property that never finds a case the kernel
+// accepts is reported as skipped. `report` and `fuzz` count such cases as
+// declined too, outside every figure.
 struct Declined {};
 
 // A kernel must accept every valid case.
@@ -120,6 +128,8 @@ template <class T> Check softmax_in_unit_interval(const Env<T> &env, const Case<
   for (size_t i = 0; i < y.size(); ++i)
     if (!(y[i] >= 0 && y[i] <= 1))
       return Check::fail(fmt::format("{}{} is outside [0, 1]", where(i), format_value(y[i])));
+    else if (std::signbit(y[i])) // exp(d) / S >= +0: a -0 came from a negative factor
+      return Check::fail(fmt::format("{}-0: a zero probability is +0", where(i)));
   return Check::pass();
 }
 
@@ -237,8 +247,8 @@ template <class T> Check permutation_equivariance(const Env<T> &env, const Case<
       if (std::isnan(a[i]) && std::isnan(b[i])) continue;
       if (!(std::abs((long double)a[i] - b[i]) <= ta.abs_error(i, a[i]) + tb.abs_error(i, b[i])) &&
           a[i] != b[i])
-        return Check::fail(fmt::format("row {}: permuting the classes changed {} to {}", r,
-                                       format_value(a[i]), format_value(b[i])));
+        return Check::fail_on(pc, fmt::format("row {}: permuting the classes changed {} to {}", r,
+                                              format_value(a[i]), format_value(b[i])));
       continue;
     }
     for (int64_t k = 0; k < K; ++k) {
@@ -246,8 +256,9 @@ template <class T> Check permutation_equivariance(const Env<T> &env, const Case<
       if (std::isnan(a[i]) && std::isnan(b[j])) continue;
       if (a[i] != b[j] &&
           !(std::abs((long double)a[i] - b[j]) <= ta.abs_error(i, a[i]) + tb.abs_error(j, b[j])))
-        return Check::fail(fmt::format("row {}: class {} gives {} but {} after a permutation", r,
-                                       perm[size_t(k)], format_value(a[i]), format_value(b[j])));
+        return Check::fail_on(pc,
+                              fmt::format("row {}: class {} gives {} but {} after a permutation", r,
+                                          perm[size_t(k)], format_value(a[i]), format_value(b[j])));
     }
   }
   return Check::pass();
@@ -409,11 +420,13 @@ template <class T> Check nan_spreads_to_its_row(const Env<T> &env, const Case<T>
       if (r == row) {
         bool omitted = c.op == SOFTCHECK_OP_CROSS_ENTROPY && c.target[size_t(r)] == c.ignore_index;
         if (!omitted && !std::isnan(b[i]))
-          return Check::fail(fmt::format("{}a NaN at class {} of row {} leaves {} in its row",
-                                         where(i), k, row, format_value(b[i])));
+          return Check::fail_on(nc,
+                                fmt::format("{}a NaN at class {} of row {} leaves {} in its row",
+                                            where(i), k, row, format_value(b[i])));
       } else if (!same_bits(a[i], b[i])) {
-        return Check::fail(fmt::format("{}a NaN in row {} changed row {}: {} became {}", where(i),
-                                       row, r, format_value(a[i]), format_value(b[i])));
+        return Check::fail_on(nc, fmt::format("{}a NaN in row {} changed row {}: {} became {}",
+                                              where(i), row, r, format_value(a[i]),
+                                              format_value(b[i])));
       }
     }
   return Check::pass();
@@ -701,9 +714,10 @@ template <class T> Check rows_are_independent(const Env<T> &env, const Case<T> &
     if (auto p = status_problem<T>(run(env, s, one)); !p.empty()) return Check::fail(p);
     for (int64_t j = 0; j < per_out; ++j)
       if (!same_bits(one[size_t(j)], all[size_t(o * per_out + j)]))
-        return Check::fail(fmt::format(
-            "{}slice {} alone gives {}, in the batch {}", where(size_t(o * per_out + j)), o,
-            format_value(one[size_t(j)]), format_value(all[size_t(o * per_out + j)])));
+        return Check::fail_on(s, fmt::format("{}slice {} alone gives {}, in the batch {}",
+                                             where(size_t(o * per_out + j)), o,
+                                             format_value(one[size_t(j)]),
+                                             format_value(all[size_t(o * per_out + j)])));
   }
   return Check::pass();
 }
@@ -807,7 +821,7 @@ const std::vector<Property> &registry() {
                  false,
                  SOFTCHECK_PROPERTY_FNS(inputs_unchanged)});
     v.push_back({{"softmax_in_unit_interval",
-                  "every softmax output is in [0, 1]",
+                  "every softmax output is in [+0, 1] (a zero is +0)",
                   "exact",
                   {SOFTCHECK_OP_SOFTMAX}},
                  spec_with(with_masks),
@@ -1055,6 +1069,7 @@ Outcome run_property(const Property &p, const softcheck_kernel_set &set, softche
   meta.id = p.info.name;
   meta.description = p.info.name;
   SilentListener quiet;
+  std::string called_with;
   const auto start = std::chrono::steady_clock::now();
   auto result = rc::detail::checkTestable(
       [&] {
@@ -1063,11 +1078,16 @@ Outcome run_property(const Property &p, const softcheck_kernel_set &set, softche
         try {
           r = fn(env, c);
         } catch (const Declined &) {
+          ++out.declined;
           r = Check::skip();
         }
         using rc::detail::CaseResult;
         if (r.discard) throw CaseResult(CaseResult::Type::Discard, "does not apply");
-        if (!r.failure.empty()) throw CaseResult(CaseResult::Type::Failure, r.failure);
+        // Shrinking ends on the last case that failed: the reported one.
+        if (!r.failure.empty()) {
+          called_with = r.called_with;
+          throw CaseResult(CaseResult::Type::Failure, r.failure);
+        }
       },
       meta, params, quiet);
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -1083,13 +1103,17 @@ Outcome run_property(const Property &p, const softcheck_kernel_set &set, softche
     out.cases = f.numSuccess + 1;
     out.reason = f.description;
     for (const auto &[type, value] : f.counterExample) out.counterexample += value;
+    out.called_with = called_with;
     out.reproduce = reproduce_line(set, o, p.info.name, op, out.dtype);
   } else if (result.template is<rc::detail::GaveUpResult>()) {
     rc::detail::GaveUpResult g;
     result.match(g);
     out.verdict = g.numSuccess > 0 ? Verdict::passed : Verdict::skipped;
     out.cases = g.numSuccess;
-    out.reason = "most generated cases did not apply (" + std::to_string(g.numSuccess) + " ran)";
+    out.reason =
+        g.numSuccess == 0 && out.declined > 0
+            ? "the kernel declined every case it was given (SOFTCHECK_ERR_UNSUPPORTED)"
+            : "most generated cases did not apply (" + std::to_string(g.numSuccess) + " ran)";
   } else {
     rc::detail::Error e;
     result.match(e);
@@ -1157,13 +1181,15 @@ std::vector<Outcome> check(const softcheck_kernel_set &set, const Options &o) {
 
 template <class T>
 std::vector<Outcome> replay(const softcheck_kernel_set &set, const Case<T> &c,
-                            const std::string &property,
-                            const std::vector<std::string> &load_args) {
+                            const std::vector<std::string> &properties,
+                            const std::vector<std::string> &load_args, const std::string &path) {
   std::vector<Outcome> outcomes;
   const softcheck_dtype d = sizeof(T) == 4 ? SOFTCHECK_F32 : SOFTCHECK_F64;
   const Env<T> env{set, ops_of<T>(set)};
   for (const Property &p : registry()) {
-    if (!property.empty() && p.info.name != property) continue;
+    if (!properties.empty() &&
+        std::find(properties.begin(), properties.end(), p.info.name) == properties.end())
+      continue;
     if (std::find(p.info.ops.begin(), p.info.ops.end(), c.op) == p.info.ops.end()) continue;
     Outcome out;
     out.property = p.info.name;
@@ -1179,25 +1205,31 @@ std::vector<Outcome> replay(const softcheck_kernel_set &set, const Case<T> &c,
       continue;
     }
     Check r;
+    bool declined = false;
     try {
       if constexpr (sizeof(T) == 4)
         r = p.f32(env, c);
       else
         r = p.f64(env, c);
     } catch (const Declined &) {
+      declined = true;
       r = Check::skip();
     }
     out.cases = 1;
+    out.declined = declined ? 1 : 0;
     out.verdict = r.discard           ? Verdict::skipped
                   : r.failure.empty() ? Verdict::passed
                                       : Verdict::failed;
-    out.reason = r.discard ? "does not apply to this case" : r.failure;
+    out.reason = declined    ? "declined by the kernel (SOFTCHECK_ERR_UNSUPPORTED)"
+                 : r.discard ? "does not apply to this case"
+                             : r.failure;
     if (out.verdict == Verdict::failed) {
       out.counterexample = to_text(c, p.info.name);
+      out.called_with = r.called_with;
       std::vector<std::string> w = {"softcheck", "check"};
       w.insert(w.end(), load_args.begin(), load_args.end());
       for (std::string &a : set_arguments(set.name)) w.push_back(std::move(a));
-      w.insert(w.end(), {"--replay", "FILE"});
+      w.insert(w.end(), {"--property", p.info.name, "--replay", path});
       out.reproduce = text::shell_line(w);
     }
     outcomes.push_back(out);
@@ -1206,8 +1238,10 @@ std::vector<Outcome> replay(const softcheck_kernel_set &set, const Case<T> &c,
 }
 
 template std::vector<Outcome> replay<float>(const softcheck_kernel_set &, const Case<float> &,
-                                            const std::string &, const std::vector<std::string> &);
+                                            const std::vector<std::string> &,
+                                            const std::vector<std::string> &, const std::string &);
 template std::vector<Outcome> replay<double>(const softcheck_kernel_set &, const Case<double> &,
-                                             const std::string &, const std::vector<std::string> &);
+                                             const std::vector<std::string> &,
+                                             const std::vector<std::string> &, const std::string &);
 
 } // namespace softcheck::props

@@ -248,7 +248,7 @@ std::string to_html(const Report &r, const Timing *timing) {
       std::string table =
           "<table><tr><th class=l>regime</th><th class=l>set</th><th>cases</th><th>outputs</th>"
           "<th>max ulp</th><th>median ulp</th><th>p99 ulp</th><th>normwise (u)</th><th>scaled "
-          "(u)</th><th>mismatches</th></tr>\n";
+          "(u)</th><th>mismatches</th><th>declined</th></tr>\n";
       for (const Entry &e : r.results) {
         if (e.op != softcheck_op(op) || e.dtype != d) continue;
         gen::Regime g;
@@ -257,11 +257,11 @@ std::string to_html(const Report &r, const Timing *timing) {
         const int64_t m = mismatches(e.counts);
         table += fmt::format("<tr><td class=l>{}</td><td class=l>{}</td><td>{}</td><td>{}</td>"
                              "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td "
-                             "class=\"{}\">{}</td></tr>\n",
+                             "class=\"{}\">{}</td><td>{}</td></tr>\n",
                              esc(regime), esc(e.set), e.cases, e.outputs, ulp_text(e.max_ulp),
                              ulp_text(e.median_ulp), ulp_text(e.p99_ulp), ulp_text(e.normwise_u),
                              std::isnan(e.scaled_max_u) ? "-" : ulp_text(e.scaled_max_u),
-                             m ? "bad" : "ok", m);
+                             m ? "bad" : "ok", m, e.counts.declined);
       }
       s += fmt::format("<details><summary>{} {}</summary>{}</table><div class=charts>{}</div>"
                        "</details>\n",

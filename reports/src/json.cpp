@@ -71,7 +71,8 @@ json counts_json(const Counts &c) {
           {"flushed_subnormal", c.flushed_subnormal},
           {"wrong_sign", c.wrong_sign},
           {"positive_log_probability", c.positive_log_probability},
-          {"status_mismatch", c.status_mismatch}};
+          {"status_mismatch", c.status_mismatch},
+          {"declined", c.declined}};
 }
 
 } // namespace
@@ -247,6 +248,7 @@ Report from_json(const std::string &text) {
         x.counts.wrong_sign = get_int(c, "wrong_sign");
         x.counts.positive_log_probability = get_int(c, "positive_log_probability");
         x.counts.status_mismatch = get_int(c, "status_mismatch");
+        x.counts.declined = c.contains("declined") ? get_int(c, "declined") : 0; // older files
         r.results.push_back(std::move(x));
       } catch (const FormatError &err) {
         throw FormatError("results[" + std::to_string(index) + "]: " + err.what());

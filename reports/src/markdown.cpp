@@ -69,7 +69,9 @@ std::string to_markdown(const Report &r, const Timing *timing) {
   for (const OpRow &row : v.op_rows()) {
     s += fmt::format("| {} | {} |", softcheck_op_name(row.op), dtype_name(row.dtype));
     for (const OpCell &c : row.cells)
-      s += c.present ? fmt::format(" {} | {} |", c.text(), c.mismatches) : " - | - |";
+      s += c.present ? fmt::format(" {} | {}{} |", c.text(), c.mismatches,
+                                   c.declined ? fmt::format(" ({} declined)", c.declined) : "")
+                     : " - | - |";
     s += "\n";
   }
   s += "\nmax error: the largest error over the regimes with finite rows, and the regime it "
@@ -79,7 +81,10 @@ std::string to_markdown(const Report &r, const Timing *timing) {
        "reductions, signed terms). mismatches: outputs that are NaN or infinite where the "
        "correct value is not (or the reverse), flushed subnormals and wrong signs (elementwise "
        "outputs), positive log-probabilities, and calls whose status differs from the "
-       "oracle's. Per-regime tables with median and p99 are in index.html and report.json.\n";
+       "oracle's. declined: valid cases the kernel answered SOFTCHECK_ERR_UNSUPPORTED (a "
+       "layout, size or option its library lacks), left out of every figure, never "
+       "counted as passed or as mismatches. Per-regime tables with median and p99 are in "
+       "index.html and report.json.\n";
 
   s += "\n## Pipelines\n\n";
   s += "| set | dtype | nll_loss(log_softmax) vs cross_entropy, max gap (ulp) | Keras clip, "

@@ -283,6 +283,10 @@ void run_unit(const Unit &u, size_t id, const std::vector<SetRef> &sets, const O
                      ? inside
                      : std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     r.elements += c.elems();
+    if (ks == SOFTCHECK_ERR_UNSUPPORTED && os == SOFTCHECK_OK) { // declined (plugin.h)
+      ++r.counts.declined;
+      continue;
+    }
     if (ks != os) {
       ++r.counts.status_mismatch;
       continue;
@@ -333,6 +337,7 @@ void fold(SetResult &into, SetResult &&r) {
   a.wrong_sign += b.wrong_sign;
   a.positive_log_probability += b.positive_log_probability;
   a.status_mismatch += b.status_mismatch;
+  a.declined += b.declined;
   for (int i = 0; i < kHistogramBins; ++i) into.histogram[size_t(i)] += r.histogram[size_t(i)];
   into.worst.insert(into.worst.end(), r.worst.begin(), r.worst.end());
   for (int i = 0; i < kGapBins; ++i) {

@@ -39,6 +39,7 @@ std::vector<OpRow> View::op_rows() const {
     OpCell &c = it->cells[s];
     c.present = true;
     c.mismatches += mismatches(e.counts);
+    c.declined += e.counts.declined;
     gen::Regime g;
     const bool finite = gen::regime_from_id(e.regime, g) && !gen::is_special(g);
     if (!finite) continue;

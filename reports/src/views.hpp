@@ -35,6 +35,7 @@ struct OpCell {
   double ulp = -1, scaled_u = -1; // < 0: no such outputs
   std::string ulp_regime, scaled_regime;
   int64_t mismatches = 0;
+  int64_t declined = 0;     // cases the kernel declined (plugin.h), not mismatches
   std::string text() const; // "0.5 ulp (normal1)", "3.1 u scaled (dominant)", both, or "-"
 };
 struct OpRow {

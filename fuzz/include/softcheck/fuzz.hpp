@@ -44,6 +44,7 @@ struct Worst {
   std::string text;      // the case file
   std::string file;      // its name in the corpus
   int64_t execs = 0;     // executions spent on this op and dtype
+  int64_t declined = 0;  // of them, valid cases the kernel declined (plugin.h): not scored
 };
 
 // A case that breaks the bound (or whose status differs from the oracle's).

@@ -33,9 +33,13 @@ struct Outcome {
   softcheck_dtype dtype = SOFTCHECK_F32;
   Verdict verdict = Verdict::passed;
   int cases = 0; // cases run (passed ones, plus the failing one)
+  // Cases the kernel declined (SOFTCHECK_ERR_UNSUPPORTED on a valid case,
+  // plugin.h): another case was drawn; never counted as passed.
+  int declined = 0;
   double seconds = 0;
   std::string reason;         // skipped: why; failed: what went wrong on the minimal case
   std::string counterexample; // failed: the minimal case as a case file (hex floats)
+  std::string called_with;    // failed on a derived input: that input, as a case file
   std::string reproduce;      // failed: one command line that reproduces it
   uint64_t seed = 0;          // the property's own seed
 };
@@ -73,10 +77,12 @@ struct Judged {
 template <class T>
 Judged judge(const softcheck_kernel_set &set, const Case<T> &c, const T *got, const T *ref);
 
-// Runs one case (from a case file) through the properties that apply to it
-// (or the one named); the outcomes carry no seed.
+// Runs one case (from the case file at `path`) through the properties that
+// apply to it, or only through those named (none named: all); the outcomes
+// carry no seed, and a failure's reproduce line names the property and path.
 template <class T>
 std::vector<Outcome> replay(const softcheck_kernel_set &set, const Case<T> &c,
-                            const std::string &property, const std::vector<std::string> &load_args);
+                            const std::vector<std::string> &properties,
+                            const std::vector<std::string> &load_args, const std::string &path);
 
 } // namespace softcheck::props

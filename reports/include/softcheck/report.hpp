@@ -65,6 +65,9 @@ struct Counts {
   int64_t wrong_sign = 0;
   int64_t positive_log_probability = 0;
   int64_t status_mismatch = 0; // the kernel's status differs from the oracle's (whole case)
+  // Valid cases the kernel declined (SOFTCHECK_ERR_UNSUPPORTED): neither
+  // passed nor mismatched, and not in mismatches().
+  int64_t declined = 0;
 };
 
 // One op x dtype x regime x set.
