@@ -108,6 +108,11 @@ std::string validate_plugin(const softcheck_plugin *plugin, const std::string &s
     if (set.input_padding_bytes > 4096)
       return where + ": input_padding_bytes is " + std::to_string(set.input_padding_bytes) +
              " (at most 4096)";
+    for (int k = 0; k < SOFTCHECK_CONVENTION_SLOTS; ++k)
+      if (set.conventions[k] > (k < SOFTCHECK_CLASS_COUNT ? SOFTCHECK_CONVENTION_NAN : 0))
+        return where + ": conventions[" + std::to_string(k) + "] is " +
+               std::to_string(set.conventions[k]) +
+               (k < SOFTCHECK_CLASS_COUNT ? " (0 softcheck's, 1 nan)" : " (an unused slot: 0)");
     for (size_t j = 0; j < i; ++j)
       if (std::strcmp(plugin_set(plugin, j).name, set.name) == 0)
         return who + ": kernel set name '" + set.name + "' appears twice";

@@ -251,6 +251,7 @@ static const softcheck_kernel_set sets[] = {
         NULL, /* no declared contract: the suite's default bounds apply */
         NULL, /* no set_num_threads */
         0,    /* reads nothing past its inputs */
+        {0},  /* softcheck's conventions everywhere (plugin.h) */
     },
     {
         sizeof(softcheck_kernel_set),
@@ -264,6 +265,7 @@ static const softcheck_kernel_set sets[] = {
         NULL,
         NULL,
         0,
+        {0},
     },
 };
 

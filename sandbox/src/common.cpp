@@ -145,6 +145,7 @@ bool SetData::operator==(const SetData &o) const {
          provides[0] == o.provides[0] && provides[1] == o.provides[1] &&
          has_contract == o.has_contract && has_threads == o.has_threads &&
          input_padding == o.input_padding &&
+         std::memcmp(conventions, o.conventions, sizeof conventions) == 0 &&
          (!has_contract || std::memcmp(&contract, &o.contract, sizeof contract) == 0);
 }
 
@@ -175,6 +176,7 @@ SetData describe(const softcheck_kernel_set &set) {
   if (d.has_contract) d.contract = *set.contract;
   d.has_threads = set.set_num_threads != nullptr;
   d.input_padding = set.input_padding_bytes;
+  std::memcpy(d.conventions, set.conventions, sizeof d.conventions);
   return d;
 }
 
@@ -200,6 +202,7 @@ std::string encode_table(const std::string &plugin_name, const std::vector<SetDa
     r.has_contract = d.has_contract;
     r.has_threads = d.has_threads;
     r.input_padding = d.input_padding;
+    std::memcpy(r.conventions, d.conventions, sizeof r.conventions);
     r.contract = d.contract;
     put(out, r);
     out += d.name;
@@ -246,10 +249,13 @@ std::string decode_table(const std::string &payload, std::string &plugin_name,
     d.has_contract = r.has_contract != 0;
     d.has_threads = r.has_threads != 0;
     d.input_padding = r.input_padding;
+    std::memcpy(d.conventions, r.conventions, sizeof d.conventions);
     d.contract = r.contract;
     const uint32_t all_ops = (1u << SOFTCHECK_OP_COUNT) - 1;
     if ((d.provides[0] | d.provides[1]) & ~all_ops) return "a set table with unknown ops";
     if (d.input_padding > wire::kMaxPadding) return "a set table with a bad input padding";
+    for (uint8_t v : d.conventions)
+      if (v > SOFTCHECK_CONVENTION_NAN) return "a set table with an unknown convention";
     sets.push_back(std::move(d));
   }
   if (at != payload.size()) return "a set table with trailing bytes";

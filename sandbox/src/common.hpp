@@ -64,6 +64,7 @@ struct SetData {
   uint32_t provides[2] = {};
   bool has_contract = false, has_threads = false;
   uint32_t input_padding = 0;
+  uint8_t conventions[SOFTCHECK_CONVENTION_SLOTS] = {};
   softcheck_contract contract{};
   bool operator==(const SetData &o) const;
 };

@@ -1036,6 +1036,7 @@ template <size_t S> void make_proxy(Slot &s) {
   s.proxy.contract = s.data.has_contract ? &s.contract : nullptr;
   s.proxy.set_num_threads = s.data.has_threads ? set_threads<S> : nullptr;
   s.proxy.input_padding_bytes = s.data.input_padding;
+  std::memcpy(s.proxy.conventions, s.data.conventions, sizeof s.proxy.conventions);
 }
 
 template <size_t... S> void make_proxy_at(size_t slot, std::index_sequence<S...>) {

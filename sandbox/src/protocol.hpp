@@ -71,6 +71,7 @@ struct SetRecord {
   uint32_t provides[2] = {}; // bit op, per dtype
   uint32_t has_contract = 0, has_threads = 0;
   uint32_t input_padding = 0, pad = 0;
+  uint8_t conventions[SOFTCHECK_CONVENTION_SLOTS] = {};
   softcheck_contract contract{};
 };
 struct TableHeader {

@@ -42,6 +42,7 @@ static const softcheck_kernel_set sets[] = {{
     NULL,
     NULL,
     0,
+    {0},
 }};
 
 static const softcheck_plugin plugin = {SOFTCHECK_ABI_VERSION, sizeof(softcheck_plugin),

@@ -29,7 +29,8 @@ static const softcheck_kernel_set sets[] = {{sizeof(softcheck_kernel_set),
                                              {NULL, NO_OPS},
                                              NULL,
                                              NULL,
-                                             0}};
+                                             0,
+                                             {0}}};
 static const softcheck_plugin plugin = {SOFTCHECK_ABI_VERSION, sizeof(softcheck_plugin), "probe", 1,
                                         sets};
 

@@ -280,6 +280,41 @@ typedef struct softcheck_contract {
   softcheck_bound f64[SOFTCHECK_OP_COUNT];
 } softcheck_contract;
 
+/* Conventions. Where reasonable libraries give different answers for the
+ * same special case (both defensible, both documented), a set declares
+ * which one it follows, and softcheck judges it by that one: a departure
+ * from the declared convention is a defect; the convention itself is listed
+ * once, under "conventions of this set", never as a failed property.
+ *
+ *   SOFTCHECK_CLASS_MASKED_ROW: a row of logits that is all -inf.
+ *     softcheck: softmax 0, log_softmax -inf, the row's losses +inf (with a
+ *     coefficient) and its gradients as for any row (see above).
+ *     nan: softmax, log_softmax, and the row's losses and gradients are
+ *     NaN: exp(x - max) with max = -inf, as PyTorch, NumPy and oneDNN do.
+ *     logsumexp stays -inf under both (the log of an empty sum).
+ *   SOFTCHECK_CLASS_ZERO_COEFFICIENT: a loss term whose coefficient is zero
+ *     (a zero weight; eps = 0 or 1; a zero probability target) times a
+ *     log-probability that is not finite, or a zero coefficient times an
+ *     infinite upstream gradient (reduction mean over a zero weight sum).
+ *     softcheck: the term is omitted (0). nan: it is evaluated, 0 * inf =
+ *     NaN, for the row (and a reduction over it), as PyTorch does.
+ *
+ * Under SOFTCHECK_CONVENTION_NAN, NaN is accepted for the outputs of the
+ * class (as well as softcheck's answer); any other value is a defect. The
+ * other properties leave such cases out for the set. `--convention
+ * masked=nan` (or zero_coefficient=nan, or =softcheck) overrides a set's
+ * declaration for one run. */
+typedef enum softcheck_convention_class {
+  SOFTCHECK_CLASS_MASKED_ROW = 0,
+  SOFTCHECK_CLASS_ZERO_COEFFICIENT = 1,
+  SOFTCHECK_CLASS_COUNT
+} softcheck_convention_class;
+typedef enum softcheck_convention {
+  SOFTCHECK_CONVENTION_SOFTCHECK = 0, /* the semantics above */
+  SOFTCHECK_CONVENTION_NAN = 1        /* the formula evaluated in IEEE: NaN */
+} softcheck_convention;
+#define SOFTCHECK_CONVENTION_SLOTS 8 /* room for classes to come; unused slots are 0 */
+
 typedef struct softcheck_kernel_set {
   uint32_t struct_size;    /* sizeof(softcheck_kernel_set) */
   const char *name;        /* unique within the plugin; [A-Za-z0-9_.-]+ */
@@ -302,6 +337,12 @@ typedef struct softcheck_kernel_set {
    * after the first version of the struct: a set whose struct_size ends
    * before it (SOFTCHECK_KERNEL_SET_V1_SIZE) declares 0. */
   uint32_t input_padding_bytes;
+  /* The convention the set follows for each class of special cases where
+   * reasonable libraries differ, indexed by softcheck_convention_class; 0
+   * (SOFTCHECK_CONVENTION_SOFTCHECK) everywhere is the semantics above.
+   * Also after the first version: a set whose struct_size ends before it
+   * declares 0 everywhere. */
+  uint8_t conventions[SOFTCHECK_CONVENTION_SLOTS];
 } softcheck_kernel_set;
 
 /* The struct_size of a kernel set built against the first version of this
