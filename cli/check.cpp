@@ -69,11 +69,11 @@ void print_outcome(const props::Outcome &o, bool quiet) {
                     : o.verdict == props::Verdict::failed ? "FAIL"
                                                           : "SKIP";
   if (quiet && o.verdict != props::Verdict::failed) return;
-  std::string tail =
-      o.verdict == props::Verdict::skipped
-          ? "(" + o.reason + ")"
-          : fmt::format("{} cases{}, {:.2f} s", o.cases,
-                        o.declined ? fmt::format(" ({} declined)", o.declined) : "", o.seconds);
+  std::string tail = o.verdict == props::Verdict::skipped
+                         ? "(" + o.reason + ")"
+                         : fmt::format("{} cases{}, {:.2f} s{}", o.cases,
+                                       o.declined ? fmt::format(" ({} declined)", o.declined) : "",
+                                       o.seconds, o.kind.empty() ? "" : ", " + o.kind);
   fmt::print("  {}  {:<34} {:<28} {}  {}\n", tag, o.property, softcheck_op_name(o.op),
              dtype_name(o.dtype), text::printable(tail));
   if (o.verdict != props::Verdict::failed) return;
@@ -116,6 +116,10 @@ int run_check(const CheckArgs &a) {
     opt.properties.push_back(name);
   }
   opt.dtypes = parse_dtypes(a.dtype);
+  opt.regimes = parse_regimes(a.regimes, "--regime");
+  opt.skip_regimes = parse_regimes(a.skip_regimes, "--skip-regime");
+  if (a.kinds < 1 || a.kinds > 8) throw UsageError("--kinds must be between 1 and 8");
+  opt.kinds = a.kinds;
   if (!a.junit.empty()) check_output(a.junit, "--junit");
 
   std::vector<CaseFile> replays;
@@ -151,6 +155,9 @@ int run_check(const CheckArgs &a) {
     else
       fmt::print("softcheck check: set {} [{}], replaying {} case files\n", ref->set->name,
                  text::printable(ref->source), replays.size());
+    // Reported once, never as failed properties (plugin.h, "Conventions").
+    for (const std::string &c : props::declared_conventions(set))
+      fmt::print("  conventions of this set: {}\n", c);
     std::fflush(stdout);
     std::vector<props::Outcome> outcomes;
     if (replays.empty()) {

@@ -15,6 +15,7 @@ struct IsolationArgs {
   double load_timeout = 60;
   int64_t memory_limit_mb = 4096;
   std::string faults = "softcheck-faults";
+  std::vector<std::string> conventions; // --convention CLASS=VALUE (plugin.h)
 };
 
 // The registry with the built-in set and every --plugin loaded (in a
@@ -65,6 +66,8 @@ struct CheckArgs {
   std::string junit;
   bool list = false;
   bool quiet = false;
+  std::vector<std::string> regimes, skip_regimes; // --regime, --skip-regime
+  int kinds = 3;                                  // --kinds
   IsolationArgs isolation;
 };
 int run_check(const CheckArgs &args);

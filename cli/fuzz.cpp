@@ -85,20 +85,26 @@ int run_fuzz(const FuzzArgs &a) {
   write_atomically((dir / (table + ".json")).string(), fuzz::table_json(rows));
   write_atomically((dir / (table + ".md")).string(), fuzz::table_markdown(rows));
 
-  fmt::print("{:<28} {:<4} {:>12} {:>10} {:>9}  {}\n", "op", "", "worst error", "bound", "execs",
-             "worst output (got, correctly rounded)");
+  // Finite error and special-value mismatches apart: a library whose masked
+  // rows are NaN still shows its finite accuracy.
+  fmt::print("{:<28} {:<4} {:>12} {:>10} {:>9} {:>8}  {}\n", "op", "", "finite error", "bound",
+             "execs", "special", "worst finite output (got, correctly rounded)");
   for (const fuzz::Worst &w : r.worst) {
     const char *unit = w.judged.scaled ? "u" : "ulp";
     const std::string declined =
         w.declined ? fmt::format("  ({} of the executions declined)", w.declined) : "";
     if (w.declined == w.execs)
-      fmt::print("{:<28} {:<4} {:>8} {:<3} {:>6} {:<3} {:>9}  every case declined\n",
+      fmt::print("{:<28} {:<4} {:>8} {:<3} {:>6} {:<3} {:>9} {:>8}  every case declined\n",
                  softcheck_op_name(w.op), w.dtype == SOFTCHECK_F32 ? "f32" : "f64", "-", "", "-",
-                 "", w.execs);
+                 "", w.execs, "-");
     else
-      fmt::print("{:<28} {:<4} {:>8} {:<3} {:>6} {:<3} {:>9}  {} {}{}\n", softcheck_op_name(w.op),
-                 w.dtype == SOFTCHECK_F32 ? "f32" : "f64", text(w.judged.error), unit,
-                 text(w.judged.allowed), unit, w.execs, w.got, w.want, declined);
+      fmt::print("{:<28} {:<4} {:>8} {:<3} {:>6} {:<3} {:>9} {:>8}  {} {}{}\n",
+                 softcheck_op_name(w.op), w.dtype == SOFTCHECK_F32 ? "f32" : "f64",
+                 text(w.judged.error), unit, text(w.judged.allowed), unit, w.execs, w.specials,
+                 w.got, w.want, declined);
+    if (w.specials > 0)
+      fmt::print("{:<28} first special-value mismatch: {}\n", "",
+                 text::printable(w.special_reason));
   }
   int64_t findings = 0;
   for (const fuzz::Finding &f : r.findings) {
@@ -128,6 +134,7 @@ int run_merge(const MergeArgs &a) {
   // Read everything first: a bad input changes nothing.
   std::map<std::string, std::string> cases;
   std::map<std::string, fuzz::TableRow> worst; // by set / op / dtype
+  std::map<std::string, int64_t> specials;     // summed over the corpora
   for (const std::string &in : a.inputs) {
     std::error_code ec;
     if (!fs::is_directory(in, ec)) throw UsageError("'" + in + "' is not a folder");
@@ -147,6 +154,7 @@ int run_merge(const MergeArgs &a) {
         }
         for (const fuzz::TableRow &row : rows) {
           const std::string key = row.set + "/" + row.op + "/" + row.dtype;
+          specials[key] += row.specials;
           auto it = worst.find(key);
           if (it == worst.end() || row.ratio > it->second.ratio) worst[key] = row;
         }
@@ -168,6 +176,7 @@ int run_merge(const MergeArgs &a) {
     auto it = cases.find(row.file);
     if (it != cases.end()) write_atomically((dir / row.file).string(), it->second);
     rows.push_back(row);
+    rows.back().specials = specials[key];
   }
   write_atomically((dir / "worst.json").string(), fuzz::table_json(rows));
   write_atomically((dir / "worst.md").string(), fuzz::table_markdown(rows));

@@ -2,6 +2,7 @@
 #include "parse.hpp"
 
 #include <softcheck/kernels.hpp>
+#include <softcheck/properties.hpp>
 #include <softcheck/sandbox.hpp>
 #include <softcheck/text.hpp>
 
@@ -19,6 +20,21 @@ bool load_registry(Registry &registry, const std::vector<std::string> &plugins,
     throw UsageError("--load-timeout must be between 0 and 86400 seconds");
   if (a.memory_limit_mb < 16 || a.memory_limit_mb > (int64_t(1) << 30))
     throw UsageError("--memory-limit must be between 16 and 2^30 (MiB)");
+  for (const std::string &c : a.conventions) {
+    const size_t eq = c.find('=');
+    const std::string cls = c.substr(0, eq),
+                      value = eq == std::string::npos ? "" : c.substr(eq + 1);
+    int k = -1;
+    for (int i = 0; i < SOFTCHECK_CLASS_COUNT; ++i)
+      if (cls == props::convention_class_id(softcheck_convention_class(i))) k = i;
+    if (k < 0 || (value != "nan" && value != "softcheck"))
+      throw UsageError("--convention takes masked=nan|softcheck or "
+                       "zero_coefficient=nan|softcheck, not '" +
+                       text::printable(c) + "'");
+    props::set_convention_override(softcheck_convention_class(k),
+                                   value == "nan" ? SOFTCHECK_CONVENTION_NAN
+                                                  : SOFTCHECK_CONVENTION_SOFTCHECK);
+  }
   if (plugins.size() > sandbox::kMaxSets)
     throw UsageError(fmt::format("at most {} --plugin (a run takes at most {} kernel sets)",
                                  sandbox::kMaxSets, sandbox::kMaxSets));
@@ -55,6 +71,7 @@ std::vector<std::string> isolation_args(const IsolationArgs &a) {
     w.insert(w.end(), {"--load-timeout", fmt::format("{:g}", a.load_timeout)});
   if (a.memory_limit_mb != d.memory_limit_mb)
     w.insert(w.end(), {"--memory-limit", std::to_string(a.memory_limit_mb)});
+  for (const std::string &c : a.conventions) w.insert(w.end(), {"--convention", c});
   return w;
 }
 
@@ -93,6 +110,8 @@ int run_kernels(const KernelsArgs &args) {
                set.version ? fmt::format("  version {}", text::printable(set.version)) : "");
     if (set.description) fmt::print("  {}\n", text::printable(set.description));
     fmt::print("  contract: {}\n", set.contract ? "declared" : "none (the suite's default bounds)");
+    for (const std::string &c : props::declared_conventions(set))
+      fmt::print("  convention: {}\n", c);
     if (set.input_padding_bytes > 0)
       fmt::print("  reads up to {} bytes past the end of each input (declared)\n",
                  set.input_padding_bytes);

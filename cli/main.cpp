@@ -41,6 +41,12 @@ void add_isolation_options(CLI::App *cmd, softcheck::cli::IsolationArgs &a) {
                   "folder for the inputs of kernel faults, one run-N folder per run (default "
                   "softcheck-faults)")
       ->type_name("DIR");
+  cmd->add_option("--convention", a.conventions,
+                  "judge every set by this convention for a class of special cases, whatever "
+                  "it declares: masked=nan|softcheck (fully masked rows), "
+                  "zero_coefficient=nan|softcheck (a zero coefficient times inf or NaN); see "
+                  "plugin.h")
+      ->type_name("CLASS=VALUE");
 }
 
 // The floating-point environment every softcheck process starts from
@@ -125,6 +131,15 @@ int run(int argc, char **argv) {
       ->type_name("FILE");
   check->add_flag("--list", check_args.list, "list the properties and their bounds");
   check->add_flag("--quiet", check_args.quiet, "print failures and the summary only");
+  check->add_option("--regime", check_args.regimes,
+                    "draw rows only from these regimes (e.g. normal1 near_max; see README)");
+  check->add_option("--skip-regime", check_args.skip_regimes,
+                    "never draw rows from these regimes (e.g. masked fully_masked nan_inside "
+                    "inf_inside: finite inputs only)");
+  check->add_option("--kinds", check_args.kinds,
+                    "after a property fails, look on for failures of other kinds (special "
+                    "values, finite accuracy, status), each with its own counterexample, up to "
+                    "this many in all (default 3; 1: the first failure only)");
   add_isolation_options(check, check_args.isolation);
 
   softcheck::cli::ReportArgs report_args;

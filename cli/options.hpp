@@ -3,6 +3,7 @@
 
 #include "parse.hpp"
 
+#include <softcheck/generators.hpp>
 #include <softcheck/host.hpp>
 
 #include <random>
@@ -30,6 +31,23 @@ inline std::vector<softcheck_op> parse_ops(const std::vector<std::string> &names
     ops.push_back(op);
   }
   return ops;
+}
+
+// --regime / --skip-regime ID ...: gen::Regime values.
+inline std::vector<int> parse_regimes(const std::vector<std::string> &ids, const char *option) {
+  std::vector<int> v;
+  for (const std::string &id : ids) {
+    gen::Regime r;
+    if (!gen::regime_from_id(id, r)) {
+      std::string known;
+      for (int g = 0; g < gen::kRegimes; ++g)
+        known += std::string(known.empty() ? "" : ", ") + gen::regime_id(gen::Regime(g));
+      throw UsageError(std::string("unknown regime '") + id + "' for " + option + " (" + known +
+                       ")");
+    }
+    v.push_back(int(r));
+  }
+  return v;
 }
 
 // --dtype f32|f64; "" is both.

@@ -49,7 +49,8 @@ struct Evaluated {
   bool declined = false; // SOFTCHECK_ERR_UNSUPPORTED on a valid case: not scored (plugin.h)
   Status kernel = SOFTCHECK_OK, oracle = SOFTCHECK_OK;
   props::Judged judged;
-  std::string got, want;
+  std::string got, want;                 // at judged.output
+  std::string special_got, special_want; // at judged.special_output
 };
 
 template <class T> Evaluated evaluate(const softcheck_kernel_set &set, const Case<T> &c) {
@@ -64,9 +65,10 @@ template <class T> Evaluated evaluate(const softcheck_kernel_set &set, const Cas
   }
   if (e.kernel != e.oracle) {
     e.status_mismatch = true;
-    e.judged.ratio = INFINITY;
-    e.judged.reason = fmt::format("status {} where the oracle gives {}",
-                                  softcheck_status_name(e.kernel), softcheck_status_name(e.oracle));
+    e.judged.specials = 1;
+    e.judged.special_reason =
+        fmt::format("status {} where the oracle gives {}", softcheck_status_name(e.kernel),
+                    softcheck_status_name(e.oracle));
     return e;
   }
   if (e.kernel != SOFTCHECK_OK) return e;
@@ -74,6 +76,10 @@ template <class T> Evaluated evaluate(const softcheck_kernel_set &set, const Cas
   if (e.judged.output >= 0) {
     e.got = format_value(got[size_t(e.judged.output)]);
     e.want = format_value(want[size_t(e.judged.output)]);
+  }
+  if (e.judged.special_output >= 0) {
+    e.special_got = format_value(got[size_t(e.judged.special_output)]);
+    e.special_want = format_value(want[size_t(e.judged.special_output)]);
   }
   return e;
 }
@@ -132,6 +138,29 @@ private:
                        iteration, o_.seed, o_.shard, o_.shards);
   }
 
+  // A case that breaks the bound or has a special-value mismatch: written
+  // (the first kMaxFilesPerKind of each kind) and counted by kind.
+  void record(const Lane<T> &lane, const Case<T> &c, const std::string &reason,
+              const std::string &how, int64_t iteration) {
+    const std::string body = to_text(c, "oracle_agreement");
+    const std::string name =
+        fmt::format("finding-{}-{}-{}-{}.case", set_.name, softcheck_op_name(lane.op),
+                    dtype_name(lane.dtype), digest(body + reason));
+    if (!seen_.insert(name).second) return;
+    const std::string kind =
+        fmt::format("{} {} {}", softcheck_op_name(lane.op), dtype_name(lane.dtype),
+                    reason.substr(0, reason.find_first_of("(0123456789-")));
+    auto it = std::find_if(result_.findings.begin(), result_.findings.end(),
+                           [&](const Finding &f) { return f.kind == kind; });
+    const int64_t count = it == result_.findings.end() ? 0 : it->count;
+    if (count < kMaxFilesPerKind) write_(name, header(lane, reason, how, iteration) + body);
+    if (it == result_.findings.end())
+      result_.findings.push_back({lane.op, lane.dtype, kind, reason, name,
+                                  header(lane, reason, how, iteration) + body, 1});
+    else
+      ++it->count;
+  }
+
   void consider(Lane<T> &lane, Case<T> c, const std::string &how, int64_t iteration) {
     const Evaluated e = evaluate(set_, c);
     ++lane.worst.execs;
@@ -142,44 +171,33 @@ private:
     }
     const props::Judged &j = e.judged;
     const std::string unit = j.scaled ? "u scaled" : "ulp";
-    if (j.ratio > 1) {
-      const std::string body = to_text(c, "oracle_agreement");
-      const std::string name =
-          fmt::format("finding-{}-{}-{}-{}.case", set_.name, softcheck_op_name(lane.op),
-                      dtype_name(lane.dtype), digest(body));
-      if (seen_.insert(name).second) {
-        const std::string kind =
-            fmt::format("{} {} {}", softcheck_op_name(lane.op), dtype_name(lane.dtype),
-                        j.reason.substr(0, j.reason.find_first_of("(0123456789-")));
-        auto it = std::find_if(result_.findings.begin(), result_.findings.end(),
-                               [&](const Finding &f) { return f.kind == kind; });
-        const int64_t count = it == result_.findings.end() ? 0 : it->count;
-        if (count < kMaxFilesPerKind) write_(name, header(lane, j.reason, how, iteration) + body);
-        if (it == result_.findings.end())
-          result_.findings.push_back({lane.op, lane.dtype, kind, j.reason, name,
-                                      header(lane, j.reason, how, iteration) + body, 1});
-        else
-          ++it->count;
+    if (j.specials > 0) { // kept apart from the finite error (the table's own column)
+      if (lane.worst.specials++ == 0) {
+        lane.worst.special_reason = j.special_reason;
+        lane.worst.special_got = e.special_got;
+        lane.worst.special_want = e.special_want;
       }
+      record(lane, c, j.special_reason, how, iteration);
     }
+    if (j.ratio > 1) record(lane, c, j.reason, how, iteration);
     if (!lane.have_worst || j.ratio > lane.worst.judged.ratio) {
       lane.have_worst = true;
       lane.worst.judged = j;
       lane.worst.got = e.got;
       lane.worst.want = e.want;
       const std::string what =
-          e.status_mismatch
-              ? j.reason
-              : fmt::format("error {:.4g} {} at output {} (bound {:.4g}), got {} want {}", j.error,
-                            unit, j.output, j.allowed, e.got, e.want);
+          fmt::format("error {:.4g} {} at output {} (bound {:.4g}), got {} want {}", j.error, unit,
+                      j.output, j.allowed, e.got, e.want);
       lane.worst.file =
           fmt::format("worst-{}-{}-{}-shard{}of{}.case", set_.name, softcheck_op_name(lane.op),
                       dtype_name(lane.dtype), o_.shard, o_.shards);
       lane.worst.text = header(lane, what, how, iteration) + to_text(c, "oracle_agreement");
       write_(lane.worst.file, lane.worst.text);
     }
-    // The pool keeps the highest scores; a NaN-free score, ties by age.
-    const double score = std::isnan(j.ratio) ? 0 : j.ratio;
+    // The pool keeps the highest scores; a NaN-free score, ties by age. A
+    // special-value mismatch scores as a broken bound, so its neighbours are
+    // searched too.
+    const double score = std::max(std::isnan(j.ratio) ? 0 : j.ratio, j.specials > 0 ? 2.0 : 0.0);
     if (lane.pool.size() < kPool) {
       lane.pool.emplace_back(score, std::move(c));
     } else {

@@ -24,7 +24,7 @@ std::vector<TableRow> table_of(const std::string &set, const Result &r) {
   for (const Worst &w : r.worst)
     rows.push_back({set, softcheck_op_name(w.op), w.dtype == SOFTCHECK_F32 ? "f32" : "f64",
                     w.judged.scaled ? "u scaled" : "ulp", w.file, w.judged.ratio, w.judged.error,
-                    w.judged.allowed});
+                    w.judged.allowed, w.specials});
   return rows;
 }
 
@@ -41,7 +41,8 @@ std::string table_json(const std::vector<TableRow> &rows) {
                  {"error", num(r.error)},
                  {"allowed", num(r.allowed)},
                  {"unit", r.unit},
-                 {"file", r.file}});
+                 {"file", r.file},
+                 {"special_cases", r.specials}});
   j["worst"] = a;
   return j.dump(1, ' ', false, json::error_handler_t::replace) + "\n";
 }
@@ -66,7 +67,8 @@ std::vector<TableRow> parse_table(const std::string &text) {
       rows.push_back({r.at("set").get<std::string>(), r.at("op").get<std::string>(),
                       r.at("dtype").get<std::string>(), r.at("unit").get<std::string>(),
                       r.at("file").get<std::string>(), get_num(r.at("ratio")),
-                      get_num(r.at("error")), get_num(r.at("allowed"))});
+                      get_num(r.at("error")), get_num(r.at("allowed")),
+                      r.contains("special_cases") ? r.at("special_cases").get<int64_t>() : 0});
   } catch (const json::exception &e) {
     throw std::runtime_error(std::string("malformed fuzz table: ") + e.what());
   }
@@ -74,15 +76,18 @@ std::vector<TableRow> parse_table(const std::string &text) {
 }
 
 std::string table_markdown(const std::vector<TableRow> &rows) {
-  std::string s = "| set | op | dtype | worst error | bound | of the bound | case |\n"
-                  "|---|---|---|---:|---:|---:|---|\n";
+  std::string s = "| set | op | dtype | worst finite error | bound | of the bound | case | "
+                  "special-value cases |\n"
+                  "|---|---|---|---:|---:|---:|---|---:|\n";
   for (const TableRow &r : rows) {
-    if (r.ratio == 0) { // every output of every case exactly the correctly rounded one
-      s += fmt::format("| {} | {} | {} | exact | | 0% | {} |\n", r.set, r.op, r.dtype, r.file);
+    if (r.ratio == 0) { // every finite output of every case exactly the correctly rounded one
+      s += fmt::format("| {} | {} | {} | exact | | 0% | {} | {} |\n", r.set, r.op, r.dtype, r.file,
+                       r.specials);
       continue;
     }
-    s += fmt::format("| {} | {} | {} | {} {} | {} | {}{} | {} |\n", r.set, r.op, r.dtype,
-                     text(r.error), r.unit, text(r.allowed), text(r.ratio * 100), "%", r.file);
+    s += fmt::format("| {} | {} | {} | {} {} | {} | {}{} | {} | {} |\n", r.set, r.op, r.dtype,
+                     text(r.error), r.unit, text(r.allowed), text(r.ratio * 100), "%", r.file,
+                     r.specials);
   }
   return s;
 }

@@ -107,6 +107,8 @@ const softcheck_kernel_set &set() {
     };
     k.contract = nullptr;
     k.set_num_threads = set_threads;
+    // softmax_accurate subtracts the max: an all -inf row is NaN.
+    k.conventions[SOFTCHECK_CLASS_MASKED_ROW] = SOFTCHECK_CONVENTION_NAN;
     return k;
   }();
   return s;

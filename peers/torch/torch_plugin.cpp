@@ -262,6 +262,10 @@ const softcheck_kernel_set &set() {
     k.f64 = ops<double>();
     k.contract = nullptr;
     k.set_num_threads = set_threads;
+    // ATen evaluates the formulas in IEEE: exp(x - max) of an all -inf row
+    // is NaN, and w * logp with w = 0 is evaluated (0 * -inf = NaN).
+    k.conventions[SOFTCHECK_CLASS_MASKED_ROW] = SOFTCHECK_CONVENTION_NAN;
+    k.conventions[SOFTCHECK_CLASS_ZERO_COEFFICIENT] = SOFTCHECK_CONVENTION_NAN;
     return k;
   }();
   return s;

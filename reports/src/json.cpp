@@ -72,7 +72,8 @@ json counts_json(const Counts &c) {
           {"wrong_sign", c.wrong_sign},
           {"positive_log_probability", c.positive_log_probability},
           {"status_mismatch", c.status_mismatch},
-          {"declined", c.declined}};
+          {"declined", c.declined},
+          {"by_convention", c.by_convention}};
 }
 
 } // namespace
@@ -104,7 +105,8 @@ std::string to_json(const Report &r) {
     sets.push_back({{"name", s.name},
                     {"description", s.description},
                     {"version", s.version},
-                    {"plugin", s.plugin}});
+                    {"plugin", s.plugin},
+                    {"conventions", s.conventions}});
   j["sets"] = sets;
   json results = json::array();
   for (const Entry &e : r.results) {
@@ -221,9 +223,14 @@ Report from_json(const std::string &text) {
     r.seed = uint64_t(get_int(j, "seed"));
     r.cases = get_int(j, "cases");
     r.worst_n = get_int(j, "worst_n");
-    for (const json &s : get_array(j, "sets"))
-      r.sets.push_back({get_str(s, "name"), get_str(s, "description"), get_str(s, "version"),
-                        get_str(s, "plugin")});
+    for (const json &s : get_array(j, "sets")) {
+      SetInfo info{get_str(s, "name"), get_str(s, "description"), get_str(s, "version"),
+                   get_str(s, "plugin")};
+      if (s.contains("conventions") && s.at("conventions").is_array())
+        for (const json &v : s.at("conventions"))
+          if (v.is_string()) info.conventions.push_back(v.get<std::string>());
+      r.sets.push_back(std::move(info));
+    }
     size_t index = 0;
     for (const json &e : get_array(j, "results")) {
       try {
@@ -249,6 +256,7 @@ Report from_json(const std::string &text) {
         x.counts.positive_log_probability = get_int(c, "positive_log_probability");
         x.counts.status_mismatch = get_int(c, "status_mismatch");
         x.counts.declined = c.contains("declined") ? get_int(c, "declined") : 0; // older files
+        x.counts.by_convention = c.contains("by_convention") ? get_int(c, "by_convention") : 0;
         r.results.push_back(std::move(x));
       } catch (const FormatError &err) {
         throw FormatError("results[" + std::to_string(index) + "]: " + err.what());

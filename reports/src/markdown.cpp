@@ -59,6 +59,22 @@ std::string to_markdown(const Report &r, const Timing *timing) {
     s += fmt::format("- **{}** ({}){}{}\n", md(set.name), md(set.plugin),
                      set.description.empty() ? "" : ": " + md(set.description),
                      set.version.empty() ? "" : " \\[" + md(set.version) + "\\]");
+  bool any_convention = false;
+  for (const SetInfo &set : r.sets) any_convention = any_convention || !set.conventions.empty();
+  if (any_convention) {
+    s += "\n## Conventions of these sets\n\nDeclared conventions other than softcheck's "
+         "(plugin.h): the outputs they give are agreed with, never counted as mismatches.\n\n";
+    for (const SetInfo &set : r.sets) {
+      int64_t n = 0;
+      for (const Entry &e : r.results)
+        if (e.set == set.name) n += e.counts.by_convention;
+      for (const std::string &line : set.conventions)
+        s += fmt::format("- **{}**: {}\n", md(set.name), md(line));
+      if (!set.conventions.empty())
+        s += fmt::format("- **{}**: {} outputs of this run were NaN by these conventions\n",
+                         md(set.name), n);
+    }
+  }
   s += "\n## Max error per op (finite regimes) and special-value mismatches (all regimes)\n\n";
   s += "| op | dtype |";
   for (const std::string &set : v.sets)

@@ -292,6 +292,12 @@ void run_unit(const Unit &u, size_t id, const std::vector<SetRef> &sets, const O
       continue;
     }
     if (ks != SOFTCHECK_OK) continue;
+    if (props::under_convention(*sets[s].set, c)) { // the set's declared NaNs agree
+      std::vector<T> mine = want;
+      r.counts.by_convention += props::apply_conventions(*sets[s].set, c, got.data(), mine.data());
+      measure(c, got, mine, scale, id, o.worst_n, gaps, r);
+      continue;
+    }
     measure(c, got, want, scale, id, o.worst_n, gaps, r);
   }
 }
@@ -338,6 +344,7 @@ void fold(SetResult &into, SetResult &&r) {
   a.positive_log_probability += b.positive_log_probability;
   a.status_mismatch += b.status_mismatch;
   a.declined += b.declined;
+  a.by_convention += b.by_convention;
   for (int i = 0; i < kHistogramBins; ++i) into.histogram[size_t(i)] += r.histogram[size_t(i)];
   into.worst.insert(into.worst.end(), r.worst.begin(), r.worst.end());
   for (int i = 0; i < kGapBins; ++i) {
@@ -429,7 +436,8 @@ Output run(const std::vector<SetRef> &sets, const Options &o) {
     rep.sets.push_back({text::valid_utf8(s.set->name),
                         text::valid_utf8(s.set->description ? s.set->description : ""),
                         text::valid_utf8(s.set->version ? s.set->version : ""),
-                        s.plugin.empty() ? "built-in" : text::valid_utf8(s.plugin)});
+                        s.plugin.empty() ? "built-in" : text::valid_utf8(s.plugin),
+                        props::declared_conventions(*s.set)});
 
   std::vector<softcheck_op> ops = o.ops;
   if (ops.empty())

@@ -318,7 +318,8 @@ TEST_CASE("every property fails on a kernel broken the way it catches", "[proper
     o.dtypes = {SOFTCHECK_F32};
     o.cases = 200;
     const auto outcomes = softcheck::props::check(it->second.first, o);
-    REQUIRE(outcomes.size() == 1);
+    // The first failure, and maybe failures of other kinds after it.
+    REQUIRE(!outcomes.empty());
     INFO("mutant " << it->second.first.name << ": " << outcomes[0].reason);
     CHECK(outcomes[0].verdict == softcheck::props::Verdict::failed);
     if (std::getenv("SOFTCHECK_SHOW_MUTANTS"))

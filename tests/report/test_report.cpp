@@ -94,8 +94,9 @@ TEST_CASE("report.json follows its schema", "[report]") {
     REQUIRE(e.at("histogram").size() == size_t(report::kHistogramBins));
     for (const json &h : e.at("histogram")) in_histogram += h.get<int64_t>();
     CHECK(in_histogram <= e.at("outputs").get<int64_t>());
-    CHECK(e.at("counts").size() == 8);
-    CHECK(e.at("counts").at("declined") == 0); // the built-in kernels decline nothing
+    CHECK(e.at("counts").size() == 9);
+    CHECK(e.at("counts").at("declined") == 0);      // the built-in kernels decline nothing
+    CHECK(e.at("counts").at("by_convention") == 0); // and follow softcheck's conventions
     CHECK(e.at("worst").size() <= 3);
     for (const json &w : e.at("worst")) {
       CHECK(w.at("case").get<std::string>().rfind("softcheck-case 1\n", 0) == 0);

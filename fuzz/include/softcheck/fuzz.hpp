@@ -45,6 +45,10 @@ struct Worst {
   std::string file;      // its name in the corpus
   int64_t execs = 0;     // executions spent on this op and dtype
   int64_t declined = 0;  // of them, valid cases the kernel declined (plugin.h): not scored
+  // Cases with a special-value mismatch (NaN or an infinity on one side, or
+  // a status), apart from the finite error in `judged`; the first of them.
+  int64_t specials = 0;
+  std::string special_reason, special_got, special_want;
 };
 
 // A case that breaks the bound (or whose status differs from the oracle's).
@@ -75,7 +79,8 @@ Result search(const softcheck_kernel_set &set, const Options &o, const Writer &w
 // and worst.md, from one run or merged runs.
 struct TableRow {
   std::string set, op, dtype, unit, file;
-  double ratio = 0, error = 0, allowed = 0;
+  double ratio = 0, error = 0, allowed = 0; // the finite error
+  int64_t specials = 0;                     // cases with a special-value mismatch
 };
 std::string table_json(const std::vector<TableRow> &rows);
 std::string table_markdown(const std::vector<TableRow> &rows);

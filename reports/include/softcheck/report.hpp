@@ -68,6 +68,9 @@ struct Counts {
   // Valid cases the kernel declined (SOFTCHECK_ERR_UNSUPPORTED): neither
   // passed nor mismatched, and not in mismatches().
   int64_t declined = 0;
+  // Outputs that are NaN by the set's declared convention (plugin.h): agreed,
+  // not mismatches, and listed under "conventions of this set".
+  int64_t by_convention = 0;
 };
 
 // One op x dtype x regime x set.
@@ -130,6 +133,8 @@ struct Pipeline {
 
 struct SetInfo {
   std::string name, description, version, plugin; // plugin: path, or "built-in"
+  // The conventions it follows other than softcheck's (plugin.h), one line each.
+  std::vector<std::string> conventions = {};
 };
 
 struct Report {
