@@ -41,6 +41,8 @@ def failures(text):
         if not m:
             i += 1
             continue
+        k = re.search(r", (special values|finite accuracy|status)$", lines[i])
+        kind = k.group(1) if k else ""
         i += 1
         message, case = [], []
         while i < len(lines) and "minimal counterexample:" not in lines[i] and \
@@ -49,11 +51,27 @@ def failures(text):
             i += 1
         if i < len(lines) and "minimal counterexample:" in lines[i]:
             i += 1
-            while i < len(lines) and not lines[i].strip().startswith("reproduce:"):
+            while i < len(lines) and not lines[i].strip().startswith("reproduce:") and \
+                    not lines[i].strip().startswith("the property derived"):
                 case.append(lines[i].strip())
                 i += 1
-        out.append((m.group(1), m.group(2), m.group(3), " ".join(message), case))
+        out.append((m.group(1), m.group(2), m.group(3), " ".join(message), case, kind))
     return out
+
+
+def kind_of(kind, message):
+    """What kind of defect a failure is, as check named it (else from its message)."""
+    if kind:
+        return kind
+    if re.search(r"NaN where finite|number where NaN|wrong infinity|wrong sign|flushed|"
+                 r"positive log-probability|-nan|\bnan\b|\binf\b", message):
+        return "special values"
+    return "finite accuracy"
+
+
+def conventions_of(text):
+    return [l.split("conventions of this set:", 1)[1].strip() for l in text.splitlines()
+            if "conventions of this set:" in l]
 
 
 def short(text, limit):
@@ -103,7 +121,12 @@ def main():
                 f"--cases {args.cases}` printed it on the peer plugins (`make peer-findings` "
                 "rewrites this section; `make report-peers` gives the accuracy tables): the "
                 "minimal input it shrank to, and the kernel's output against the correctly "
-                "rounded one. The bounds are the suite's defaults (the peers declare none).")
+                "rounded one. The bounds are the suite's defaults (the peers declare none). "
+                "Each peer declares the conventions it follows where libraries differ "
+                "(plugin.h, \"Conventions\"); they are listed apart and fail no property, so "
+                "every row is a defect: a special value plugin.h or the declared convention "
+                "rules out, an error past the bound the error analysis gives, or a broken "
+                "property.")
     body.append("")
     for plugin in args.plugin:
         for name, version in sets_of(args.softcheck, plugin):
@@ -117,15 +140,20 @@ def main():
             body.append(f"### {name} {version} ({os.path.basename(plugin)}): "
                         f"{summary[-1] if summary else ''}")
             body.append("")
+            conventions = conventions_of(run.stdout)
+            body.append("Conventions of this set (not defects): " +
+                        ("; ".join(f"`{c.split(':', 1)[0]}` ({c.split(':', 1)[1].strip()})"
+                                   for c in conventions) if conventions else "softcheck's") + ".")
+            body.append("")
             if not found:
                 body.append("No property failed.")
                 body.append("")
                 continue
-            body.append("| property | op | minimal input | got vs expected |")
-            body.append("|---|---|---|---|")
-            for prop, op, dtype, message, case in found:
-                body.append(f"| {prop} | {op} {dtype} | {cell(input_of(case))} | "
-                            f"{cell(message_of(message))} |")
+            body.append("| property | op | defect | minimal input | got vs expected |")
+            body.append("|---|---|---|---|---|")
+            for prop, op, dtype, message, case, kind in found:
+                body.append(f"| {prop} | {op} {dtype} | {kind_of(kind, message)} | "
+                            f"{cell(input_of(case))} | {cell(message_of(message))} |")
             body.append("")
     body.append(END)
     with open(args.readme) as f:

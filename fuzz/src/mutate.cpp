@@ -101,7 +101,8 @@ template <class T> const char *mutate_once(Case<T> &c, gen::Draw &d) {
     const int64_t r = d.below(rows);
     const T m = row_max(c, r);
     if (!std::isfinite(m)) break;
-    const double g = gaps[d.below(std::size(gaps))] * (d.chance(0.5) ? 1 : -1);
+    const double gap = gaps[d.below(std::size(gaps))]; // one draw a statement: the
+    const double g = gap * (d.chance(0.5) ? 1 : -1);   // order of operands is unspecified
     c.x[size_t(gen::index_of(c, r, d.below(K)))] = T(double(m) + g);
     return "large gap";
   }
@@ -123,7 +124,10 @@ template <class T> const char *mutate_once(Case<T> &c, gen::Draw &d) {
   }
   case 7:
     if (K < 1 || K >= kMaxClasses) break;
-    change_classes(c, d.below(K + 1), d.below(K), false);
+    {
+      const int64_t at = d.below(K + 1), like = d.below(K); // (in this order, on every compiler)
+      change_classes(c, at, like, false);
+    }
     return "one more class";
   case 8:
     if (K < 2) break;
@@ -176,7 +180,10 @@ template <class T> const char *mutate_once(Case<T> &c, gen::Draw &d) {
     return "dout";
   default:
     if (!have_x) break;
-    c.x[any()] = T(d.normal(1)) * std::numeric_limits<T>::denorm_min() * T(d.below(64));
+    {
+      const T scale = T(d.normal(1));
+      c.x[any()] = scale * std::numeric_limits<T>::denorm_min() * T(d.below(64));
+    }
     return "subnormal";
   }
   return nullptr;

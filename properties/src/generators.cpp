@@ -117,11 +117,17 @@ template <class T> void fill_row(Draw &d, Regime r, T *row, int64_t n, int64_t s
     // Half within 1e-3 of +-big, half spread over the top 64 binades: rows
     // such as [DBL_MAX, 0.6 DBL_MAX] or [2^970, -DBL_MAX], whose x - max
     // is past the range, or inexact, or overflows inside an exact split.
+    // (One draw per statement: the order of a call's arguments, or of the
+    // operands of *, is unspecified, and compilers differ.)
     for (int64_t c = 0; c < n; ++c) {
       const double sign = d.chance(0.5) ? 1 : -1;
-      at(c) = d.chance(0.5) ? T(sign * double(big) * (1 - d.uniform() * 1e-3))
-                            : T(sign * std::ldexp(double(big) * (0.5 + 0.5 * d.uniform()),
-                                                  -int(d.chance(0.5) ? d.below(3) : d.below(64))));
+      if (d.chance(0.5)) {
+        at(c) = T(sign * double(big) * (1 - d.uniform() * 1e-3));
+      } else {
+        const double mantissa = 0.5 + 0.5 * d.uniform();
+        const int down = int(d.chance(0.5) ? d.below(3) : d.below(64));
+        at(c) = T(sign * std::ldexp(double(big) * mantissa, -down));
+      }
     }
     break;
   case Regime::dominant: {
@@ -143,8 +149,10 @@ template <class T> void fill_row(Draw &d, Regime r, T *row, int64_t n, int64_t s
   }
   case Regime::tiny_differences: {
     T base = d.chance(0.5) ? T(0) : T(d.normal(1));
-    for (int64_t c = 0; c < n; ++c)
-      at(c) = base + T(d.normal(1)) * std::numeric_limits<T>::denorm_min() * T(d.below(1000));
+    for (int64_t c = 0; c < n; ++c) {
+      const T scale = T(d.normal(1)); // before the count, on every compiler
+      at(c) = base + scale * std::numeric_limits<T>::denorm_min() * T(d.below(1000));
+    }
     break;
   }
   case Regime::lse_near_zero: {
@@ -153,7 +161,9 @@ template <class T> void fill_row(Draw &d, Regime r, T *row, int64_t n, int64_t s
     // few ulps, so lse is a tiny value made of terms near |m|: the sum
     // cancels by up to the format's whole precision and more. Any other
     // entries are far below (terms under 2^-60 of the partner's).
-    const double m = double(T(-0.6931 * d.uniform() * std::ldexp(1.0, -int(d.below(60)))));
+    const double fraction = d.uniform();
+    const int down = int(d.below(60));
+    const double m = double(T(-0.6931 * fraction * std::ldexp(1.0, -down)));
     T pm = T(m + std::log(std::expm1(-m)));
     for (int64_t k = d.below(5) - 2; k != 0; k += k > 0 ? -1 : 1)
       pm = std::nextafter(pm, k > 0 ? big : -big);
@@ -207,10 +217,14 @@ template <class T> Case<T> draw_case(Draw &d, softcheck_op op, const Spec &spec,
     c.label_smoothing = e < 0.5 ? 0.0 : e < 0.6 ? 1.0 : d.uniform();
     if (d.chance(0.4)) {
       c.weight.resize(size_t(classes));
-      for (T &w : c.weight)
-        w = d.chance(0.15)
-                ? T(0)
-                : T(d.uniform() * 3 * (spec.nonnegative_weights || d.chance(0.9) ? 1 : -1));
+      for (T &w : c.weight) {
+        if (d.chance(0.15)) {
+          w = T(0);
+          continue;
+        }
+        const double magnitude = d.uniform() * 3; // before the sign, on every compiler
+        w = T(magnitude * (spec.nonnegative_weights || d.chance(0.9) ? 1 : -1));
+      }
     }
   } else {
     c.reduction = Reduction::sum;
