@@ -83,6 +83,7 @@ struct ReportArgs {
   std::string out = "softcheck-report";
   std::string baseline;
   std::vector<std::string> fuzz; // corpus folders whose worst-case tables to include
+  std::vector<std::string> regimes, skip_regimes; // --regime, --skip-regime
   IsolationArgs isolation;
 };
 int run_report(const ReportArgs &args);

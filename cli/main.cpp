@@ -157,6 +157,8 @@ int run(int argc, char **argv) {
   report->add_option("--threads", report_args.threads,
                      "worker threads (default: every core); the report is the same for any");
   report->add_option("--worst", report_args.worst, "worst inputs kept per entry (default 3)");
+  report->add_option("--regime", report_args.regimes, "only these regimes (ids as in check)");
+  report->add_option("--skip-regime", report_args.skip_regimes, "leave out these regimes");
   report->add_option("--out", report_args.out, "output folder (default softcheck-report)")
       ->type_name("DIR");
   report

@@ -117,6 +117,8 @@ int run_report(const ReportArgs &a) {
   opt.seed = parse_seed(a.seed);
   opt.ops = parse_ops(a.ops);
   opt.dtypes = parse_dtypes(a.dtype);
+  opt.regimes = parse_regimes(a.regimes, "--regime");
+  opt.skip_regimes = parse_regimes(a.skip_regimes, "--skip-regime");
   const report::Tolerance tolerance = parse_tolerance(a.tolerance);
   if (!a.tolerance.empty() && a.baseline.empty())
     throw UsageError("--tolerance applies to --baseline, which is missing");

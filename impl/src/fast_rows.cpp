@@ -280,6 +280,12 @@ void log_softmax_backward(const float *y, const float *dy, float *dx, int64_t ro
 void cross_entropy_backward(const float *x, float *dx, int64_t rows, int64_t n,
                             const CrossEntropyRow *row) {
   ExpRows exps(rows, n);
+  // Each row's target logit, read before any of dx is written: dx may be x
+  // (in place, plugin.h), and the target's piece may be written first.
+  std::vector<float> target_logit(size_t(rows), 0.0f);
+  for (int64_t r = 0; r < rows; ++r)
+    if (row[r].active && row[r].target >= 0 && row[r].target < n)
+      target_logit[size_t(r)] = x[r * n + row[r].target];
   run_rows<Piece, Stats>(
       rows, n,
       [&](int64_t r, int64_t off, int64_t len) {
@@ -300,7 +306,8 @@ void cross_entropy_backward(const float *x, float *dx, int64_t rows, int64_t n,
         simd::scale_shift_f32(exps.row(r) + off, len, cr.sr * scale, cr.g, cr.a0, d);
         if (cr.target >= off && cr.target < off + len) {
           const double pt =
-              finite ? std::exp(double(x[r * n + cr.target]) - double(s.max)) / (1 + s.rest) : 0;
+              finite ? std::exp(double(target_logit[size_t(r)]) - double(s.max)) / (1 + s.rest)
+                     : 0;
           d[cr.target - off] = float(cr.g * (cr.sr * pt - cr.at));
         }
       });

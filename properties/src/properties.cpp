@@ -758,6 +758,31 @@ template <class T> Check alignment_independent(const Env<T> &env, const Case<T> 
   return Check::pass();
 }
 
+// plugin.h lets an output alias an input of its shape exactly. The ops
+// whose output has an input's shape, called with the output on that input
+// (dx on dy for the softmax backward ops, dx on the logits for the loss
+// gradients), give the bits they give out of place.
+bool aliases_dy(softcheck_op op) {
+  return op == SOFTCHECK_OP_SOFTMAX_BACKWARD || op == SOFTCHECK_OP_LOG_SOFTMAX_BACKWARD;
+}
+
+template <class T> Check in_place(const Env<T> &env, const Case<T> &c) {
+  std::vector<T> apart;
+  if (auto p = status_problem<T>(run(env, c, apart)); !p.empty()) return Check::fail(p);
+  std::vector<T> buffer = aliases_dy(c.op) ? c.aux : c.x;
+  if (buffer.size() != apart.size()) return Check::skip();
+  CallData<T> d = data_of(c);
+  (aliases_dy(c.op) ? d.aux : d.x) = buffer.data();
+  const Status s = call(ops_of<T>(env.set), c, d, buffer.data());
+  if (auto p = status_problem<T>(s); !p.empty()) return Check::fail("in place: " + p);
+  for (size_t i = 0; i < apart.size(); ++i)
+    if (!same_bits(apart[i], buffer[i]) && !(std::isnan(apart[i]) && std::isnan(buffer[i])))
+      return Check::fail(fmt::format("{}in place (output on {}) gives {}, out of place {}",
+                                     where(i), aliases_dy(c.op) ? "dy" : "x",
+                                     format_value(buffer[i]), format_value(apart[i])));
+  return Check::pass();
+}
+
 template <class T> Check thread_count_independent(const Env<T> &env, const Case<T> &c) {
   std::vector<T> one, two;
   env.set.set_num_threads(1);
@@ -782,7 +807,7 @@ template <class T> Check thread_count_independent(const Env<T> &env, const Case<
 bool keeps_convention_cases(const std::string &name) {
   return name == "oracle_agreement" || name == "inputs_unchanged" ||
          name == "rows_are_independent" || name == "alignment_independent" ||
-         name == "thread_count_independent";
+         name == "thread_count_independent" || name == "in_place";
 }
 
 struct Property {
@@ -1002,6 +1027,18 @@ const std::vector<Property> &registry() {
                  {},
                  false,
                  SOFTCHECK_PROPERTY_FNS(alignment_independent)});
+    v.push_back({{"in_place",
+                  "called in place (the output on its same-shape input: x, or dy for the softmax "
+                  "backward ops, or the logits for the loss gradients), an op gives the bits it "
+                  "gives out of place",
+                  "bitwise",
+                  {SOFTCHECK_OP_SOFTMAX, SOFTCHECK_OP_LOG_SOFTMAX, SOFTCHECK_OP_SOFTMAX_BACKWARD,
+                   SOFTCHECK_OP_LOG_SOFTMAX_BACKWARD, SOFTCHECK_OP_CROSS_ENTROPY_BACKWARD,
+                   SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD}},
+                 gen::Spec{},
+                 {},
+                 false,
+                 SOFTCHECK_PROPERTY_FNS(in_place)});
     v.push_back({{"thread_count_independent", "1 and 2 threads give the same bits", "bitwise", all},
                  gen::Spec{},
                  {},

@@ -450,7 +450,13 @@ Output run(const std::vector<SetRef> &sets, const Options &o) {
   std::vector<Group> groups;
   for (softcheck_op op : ops)
     for (softcheck_dtype dt : o.dtypes)
-      for (int g = 0; g < gen::kRegimes; ++g) groups.push_back({op, dt, gen::Regime(g)});
+      for (int g = 0; g < gen::kRegimes; ++g) {
+        const bool in = o.regimes.empty() ||
+                        std::find(o.regimes.begin(), o.regimes.end(), g) != o.regimes.end();
+        const bool out =
+            std::find(o.skip_regimes.begin(), o.skip_regimes.end(), g) != o.skip_regimes.end();
+        if (in && !out) groups.push_back({op, dt, gen::Regime(g)});
+      }
   auto unit_of = [&](size_t id) {
     const Group &g = groups[id / size_t(o.cases)];
     return Unit{g.op, g.dtype, g.regime, int64_t(id % size_t(o.cases))};

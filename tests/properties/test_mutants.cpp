@@ -108,6 +108,27 @@ softcheck_status alignment_dependent_softmax(Shape s, const void *x, void *y) {
   return st;
 }
 
+// Two passes over the row that read x again after writing y: right out of
+// place, wrong in place (the second pass reads exp values, not logits).
+softcheck_status two_pass_softmax(Shape s, const void *xv, void *yv) {
+  const float *x = static_cast<const float *>(xv);
+  float *y = static_cast<float *>(yv);
+  if (s.inner != 1) return good().softmax(s, xv, yv);
+  for (int64_t r = 0; r < s.outer; ++r) {
+    const float *xr = x + r * s.classes;
+    float *yr = y + r * s.classes;
+    float m = -kInf;
+    for (int64_t c = 0; c < s.classes; ++c) m = std::fmax(m, xr[c]);
+    double sum = 0;
+    for (int64_t c = 0; c < s.classes; ++c) {
+      yr[c] = std::exp(xr[c] - m);
+      sum += yr[c];
+    }
+    for (int64_t c = 0; c < s.classes; ++c) yr[c] = float(std::exp(double(xr[c]) - m) / sum);
+  }
+  return SOFTCHECK_OK;
+}
+
 int g_threads = 1;
 softcheck_status set_threads(int n) {
   g_threads = n;
@@ -302,6 +323,8 @@ TEST_CASE("every property fails on a kernel broken the way it catches", "[proper
       [](auto &s) { s.f32.softmax = batch_dependent_softmax; });
   add("alignment_independent", "alignment_dependent_softmax", SOFTCHECK_OP_SOFTMAX,
       [](auto &s) { s.f32.softmax = alignment_dependent_softmax; });
+  add("in_place", "two_pass_softmax", SOFTCHECK_OP_SOFTMAX,
+      [](auto &s) { s.f32.softmax = two_pass_softmax; });
   add("thread_count_independent", "thread_dependent_softmax", SOFTCHECK_OP_SOFTMAX, [](auto &s) {
     s.f32.softmax = thread_dependent_softmax;
     s.set_num_threads = set_threads;

@@ -171,8 +171,9 @@ struct Options {
   int threads = 1;
   std::vector<softcheck_op> ops; // empty: every op
   std::vector<softcheck_dtype> dtypes = {SOFTCHECK_F32, SOFTCHECK_F64};
-  std::string cli = "softcheck"; // how reproduce lines call the tool
-  bool progress = false;         // a status line on stderr
+  std::vector<int> regimes, skip_regimes; // gen::Regime values; empty: every regime
+  std::string cli = "softcheck";          // how reproduce lines call the tool
+  bool progress = false;                  // a status line on stderr
 };
 
 struct SetRef {
