@@ -17,16 +17,36 @@
  * and verify it with `softcheck kernels --plugin ./libtextbook.so`.
  */
 #include <softcheck/plugin.h>
+#include <softcheck/plugin_util.h>
 
 #include <math.h>
 
-/* Shapes from a caller may be hostile: reject what we cannot index. */
+/* Shapes from a caller may be hostile: reject what we cannot index, with
+ * the statuses plugin.h lists (plugin_util.h has its rules as code). */
 static softcheck_status check(softcheck_shape s, const void *a, const void *b, int64_t *rows) {
-  if (s.outer < 0 || s.classes < 0 || s.inner < 0) return SOFTCHECK_ERR_NEGATIVE_SIZE;
-  if (s.inner != 0 && s.outer > INT64_MAX / s.inner) return SOFTCHECK_ERR_SIZE_OVERFLOW;
-  *rows = s.outer * s.inner;
-  if (s.classes != 0 && *rows > INT64_MAX / 8 / s.classes) return SOFTCHECK_ERR_SIZE_OVERFLOW;
-  if (*rows * s.classes > 0 && (a == NULL || b == NULL)) return SOFTCHECK_ERR_NULL_POINTER;
+  softcheck_extent e;
+  softcheck_status st = softcheck_check_shape(s, sizeof(double), &e);
+  if (st != SOFTCHECK_OK) return st;
+  *rows = e.rows;
+  if (softcheck_missing(a, e.elems) || softcheck_missing(b, e.elems))
+    return SOFTCHECK_ERR_NULL_POINTER;
+  return SOFTCHECK_OK;
+}
+
+/* The options and targets of a loss: bad input first (plugin.h's status),
+ * then what this kernel declines (weights, label smoothing). */
+static softcheck_status check_loss(softcheck_shape s, size_t size, const int64_t *t,
+                                   const softcheck_loss_options *o, const void *y, int64_t rows) {
+  softcheck_extent e;
+  softcheck_status st;
+  e.rows = rows;
+  e.elems = rows * s.classes;
+  if (softcheck_missing(y, softcheck_loss_out_count(o, e))) return SOFTCHECK_ERR_NULL_POINTER;
+  st = softcheck_check_options(s, size, o);
+  if (st != SOFTCHECK_OK) return st;
+  st = softcheck_check_targets(t, rows, s.classes, o->ignore_index);
+  if (st != SOFTCHECK_OK) return st;
+  if (o->weight != NULL || o->label_smoothing != 0) return SOFTCHECK_ERR_UNSUPPORTED;
   return SOFTCHECK_OK;
 }
 
@@ -94,12 +114,8 @@ static softcheck_status check(softcheck_shape s, const void *a, const void *b, i
     if (o == NULL) return SOFTCHECK_ERR_NULL_POINTER;                                              \
     softcheck_status st = check(s, xv, t, &rows);                                                  \
     if (st != SOFTCHECK_OK) return st;                                                             \
-    if (o->reduction < 0 || o->reduction > 2) return SOFTCHECK_ERR_BAD_REDUCTION;                  \
-    if (o->weight != NULL || o->label_smoothing != 0) return SOFTCHECK_ERR_UNSUPPORTED;            \
-    if (y == NULL) return SOFTCHECK_ERR_NULL_POINTER;                                              \
-    for (int64_t r = 0; r < rows; ++r)                                                             \
-      if (t[r] != o->ignore_index && (t[r] < 0 || t[r] >= s.classes))                              \
-        return SOFTCHECK_ERR_TARGET_RANGE;                                                         \
+    st = check_loss(s, sizeof(T), t, o, yv, rows);                                                 \
+    if (st != SOFTCHECK_OK) return st;                                                             \
     T total = 0;                                                                                   \
     int64_t counted = 0;                                                                           \
     for (int64_t r = 0; r < rows; ++r) {                                                           \
@@ -208,13 +224,8 @@ TEXTBOOK_KERNELS(double, f64, exp, log)
     if (o == NULL) return SOFTCHECK_ERR_NULL_POINTER;                                              \
     softcheck_status st = check(s, xv, t, &rows);                                                  \
     if (st != SOFTCHECK_OK) return st;                                                             \
-    if (o->reduction < 0 || o->reduction > 2) return SOFTCHECK_ERR_BAD_REDUCTION;                  \
-    if (!(o->label_smoothing >= 0 && o->label_smoothing <= 1)) return SOFTCHECK_ERR_BAD_SMOOTHING; \
-    if (o->weight != NULL || o->label_smoothing != 0) return SOFTCHECK_ERR_UNSUPPORTED;            \
-    if (y == NULL) return SOFTCHECK_ERR_NULL_POINTER;                                              \
-    for (int64_t r = 0; r < rows; ++r)                                                             \
-      if (t[r] != o->ignore_index && (t[r] < 0 || t[r] >= s.classes))                              \
-        return SOFTCHECK_ERR_TARGET_RANGE;                                                         \
+    st = check_loss(s, sizeof(T), t, o, yv, rows);                                                 \
+    if (st != SOFTCHECK_OK) return st;                                                             \
     W total = 0, counted = 0;                                                                      \
     for (int64_t r = 0; r < rows; ++r) {                                                           \
       W loss = 0;                                                                                  \

@@ -6,7 +6,7 @@
 // contract is declared: the suite's default bounds apply. The ABI's
 // bad-input rules are checked first; an error from oneDNN is an internal
 // error. Threads: oneDNN's OpenMP runtime.
-#include <softcheck/validate.hpp>
+#include <softcheck/plugin_util.h>
 
 #include <omp.h>
 #include <oneapi/dnnl/dnnl.hpp>
@@ -15,10 +15,9 @@
 
 namespace {
 
-using softcheck::Shape;
-using softcheck::Status;
-using softcheck::detail::Extent;
-using softcheck::detail::missing;
+using Shape = softcheck_shape;
+using Status = softcheck_status;
+using Extent = softcheck_extent;
 using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
 
@@ -39,8 +38,9 @@ template <class F> Status guarded(F &&f) {
 
 Status forward(dnnl::algorithm alg, Shape s, const void *x, void *y) {
   Extent e;
-  if (Status st = softcheck::detail::check_shape<float>(s, e)) return st;
-  if (missing(x, e.elems) || missing(y, e.elems)) return SOFTCHECK_ERR_NULL_POINTER;
+  if (Status st = softcheck_check_shape(s, sizeof(float), &e)) return st;
+  if (softcheck_missing(x, e.elems) || softcheck_missing(y, e.elems))
+    return SOFTCHECK_ERR_NULL_POINTER;
   if (e.elems == 0) return SOFTCHECK_OK;
   return guarded([&] {
     const auto md = desc_of(s);
@@ -56,8 +56,9 @@ Status forward(dnnl::algorithm alg, Shape s, const void *x, void *y) {
 
 Status backward(dnnl::algorithm alg, Shape s, const void *y, const void *dy, void *dx) {
   Extent e;
-  if (Status st = softcheck::detail::check_shape<float>(s, e)) return st;
-  if (missing(y, e.elems) || missing(dy, e.elems) || missing(dx, e.elems))
+  if (Status st = softcheck_check_shape(s, sizeof(float), &e)) return st;
+  if (softcheck_missing(y, e.elems) || softcheck_missing(dy, e.elems) ||
+      softcheck_missing(dx, e.elems))
     return SOFTCHECK_ERR_NULL_POINTER;
   if (e.elems == 0) return SOFTCHECK_OK;
   return guarded([&] {

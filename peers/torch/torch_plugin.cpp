@@ -10,7 +10,8 @@
 // pointers, options, target range) are checked first, since a tensor
 // cannot see them; an option PyTorch does not offer (nll_loss with label
 // smoothing) is declined; an exception from PyTorch is an internal error.
-#include <softcheck/validate.hpp>
+#include <softcheck/plugin_util.h>
+#include <softcheck/types.hpp> // LossOptions<T>: the options with typed weights
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -26,8 +27,7 @@ namespace {
 using softcheck::LossOptions;
 using softcheck::Shape;
 using softcheck::Status;
-using softcheck::detail::Extent;
-using softcheck::detail::missing;
+using Extent = softcheck_extent;
 
 template <class T> constexpr at::ScalarType kType = at::kFloat;
 template <> constexpr at::ScalarType kType<double> = at::kDouble;
@@ -84,8 +84,9 @@ template <class T> c10::optional<at::Tensor> weight_of(const LossOptions<T> &o, 
 
 template <class T> Status softmax(Shape s, const void *x, void *y) {
   Extent e;
-  if (Status st = softcheck::detail::check_shape<T>(s, e)) return st;
-  if (missing(x, e.elems) || missing(y, e.elems)) return SOFTCHECK_ERR_NULL_POINTER;
+  if (Status st = softcheck_check_shape(s, sizeof(T), &e)) return st;
+  if (softcheck_missing(x, e.elems) || softcheck_missing(y, e.elems))
+    return SOFTCHECK_ERR_NULL_POINTER;
   return guarded([&] {
     put<T>(at::softmax(view<T>(x, dims(s)), 1), y, e.elems);
     return SOFTCHECK_OK;
@@ -94,8 +95,9 @@ template <class T> Status softmax(Shape s, const void *x, void *y) {
 
 template <class T> Status log_softmax(Shape s, const void *x, void *y) {
   Extent e;
-  if (Status st = softcheck::detail::check_shape<T>(s, e)) return st;
-  if (missing(x, e.elems) || missing(y, e.elems)) return SOFTCHECK_ERR_NULL_POINTER;
+  if (Status st = softcheck_check_shape(s, sizeof(T), &e)) return st;
+  if (softcheck_missing(x, e.elems) || softcheck_missing(y, e.elems))
+    return SOFTCHECK_ERR_NULL_POINTER;
   return guarded([&] {
     put<T>(at::log_softmax(view<T>(x, dims(s)), 1), y, e.elems);
     return SOFTCHECK_OK;
@@ -104,8 +106,9 @@ template <class T> Status log_softmax(Shape s, const void *x, void *y) {
 
 template <class T> Status logsumexp(Shape s, const void *x, void *out) {
   Extent e;
-  if (Status st = softcheck::detail::check_shape<T>(s, e)) return st;
-  if (missing(x, e.elems) || missing(out, e.rows)) return SOFTCHECK_ERR_NULL_POINTER;
+  if (Status st = softcheck_check_shape(s, sizeof(T), &e)) return st;
+  if (softcheck_missing(x, e.elems) || softcheck_missing(out, e.rows))
+    return SOFTCHECK_ERR_NULL_POINTER;
   return guarded([&] {
     put<T>(at::logsumexp(view<T>(x, dims(s)), {1}, false), out, e.rows);
     return SOFTCHECK_OK;
@@ -114,8 +117,9 @@ template <class T> Status logsumexp(Shape s, const void *x, void *out) {
 
 template <class T> Status softmax_backward(Shape s, const void *y, const void *dy, void *dx) {
   Extent e;
-  if (Status st = softcheck::detail::check_shape<T>(s, e)) return st;
-  if (missing(y, e.elems) || missing(dy, e.elems) || missing(dx, e.elems))
+  if (Status st = softcheck_check_shape(s, sizeof(T), &e)) return st;
+  if (softcheck_missing(y, e.elems) || softcheck_missing(dy, e.elems) ||
+      softcheck_missing(dx, e.elems))
     return SOFTCHECK_ERR_NULL_POINTER;
   return guarded([&] {
     put<T>(at::_softmax_backward_data(view<T>(dy, dims(s)), view<T>(y, dims(s)), 1, kType<T>), dx,
@@ -126,8 +130,9 @@ template <class T> Status softmax_backward(Shape s, const void *y, const void *d
 
 template <class T> Status log_softmax_backward(Shape s, const void *y, const void *dy, void *dx) {
   Extent e;
-  if (Status st = softcheck::detail::check_shape<T>(s, e)) return st;
-  if (missing(y, e.elems) || missing(dy, e.elems) || missing(dx, e.elems))
+  if (Status st = softcheck_check_shape(s, sizeof(T), &e)) return st;
+  if (softcheck_missing(y, e.elems) || softcheck_missing(dy, e.elems) ||
+      softcheck_missing(dx, e.elems))
     return SOFTCHECK_ERR_NULL_POINTER;
   return guarded([&] {
     put<T>(at::_log_softmax_backward_data(view<T>(dy, dims(s)), view<T>(y, dims(s)), 1, kType<T>),
@@ -141,15 +146,17 @@ template <class T> Status log_softmax_backward(Shape s, const void *y, const voi
 // The checks every loss shares; `target_full`: probability targets.
 template <class T>
 Status loss_checks(Shape s, const void *input, const void *target, bool target_full,
-                   const LossOptions<T> &o, const void *out, Extent &e) {
-  if (Status st = softcheck::detail::check_shape<T>(s, e)) return st;
-  if (missing(input, e.elems) || missing(target, target_full ? e.elems : e.rows) ||
-      missing(out, softcheck::detail::loss_out_count(o, e)))
+                   const softcheck_loss_options *opt, const LossOptions<T> &o, const void *out,
+                   Extent &e) {
+  if (Status st = softcheck_check_shape(s, sizeof(T), &e)) return st;
+  if (softcheck_missing(input, e.elems) ||
+      softcheck_missing(target, target_full ? e.elems : e.rows) ||
+      softcheck_missing(out, (o.reduction == softcheck::Reduction::none ? e.rows : 1)))
     return SOFTCHECK_ERR_NULL_POINTER;
-  if (Status st = softcheck::detail::check_options(s, o)) return st;
+  if (Status st = softcheck_check_options(s, sizeof(T), opt)) return st;
   if (!target_full)
-    if (Status st = softcheck::detail::check_targets(static_cast<const int64_t *>(target), e.rows,
-                                                     s.classes, o.ignore_index))
+    if (Status st = softcheck_check_targets(static_cast<const int64_t *>(target), e.rows, s.classes,
+                                            o.ignore_index))
       return st;
   return SOFTCHECK_OK;
 }
@@ -177,12 +184,12 @@ Status loss(int kind, Shape s, const void *input, const void *target,
   LossOptions<T> o;
   if (!softcheck::to_loss_options(opt, o)) return SOFTCHECK_ERR_NULL_POINTER;
   Extent e;
-  if (Status st = loss_checks<T>(s, input, target, kind == 2, o, out, e)) return st;
+  if (Status st = loss_checks<T>(s, input, target, kind == 2, opt, o, out, e)) return st;
   if (kind == 0 && o.label_smoothing != 0) return SOFTCHECK_ERR_UNSUPPORTED; // not a torch option
   return guarded([&] {
     at::NoGradGuard no_grad;
     put<T>(loss_of<T>(kind, view<T>(input, dims(s)), target, s, o), out,
-           softcheck::detail::loss_out_count(o, e));
+           (o.reduction == softcheck::Reduction::none ? e.rows : 1));
     return SOFTCHECK_OK;
   });
 }
@@ -194,9 +201,9 @@ Status loss_backward(int kind, Shape s, const void *input, const void *target,
   LossOptions<T> o;
   if (!softcheck::to_loss_options(opt, o)) return SOFTCHECK_ERR_NULL_POINTER;
   Extent e;
-  if (Status st = loss_checks<T>(s, input ? input : dinput, target, kind == 2, o, dout, e))
+  if (Status st = loss_checks<T>(s, input ? input : dinput, target, kind == 2, opt, o, dout, e))
     return st;
-  if (missing(dinput, e.elems)) return SOFTCHECK_ERR_NULL_POINTER;
+  if (softcheck_missing(dinput, e.elems)) return SOFTCHECK_ERR_NULL_POINTER;
   if (kind == 0 && o.label_smoothing != 0) return SOFTCHECK_ERR_UNSUPPORTED;
   return guarded([&] {
     c10::AutoGradMode enable_grad(true);
