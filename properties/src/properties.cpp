@@ -758,6 +758,70 @@ template <class T> Check alignment_independent(const Env<T> &env, const Case<T> 
   return Check::pass();
 }
 
+// plugin.h's bad input, sent on purpose: a valid loss case made invalid one
+// way (a target out of range, label_smoothing NaN or outside [0, 1], a NaN
+// or infinite weight, an unknown reduction; which one follows from the
+// case). The kernel returns the status plugin.h gives (the oracle's), not
+// SOFTCHECK_ERR_UNSUPPORTED (bad input is not a declined case), and leaves
+// its output untouched; the harness's guard pages fault any read out of
+// bounds that a target past the row would cause.
+template <class T> Check bad_input_status(const Env<T> &env, const Case<T> &valid) {
+  if (valid.shape.classes == 0 || valid.rows() == 0) return Check::skip();
+  Case<T> c = valid;
+  const bool class_targets = !c.target.empty() && c.op != SOFTCHECK_OP_CROSS_ENTROPY_PROB &&
+                             c.op != SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD;
+  uint64_t h = uint64_t(c.rows()) * 0x9e3779b97f4a7c15ull + uint64_t(c.shape.classes);
+  for (T v : c.x) h = (h ^ uint64_t(std::isfinite(v) ? int64_t(v * 8) : 1)) * 0x100000001b3ull;
+  std::string what;
+  switch (h % 5) {
+  case 0:
+    if (class_targets) {
+      const int64_t r = int64_t(h / 5 % uint64_t(c.rows()));
+      c.target[size_t(r)] = (h & 32) ? c.shape.classes : -1 - (c.ignore_index == -1 ? 1 : 0);
+      what = fmt::format("target[{}] = {} (classes = {})", r, c.target[size_t(r)], c.shape.classes);
+      break;
+    }
+    [[fallthrough]];
+  case 1:
+    c.label_smoothing = std::numeric_limits<double>::quiet_NaN();
+    what = "label_smoothing = NaN";
+    break;
+  case 2:
+    c.label_smoothing = (h & 64) ? 1.5 : -0.25;
+    what = fmt::format("label_smoothing = {:g}", c.label_smoothing);
+    break;
+  case 3: {
+    if (c.weight.empty()) c.weight.assign(size_t(c.shape.classes), T(1));
+    const size_t k = size_t(h / 5 % uint64_t(c.shape.classes));
+    c.weight[k] =
+        (h & 128) ? std::numeric_limits<T>::infinity() : std::numeric_limits<T>::quiet_NaN();
+    what = fmt::format("weight[{}] = {}", k, format_value(c.weight[k]));
+    break;
+  }
+  default:
+    c.reduction = Reduction(7);
+    what = "reduction = 7";
+    break;
+  }
+  std::vector<T> ref(size_t(c.output_count()), T(0));
+  const Status want = oracle::call(c, ref.data());
+  if (want == SOFTCHECK_OK) return Check::skip(); // (not bad input after all)
+  const T fill = T(1234.5);
+  std::vector<T> out(size_t(c.output_count()), fill);
+  const Status got = call(env.set, c, out.data());
+  if (got != want)
+    return Check::fail_on(c, fmt::format("for bad input ({}) the kernel returned '{}'; plugin.h "
+                                         "prescribes '{}'",
+                                         what, softcheck_status_name(got),
+                                         softcheck_status_name(want)));
+  for (size_t i = 0; i < out.size(); ++i)
+    if (!same_bits(out[i], fill))
+      return Check::fail_on(c, fmt::format("{}written ({}) on bad input ({}): outputs must be left "
+                                           "untouched",
+                                           where(i), format_value(out[i]), what));
+  return Check::pass();
+}
+
 // plugin.h lets an output alias an input of its shape exactly. The ops
 // whose output has an input's shape, called with the output on that input
 // (dx on dy for the softmax backward ops, dx on the logits for the loss
@@ -807,7 +871,7 @@ template <class T> Check thread_count_independent(const Env<T> &env, const Case<
 bool keeps_convention_cases(const std::string &name) {
   return name == "oracle_agreement" || name == "inputs_unchanged" ||
          name == "rows_are_independent" || name == "alignment_independent" ||
-         name == "thread_count_independent" || name == "in_place";
+         name == "thread_count_independent" || name == "in_place" || name == "bad_input_status";
 }
 
 struct Property {
@@ -1027,6 +1091,18 @@ const std::vector<Property> &registry() {
                  {},
                  false,
                  SOFTCHECK_PROPERTY_FNS(alignment_independent)});
+    v.push_back({{"bad_input_status",
+                  "a loss given bad options or targets (out-of-range target, NaN or "
+                  "out-of-range label_smoothing, non-finite weight, unknown reduction) returns "
+                  "plugin.h's status and writes nothing",
+                  "exact status; outputs bitwise untouched",
+                  {SOFTCHECK_OP_NLL_LOSS, SOFTCHECK_OP_NLL_LOSS_BACKWARD,
+                   SOFTCHECK_OP_CROSS_ENTROPY, SOFTCHECK_OP_CROSS_ENTROPY_BACKWARD,
+                   SOFTCHECK_OP_CROSS_ENTROPY_PROB, SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD}},
+                 gen::Spec{},
+                 {},
+                 false,
+                 SOFTCHECK_PROPERTY_FNS(bad_input_status)});
     v.push_back({{"in_place",
                   "called in place (the output on its same-shape input: x, or dy for the softmax "
                   "backward ops, or the logits for the loss gradients), an op gives the bits it "

@@ -129,6 +129,15 @@ softcheck_status two_pass_softmax(Shape s, const void *xv, void *yv) {
   return SOFTCHECK_OK;
 }
 
+// Bad label smoothing taken as 0 (NaN) or clamped to [0, 1], with status OK.
+softcheck_status lenient_ce(Shape s, const void *x, const int64_t *t,
+                            const softcheck_loss_options *o, void *y) {
+  softcheck_loss_options fixed = *o;
+  if (!(fixed.label_smoothing >= 0)) fixed.label_smoothing = 0;
+  if (fixed.label_smoothing > 1) fixed.label_smoothing = 1;
+  return good().cross_entropy(s, x, t, &fixed, y);
+}
+
 int g_threads = 1;
 softcheck_status set_threads(int n) {
   g_threads = n;
@@ -323,6 +332,8 @@ TEST_CASE("every property fails on a kernel broken the way it catches", "[proper
       [](auto &s) { s.f32.softmax = batch_dependent_softmax; });
   add("alignment_independent", "alignment_dependent_softmax", SOFTCHECK_OP_SOFTMAX,
       [](auto &s) { s.f32.softmax = alignment_dependent_softmax; });
+  add("bad_input_status", "lenient_ce", SOFTCHECK_OP_CROSS_ENTROPY,
+      [](auto &s) { s.f32.cross_entropy = lenient_ce; });
   add("in_place", "two_pass_softmax", SOFTCHECK_OP_SOFTMAX,
       [](auto &s) { s.f32.softmax = two_pass_softmax; });
   add("thread_count_independent", "thread_dependent_softmax", SOFTCHECK_OP_SOFTMAX, [](auto &s) {
