@@ -1242,7 +1242,8 @@ Outcome run_once(const Property &p, const gen::Spec &spec, const softcheck_kerne
   meta.id = p.info.name;
   meta.description = p.info.name;
   SilentListener quiet;
-  std::string called_with, kind;
+  std::string called_with, kind, last_reason;
+  std::string first_case, first_reason, first_called_with, first_kind; // the first failure seen
   const bool keeps_convention = keeps_convention_cases(p.info.name);
   const auto start = std::chrono::steady_clock::now();
   auto result = rc::detail::checkTestable(
@@ -1264,6 +1265,13 @@ Outcome run_once(const Property &p, const gen::Spec &spec, const softcheck_kerne
             throw CaseResult(CaseResult::Type::Discard, "a kind already reported");
           called_with = r.called_with;
           kind = k;
+          last_reason = r.failure;
+          if (first_case.empty()) {
+            first_case = to_text(c);
+            first_reason = r.failure;
+            first_called_with = r.called_with;
+            first_kind = k;
+          }
           throw CaseResult(CaseResult::Type::Failure, r.failure);
         }
       },
@@ -1283,6 +1291,16 @@ Outcome run_once(const Property &p, const gen::Spec &spec, const softcheck_kerne
     for (const auto &[type, value] : f.counterExample) out.counterexample += value;
     out.called_with = called_with;
     out.kind = kind;
+    if (!first_case.empty() && f.description != last_reason) {
+      // The case shrinking ended on passed when run again: the kernel's
+      // result depends on more than its input. The failure seen is kept.
+      out.reason = first_reason + " (shrinking ended on a case that then passed: the result "
+                                  "depends on more than the input, such as addresses, timing or "
+                                  "state; the counterexample is the first case that failed)";
+      out.counterexample = first_case;
+      out.called_with = first_called_with;
+      out.kind = first_kind;
+    }
     out.reproduce = reproduce_line(set, o, p.info.name, op, out.dtype);
   } else if (result.template is<rc::detail::GaveUpResult>()) {
     rc::detail::GaveUpResult g;

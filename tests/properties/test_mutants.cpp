@@ -363,3 +363,41 @@ TEST_CASE("every property fails on a kernel broken the way it catches", "[proper
     CHECK(outcomes[0].reproduce.find("--property " + p.name) != std::string::npos);
   }
 }
+
+namespace {
+// Wrong on every third call: whatever case shrinking ends on may pass when
+// run again. The report must keep a failing case and say what went wrong,
+// never RapidCheck's "no exceptions thrown".
+int g_calls = 0;
+softcheck_status flaky_softmax(Shape s, const void *x, void *y) {
+  softcheck_status st = good().softmax(s, x, y);
+  if (++g_calls % 3 == 0) {
+    float *o = static_cast<float *>(y);
+    for (int64_t i = 0; i < rows(s) * s.classes; ++i) o[i] *= 1.01f;
+  }
+  return st;
+}
+} // namespace
+
+TEST_CASE("a failure keeps a failing case even when its shrunk case passes",
+          "[property][mutants]") {
+  softcheck_kernel_set set = softcheck::builtin_kernel_set();
+  set.name = "flaky";
+  set.contract = nullptr;
+  set.f32.softmax = flaky_softmax;
+  softcheck::props::Options o;
+  o.properties = {"oracle_agreement"};
+  o.ops = {SOFTCHECK_OP_SOFTMAX};
+  o.dtypes = {SOFTCHECK_F32};
+  o.kinds = 1;
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    o.seed = seed;
+    const auto outcomes = softcheck::props::check(set, o);
+    REQUIRE(outcomes.size() == 1);
+    INFO("seed " << seed << ": " << outcomes[0].reason);
+    CHECK(outcomes[0].verdict == softcheck::props::Verdict::failed);
+    CHECK(outcomes[0].reason.find("no exceptions thrown") == std::string::npos);
+    CHECK(outcomes[0].reason.find("output [") != std::string::npos);
+    CHECK(!outcomes[0].counterexample.empty());
+  }
+}
