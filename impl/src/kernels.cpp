@@ -264,13 +264,15 @@ template <class T> Status log_softmax(Shape s, const T *x, T *y) {
            SOFTCHECK_OK;
   for_rows(s, x, y, e.rows, [](Row<const T> xr, Row<T> yr) {
     RowInfo<T> info = analyze(xr);
+    // A zero is -0 (x_c - lse < 0, rounded) unless the row has one entry
+    // that is not -inf: then x_c - lse is x_c - x_c = +0 exactly. Known
+    // before any of y is written (y may be x, in place).
+    const bool one_entry = info.kind == Kind::finite && lone_entry(xr, info.argmax);
     for (int64_t c = 0; c < xr.n; ++c) {
       switch (info.kind) {
       case Kind::finite: {
-        T v = T(log_prob(info, xr[c]));
-        // A zero is -0 (x_c - lse < 0, rounded) unless the row has one
-        // entry that is not -inf: then x_c - lse is x_c - x_c = +0 exactly.
-        yr[c] = v != 0 ? v : lone_entry(xr, c) ? T(0) : -T(0);
+        const T v = T(log_prob(info, xr[c]));
+        yr[c] = v != 0 ? v : one_entry ? T(0) : -T(0);
         break;
       }
       case Kind::all_neg_inf: yr[c] = -inf_v<T>; break;

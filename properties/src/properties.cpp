@@ -93,12 +93,38 @@ std::string where(size_t i) { return fmt::format("output [{}]: ", i); }
 
 // ------------------------------------------------------------ the checks
 
+// Headroom: the worst error oracle_agreement measured on the cases that
+// passed, the bound there, and the largest bound that applied (one run).
+struct Headroom {
+  double error = 0, allowed_there = 0, largest_bound = 0;
+  bool scaled = false, any = false;
+};
+thread_local Headroom g_headroom;
+
 template <class T> Check oracle_agreement(const Env<T> &env, const Case<T> &c) {
   std::vector<T> got;
   if (auto p = status_problem<T>(run(env, c, got)); !p.empty()) return Check::fail(p);
   std::vector<T> ref = reference(c);
   apply_conventions(env.set, c, got.data(), ref.data()); // a declared NaN agrees
   Tolerances<T> tol(env.set, c);
+  {
+    const Judged j = judge(env.set, c, got.data(), ref.data());
+    Headroom &h = g_headroom;
+    if (j.output < 0 && !h.any) { // every output exactly the correctly rounded one
+      h.scaled = j.scaled;
+      h.any = true;
+    } else if (j.output >= 0 && j.ratio <= 1 && std::isfinite(j.error) && j.error >= h.error &&
+               (!h.any || j.scaled == h.scaled)) {
+      h.error = j.error;
+      h.allowed_there = j.allowed;
+      h.scaled = j.scaled;
+      h.any = true;
+    }
+    if (!j.scaled)
+      for (size_t i = 0; i < got.size(); ++i)
+        if (std::isfinite(ref[i]))
+          h.largest_bound = std::max(h.largest_bound, double(tol.allowance(i, ref[i]).ulps));
+  }
   for (size_t i = 0; i < got.size(); ++i)
     if (auto why = tol.judge(i, got[i], ref[i]); !why.empty())
       return Check::fail(fmt::format("{}got {}, expected {} (correctly rounded): {}", where(i),
@@ -1242,6 +1268,7 @@ Outcome run_once(const Property &p, const gen::Spec &spec, const softcheck_kerne
   meta.id = p.info.name;
   meta.description = p.info.name;
   SilentListener quiet;
+  g_headroom = Headroom{};
   std::string called_with, kind, last_reason;
   std::string first_case, first_reason, first_called_with, first_kind; // the first failure seen
   const bool keeps_convention = keeps_convention_cases(p.info.name);
@@ -1277,6 +1304,12 @@ Outcome run_once(const Property &p, const gen::Spec &spec, const softcheck_kerne
       },
       meta, params, quiet);
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (g_headroom.any) {
+    out.worst_error = g_headroom.error;
+    out.bound_there = g_headroom.allowed_there;
+    out.error_unit = g_headroom.scaled ? "u scaled" : "ulp";
+  }
+  out.largest_bound_ulp = g_headroom.largest_bound;
   if (result.template is<rc::detail::SuccessResult>()) {
     rc::detail::SuccessResult s;
     result.match(s);
