@@ -47,7 +47,7 @@ template <class T> Status exp_without_max_shift(Shape s, const void *x, void *y)
     T sum = 0;
     for (int64_t c = 0; c < s.classes; ++c) sum += std::exp(in<T>(x)[at(s, r, c)]);
     for (int64_t c = 0; c < s.classes; ++c)
-      out<T>(y)[at(s, r, c)] = std::exp(in<T>(x)[at(s, r, c)]) / sum;
+      out<T>(y)[at(s, r, c)] = softcheck::ieee_divide(std::exp(in<T>(x)[at(s, r, c)]), sum);
   }
   return SOFTCHECK_OK;
 }
@@ -362,7 +362,8 @@ Status smoothing_k_minus_one(Shape s, const void *x, const int64_t *t,
     long double nll = -lp[size_t(at(s, r, t[r]))] * (long double)weight_of<T>(o, t[r]), other = 0;
     for (int64_t c = 0; c < s.classes; ++c)
       if (c != t[r]) other -= lp[size_t(at(s, r, c))] * (long double)weight_of<T>(o, c);
-    l[size_t(r)] = T((1 - eps) * nll + eps / (s.classes - 1) * other);
+    l[size_t(r)] =
+        T((1 - eps) * nll + softcheck::ieee_divide(eps, (long double)(s.classes - 1)) * other);
     den += weight_of<T>(o, t[r]);
   }
   reduce_rows(o, l, den, out<T>(y));

@@ -229,7 +229,8 @@ softcheck_status k_minus_one_smoothing(Shape s, const void *x, const int64_t *t,
     double nll = -lp[size_t(idx(s, r, t[r]))] * (w ? w[t[r]] : 1), smooth = 0;
     for (int64_t c = 0; c < s.classes; ++c)
       if (c != t[r]) smooth -= lp[size_t(idx(s, r, c))] * (w ? w[c] : 1);
-    per_row[size_t(r)] = (1 - eps) * nll + eps / double(s.classes - 1) * smooth;
+    per_row[size_t(r)] =
+        (1 - eps) * nll + softcheck::ieee_divide(eps, double(s.classes - 1)) * smooth;
     total += per_row[size_t(r)];
     den += w ? w[t[r]] : 1;
   }
@@ -237,7 +238,8 @@ softcheck_status k_minus_one_smoothing(Shape s, const void *x, const int64_t *t,
   if (o->reduction == SOFTCHECK_REDUCTION_NONE)
     for (int64_t r = 0; r < rows(s); ++r) y[r] = float(per_row[size_t(r)]);
   else
-    y[0] = float(o->reduction == SOFTCHECK_REDUCTION_SUM ? total : total / den);
+    y[0] =
+        float(o->reduction == SOFTCHECK_REDUCTION_SUM ? total : softcheck::ieee_divide(total, den));
   return SOFTCHECK_OK;
 }
 
