@@ -306,8 +306,7 @@ void cross_entropy_backward(const float *x, float *dx, int64_t rows, int64_t n,
         simd::scale_shift_f32(exps.row(r) + off, len, cr.sr * scale, cr.g, cr.a0, d);
         if (cr.target >= off && cr.target < off + len) {
           const double pt =
-              finite ? std::exp(double(target_logit[size_t(r)]) - double(s.max)) / (1 + s.rest)
-                     : 0;
+              finite ? std::exp(double(target_logit[size_t(r)]) - double(s.max)) / (1 + s.rest) : 0;
           d[cr.target - off] = float(cr.g * (cr.sr * pt - cr.at));
         }
       });
