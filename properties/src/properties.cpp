@@ -797,7 +797,11 @@ template <class T> Check bad_input_status(const Env<T> &env, const Case<T> &vali
   const bool class_targets = !c.target.empty() && c.op != SOFTCHECK_OP_CROSS_ENTROPY_PROB &&
                              c.op != SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD;
   uint64_t h = uint64_t(c.rows()) * 0x9e3779b97f4a7c15ull + uint64_t(c.shape.classes);
-  for (T v : c.x) h = (h ^ uint64_t(std::isfinite(v) ? int64_t(v * 8) : 1)) * 0x100000001b3ull;
+  for (T v : c.x) { // the bits, not the value (a huge v is no integer)
+    uint64_t bits = 0;
+    std::memcpy(&bits, &v, sizeof v);
+    h = (h ^ bits) * 0x100000001b3ull;
+  }
   std::string what;
   switch (h % 5) {
   case 0:
