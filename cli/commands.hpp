@@ -98,6 +98,7 @@ struct FuzzArgs {
   std::string seed = "1";
   std::string corpus = "softcheck-corpus";
   std::string shard; // "I/N"
+  std::vector<std::string> regimes, skip_regimes;
   IsolationArgs isolation;
 };
 int run_fuzz(const FuzzArgs &args);

@@ -61,6 +61,8 @@ int run_fuzz(const FuzzArgs &a) {
   if (!a.shard.empty()) parse_shard(a.shard, o.shard, o.shards);
   o.ops = parse_ops(a.ops);
   o.dtypes = parse_dtypes(a.dtype);
+  o.regimes = selected_regimes(parse_regimes(a.regimes, "--regime"),
+                               parse_regimes(a.skip_regimes, "--skip-regime"));
   ensure_writable_folder(a.corpus, "--corpus");
 
   Registry registry;
@@ -70,10 +72,13 @@ int run_fuzz(const FuzzArgs &a) {
   o.load_args = load_args(*ref, a.isolation);
   o.progress = isatty(STDERR_FILENO) != 0;
 
-  fmt::print("softcheck fuzz: set {} [{}], seed {}, shard {}/{}, {}; corpus {}\n", ref->set->name,
+  std::string regimes;
+  for (gen::Regime g : o.regimes)
+    regimes += std::string(regimes.empty() ? "" : " ") + gen::regime_id(g);
+  fmt::print("softcheck fuzz: set {} [{}], seed {}, shard {}/{}, {}; corpus {}{}\n", ref->set->name,
              text::printable(ref->source), o.seed, o.shard, o.shards,
              o.cases > 0 ? fmt::format("{} cases", o.cases) : fmt::format("{:g} s", o.seconds),
-             text::printable(a.corpus));
+             text::printable(a.corpus), regimes.empty() ? "" : "; regimes " + regimes);
   std::fflush(stdout);
   const fs::path dir(a.corpus);
   const fuzz::Result r =

@@ -190,6 +190,12 @@ int run(int argc, char **argv) {
       ->type_name("DIR");
   fuzz->add_option("--shard", fuzz_args.shard,
                    "I/N: run shard I (from 0) of N, a disjoint part of the seed space");
+  fuzz->add_option("--regime", fuzz_args.regimes,
+                   "seed and redraw rows only from these regimes (ids as in check)");
+  fuzz->add_option("--skip-regime", fuzz_args.skip_regimes,
+                   "leave out these regimes; no mutation brings in a NaN or an infinity that no "
+                   "selected regime has (e.g. --skip-regime masked fully_masked nan_inside "
+                   "inf_inside: finite accuracy only)");
 
   add_isolation_options(fuzz, fuzz_args.isolation);
 

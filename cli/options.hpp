@@ -6,6 +6,7 @@
 #include <softcheck/generators.hpp>
 #include <softcheck/host.hpp>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -47,6 +48,20 @@ inline std::vector<int> parse_regimes(const std::vector<std::string> &ids, const
     }
     v.push_back(int(r));
   }
+  return v;
+}
+
+// The regimes left by --regime and --skip-regime; empty when neither is
+// given (every regime).
+inline std::vector<gen::Regime> selected_regimes(const std::vector<int> &in,
+                                                 const std::vector<int> &out) {
+  if (in.empty() && out.empty()) return {};
+  std::vector<gen::Regime> v;
+  for (int g = 0; g < gen::kRegimes; ++g) {
+    const bool yes = in.empty() || std::find(in.begin(), in.end(), g) != in.end();
+    if (yes && std::find(out.begin(), out.end(), g) == out.end()) v.push_back(gen::Regime(g));
+  }
+  if (v.empty()) throw UsageError("--regime and --skip-regime leave no regime");
   return v;
 }
 

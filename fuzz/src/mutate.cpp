@@ -65,7 +65,21 @@ template <class T> void change_classes(Case<T> &c, int64_t at, int64_t from, boo
   c.shape.classes = K2;
 }
 
-template <class T> const char *mutate_once(Case<T> &c, gen::Draw &d) {
+// Values of the input arrays the selection does not admit.
+template <class T> int64_t outside(const Case<T> &c, const Admits &a) {
+  int64_t n = 0;
+  auto count = [&](const std::vector<T> &v) {
+    for (T e : v)
+      if (std::isnan(e) ? !a.nan : std::isinf(e) ? !(e > 0 ? a.pos_inf : a.neg_inf) : false) ++n;
+  };
+  count(c.x);
+  count(c.aux);
+  count(c.dout);
+  count(c.weight);
+  return n;
+}
+
+template <class T> const char *mutate_once(Case<T> &c, gen::Draw &d, const Admits &admits) {
   const int64_t K = c.shape.classes, rows = c.rows();
   const bool have_x = !c.x.empty();
   auto any = [&] { return size_t(d.below(int64_t(c.x.size()))); };
@@ -118,8 +132,8 @@ template <class T> const char *mutate_once(Case<T> &c, gen::Draw &d) {
     if (!have_x) break;
     const int64_t r = d.below(rows);
     const int64_t o = r / c.shape.inner, i = r % c.shape.inner;
-    gen::fill_row(d, gen::Regime(d.below(gen::kRegimes)), c.x.data() + o * K * c.shape.inner + i, K,
-                  c.shape.inner);
+    const gen::Regime g = admits.regimes[size_t(d.below(int64_t(admits.regimes.size())))];
+    gen::fill_row(d, g, c.x.data() + o * K * c.shape.inner + i, K, c.shape.inner);
     return "redraw a row";
   }
   case 7:
@@ -135,7 +149,7 @@ template <class T> const char *mutate_once(Case<T> &c, gen::Draw &d) {
     return "one class fewer";
   case 9: {
     if (!c.is_loss()) break;
-    switch (d.below(6)) {
+    switch (d.below(7)) {
     case 0: {
       const Reduction old = c.reduction;
       c.reduction = Reduction(d.below(3));
@@ -160,6 +174,18 @@ template <class T> const char *mutate_once(Case<T> &c, gen::Draw &d) {
     case 4:
       if (!c.target.empty()) c.target[size_t(d.below(rows))] = d.below(K);
       break;
+    case 5: {
+      // Another ignore_index (a class, or another negative), the rows
+      // ignored before still ignored.
+      if (c.target.empty() || c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB ||
+          c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD)
+        break;
+      const int64_t ignore = d.chance(0.5) ? d.below(K) : -1 - d.below(3);
+      for (int64_t &t : c.target)
+        if (t == c.ignore_index) t = ignore;
+      c.ignore_index = ignore;
+      break;
+    }
     default:
       // Out of range: the kernel must refuse it as the oracle does.
       if (!c.target.empty()) c.target[size_t(d.below(rows))] = d.chance(0.5) ? K : -7;
@@ -191,10 +217,36 @@ template <class T> const char *mutate_once(Case<T> &c, gen::Draw &d) {
 
 } // namespace
 
-template <class T> std::string mutate(Case<T> &c, gen::Draw &d) {
+Admits Admits::of(const std::vector<gen::Regime> &selected) {
+  Admits a;
+  if (selected.empty()) {
+    for (int g = 0; g < gen::kRegimes; ++g) a.regimes.push_back(gen::Regime(g));
+    return a;
+  }
+  a.regimes = selected;
+  a.nan = a.pos_inf = a.neg_inf = false;
+  for (gen::Regime g : selected) {
+    a.nan = a.nan || g == gen::Regime::nan_inside;
+    a.pos_inf = a.pos_inf || g == gen::Regime::inf_inside;
+    a.neg_inf = a.neg_inf || g == gen::Regime::masked || g == gen::Regime::fully_masked;
+  }
+  return a;
+}
+
+template <class T> std::string mutate(Case<T> &c, gen::Draw &d, const Admits &admits) {
   std::string names;
   for (int64_t n = 1 + d.below(3), tries = 0; n > 0 && tries < 20; ++tries) {
-    if (const char *name = mutate_once(c, d)) {
+    // Undone when it brings in a value no selected regime has (the case's
+    // own such values, e.g. a log-probability that underflowed to -inf,
+    // stay).
+    const bool restricted = !admits.all();
+    Case<T> before = restricted ? c : Case<T>{};
+    const char *name = mutate_once(c, d, admits);
+    if (restricted && name != nullptr && outside(c, admits) > outside(before, admits)) {
+      c = std::move(before);
+      name = nullptr;
+    }
+    if (name != nullptr) {
       names += (names.empty() ? "" : "+") + std::string(name);
       --n;
     }
@@ -202,7 +254,7 @@ template <class T> std::string mutate(Case<T> &c, gen::Draw &d) {
   return names;
 }
 
-template std::string mutate(Case<float> &, gen::Draw &);
-template std::string mutate(Case<double> &, gen::Draw &);
+template std::string mutate(Case<float> &, gen::Draw &, const Admits &);
+template std::string mutate(Case<double> &, gen::Draw &, const Admits &);
 
 } // namespace softcheck::fuzz

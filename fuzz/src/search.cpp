@@ -87,7 +87,7 @@ template <class T> Evaluated evaluate(const softcheck_kernel_set &set, const Cas
 template <class T> class Search {
 public:
   Search(const softcheck_kernel_set &set, const Options &o, const Writer &write, Result &result)
-      : set_(set), o_(o), write_(write), result_(result) {}
+      : set_(set), o_(o), write_(write), result_(result), admits_(Admits::of(o.regimes)) {}
 
   void add_lane(softcheck_op op, softcheck_dtype dt) {
     Lane<T> lane{op, dt, {}, {}, false};
@@ -97,15 +97,16 @@ public:
   }
   size_t lanes() const { return lanes_.size(); }
 
-  // Seeds the pools: one generator draw per regime.
+  // Seeds the pools: one generator draw per selected regime.
   void seed_pools() {
     for (size_t l = 0; l < lanes_.size(); ++l)
-      for (int g = 0; g < gen::kRegimes; ++g) {
+      for (gen::Regime g : admits_.regimes) {
         gen::Draw d(mix(mix(mix(stream(), 0x5eed), l), uint64_t(g)));
         gen::Spec spec;
-        spec.regimes = {gen::Regime(g)};
+        spec.regimes = {g};
         spec.large_rows = false;
-        consider(lanes_[l], gen::draw_case<T>(d, lanes_[l].op, spec, 30 + 5 * g), "generated", 0);
+        consider(lanes_[l], gen::draw_case<T>(d, lanes_[l].op, spec, 30 + 5 * int(g)), "generated",
+                 0);
       }
   }
 
@@ -116,7 +117,7 @@ public:
     const auto &a = lane.pool[size_t(d.below(int64_t(lane.pool.size())))];
     const auto &b = lane.pool[size_t(d.below(int64_t(lane.pool.size())))];
     Case<T> child = (a.first >= b.first ? a : b).second;
-    const std::string how = mutate(child, d);
+    const std::string how = mutate(child, d, admits_);
     consider(lane, std::move(child), how, iteration);
   }
 
@@ -211,6 +212,7 @@ private:
   const Options &o_;
   const Writer &write_;
   Result &result_;
+  const Admits admits_;
   std::vector<Lane<T>> lanes_;
   std::set<std::string> seen_;
 };

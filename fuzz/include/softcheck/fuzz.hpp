@@ -12,6 +12,7 @@
 // shards explore disjoint streams.
 #pragma once
 
+#include <softcheck/generators.hpp>
 #include <softcheck/host.hpp>
 #include <softcheck/properties.hpp>
 
@@ -29,6 +30,11 @@ struct Options {
   double seconds = 30;           // 0: until `cases`
   std::vector<softcheck_op> ops; // empty: every op the set provides
   std::vector<softcheck_dtype> dtypes = {SOFTCHECK_F32, SOFTCHECK_F64};
+  // The regimes the pools are seeded from and rows are redrawn from
+  // (--regime / --skip-regime); empty: every one. With a selection, no
+  // mutation brings in a NaN or an infinity that no selected regime has, so
+  // a run of finite regimes measures finite accuracy only.
+  std::vector<gen::Regime> regimes;
   // The arguments that load the set again (--plugin PATH ...), for
   // reproduce lines; none for the built-in set.
   std::vector<std::string> load_args;
