@@ -79,7 +79,7 @@ void print_outcome(const props::Outcome &o, bool quiet) {
     tail += o.bound_there > 0 ? fmt::format("; worst {:.3g} of {:.3g} {}", o.worst_error,
                                             o.bound_there, o.error_unit)
                               : fmt::format("; worst {:.3g} {}", o.worst_error, o.error_unit);
-  if (o.verdict != props::Verdict::skipped && o.largest_bound_ulp > 100)
+  if (o.verdict != props::Verdict::skipped && o.largest_bound_ulp > props::kLooseBoundUlp)
     tail += fmt::format("; bound up to {:.0f} ulp: loose", o.largest_bound_ulp);
   fmt::print("  {}  {:<34} {:<28} {}  {}\n", tag, o.property, softcheck_op_name(o.op),
              dtype_name(o.dtype), text::printable(tail));

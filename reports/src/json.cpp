@@ -92,6 +92,9 @@ std::string to_json(const Report &r) {
                                         "elementwise"},
                 {"scaled_max_u", "max (|got - want| - 1 ulp) / (u M) over the outputs the default "
                                  "bound judges scaled, M the terms' magnitude; nan: none"},
+                {"headroom", "the bound a property run applies (the set's contract, else the "
+                             "default bound) on the case that came closest to it: share = "
+                             "error / allowed, > 1 breaks it; error and allowed in unit"},
                 {"histogram", "signed ulp bins, labels in histogram_bins"},
                 {"reproduce", "run in the report's folder (case files are under cases/)"}};
   json bins = json::array();
@@ -136,6 +139,11 @@ std::string to_json(const Report &r) {
                        {"normwise_u", num(e.normwise_u)},
                        {"elementwise_max_ulp", num(e.elementwise_max_ulp)},
                        {"scaled_max_u", num(e.scaled_max_u)},
+                       {"headroom",
+                        {{"share", num(e.headroom.share)},
+                         {"error", num(e.headroom.error)},
+                         {"allowed", num(e.headroom.allowed)},
+                         {"unit", e.headroom.unit}}},
                        {"counts", counts_json(e.counts)},
                        {"histogram", hist},
                        {"worst", worst}});
@@ -247,6 +255,13 @@ Report from_json(const std::string &text) {
         x.normwise_u = get_num(field(e, "normwise_u"));
         x.elementwise_max_ulp = get_num(field(e, "elementwise_max_ulp"));
         x.scaled_max_u = get_num(field(e, "scaled_max_u"));
+        if (e.contains("headroom")) { // older files have none
+          const json &h = field(e, "headroom");
+          x.headroom.share = get_num(field(h, "share"));
+          x.headroom.error = get_num(field(h, "error"));
+          x.headroom.allowed = get_num(field(h, "allowed"));
+          x.headroom.unit = get_str(h, "unit");
+        }
         const json &c = field(e, "counts");
         x.counts.nan_where_finite = get_int(c, "nan_where_finite");
         x.counts.number_where_nan = get_int(c, "number_where_nan");

@@ -2,6 +2,7 @@
 #include "parts.hpp"
 #include "views.hpp"
 
+#include <softcheck/properties.hpp>
 #include <softcheck/text.hpp>
 
 #include <fmt/core.h>
@@ -101,6 +102,51 @@ std::string to_markdown(const Report &r, const Timing *timing) {
        "layout, size or option its library lacks), left out of every figure, never "
        "counted as passed or as mismatches. Per-regime tables with median and p99 are in "
        "index.html and report.json.\n";
+
+  // Headroom: per op, the regime whose case came closest to its bound.
+  s += "\n## Headroom: the worst error beside the bound that applied\n\n";
+  s += "| op | dtype |";
+  for (const std::string &set : v.sets) s += fmt::format(" {} |", md(set));
+  s += "\n|---|---|";
+  for (size_t i = 0; i < v.sets.size(); ++i) s += "---|";
+  s += "\n";
+  for (const OpRow &row : v.op_rows()) {
+    s += fmt::format("| {} | {} |", softcheck_op_name(row.op), dtype_name(row.dtype));
+    for (const std::string &set : v.sets) {
+      const Entry *worst = nullptr;
+      for (const Entry &e : r.results)
+        if (e.set == set && e.op == row.op && e.dtype == row.dtype &&
+            !std::isnan(e.headroom.share) && (!worst || e.headroom.share > worst->headroom.share))
+          worst = &e;
+      if (!worst) {
+        s += " - |";
+        continue;
+      }
+      const Entry::Headroom &h = worst->headroom;
+      const bool loose = h.unit == "ulp" && h.allowed > props::kLooseBoundUlp;
+      const std::string flags =
+          std::string(h.share > 1 ? ", broken" : "") + (loose ? ", loose" : "");
+      if (h.share == 0)
+        s += fmt::format(" exact ({}) |", md(worst->regime));
+      else if (h.unit == "ulp")
+        s += fmt::format(" {:.3g} of the bound: {} of {} ulp ({}){} |", h.share, ulp_text(h.error),
+                         ulp_text(h.allowed), md(worst->regime), flags);
+      else // the share of k u M + 1 ulp; the error beyond the ulp is h.error
+        s += fmt::format(" {:.3g} of the bound {} u M + 1 ulp ({}){} |", h.share,
+                         ulp_text(h.allowed), md(worst->regime), flags);
+    }
+    s += "\n";
+  }
+  s += fmt::format(
+      "\nThe bound is the one `softcheck check` applies (the set's declared contract, else the "
+      "default bound of properties/src/tolerance.hpp); per op, the regime whose case came "
+      "closest to it, and the error there (finite outputs; special values are the mismatches "
+      "above); exact: every output correctly rounded. Scaled bounds are k u M + 1 ulp, M the "
+      "magnitude of the summed terms. Past 1 the bound is broken. loose: a bound over {} ulps, "
+      "where a kernel far "
+      "worse than this one would still pass (the default bound grows with the row length: "
+      "declare a contract to be held to less).\n",
+      props::kLooseBoundUlp);
 
   s += "\n## Pipelines\n\n";
   s += "| set | dtype | nll_loss(log_softmax) vs cross_entropy, max gap (ulp) | Keras clip, "

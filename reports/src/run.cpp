@@ -130,6 +130,11 @@ struct SetResult {
   std::array<double, kGapBins> gap_max{};
   int64_t elements = 0;
   double seconds = 0;
+  // Headroom: the case whose worst finite error came closest to (or past)
+  // the bound a property run applies (props::judge): share = error /
+  // allowed; -1 while nothing was judged.
+  double share = -1, share_error = 0, share_allowed = 0;
+  bool share_scaled = false;
 };
 
 struct UnitResult {
@@ -292,6 +297,13 @@ void run_unit(const Unit &u, size_t id, const std::vector<SetRef> &sets, const O
       continue;
     }
     if (ks != SOFTCHECK_OK) continue;
+    if (const props::Judged j = props::judge(*sets[s].set, c, got.data(), want.data());
+        std::isfinite(j.ratio) && j.ratio > r.share) {
+      r.share = j.ratio;
+      r.share_error = j.error;
+      r.share_allowed = j.allowed;
+      r.share_scaled = j.scaled;
+    }
     if (props::under_convention(*sets[s].set, c)) { // the set's declared NaNs agree
       std::vector<T> mine = want;
       r.counts.by_convention += props::apply_conventions(*sets[s].set, c, got.data(), mine.data());
@@ -353,6 +365,12 @@ void fold(SetResult &into, SetResult &&r) {
   }
   into.elements += r.elements;
   into.seconds += r.seconds;
+  if (r.share > into.share) { // in case order: the first of equal shares stays
+    into.share = r.share;
+    into.share_error = r.share_error;
+    into.share_allowed = r.share_allowed;
+    into.share_scaled = r.share_scaled;
+  }
 }
 
 // Nearest-rank quantile of sorted values.
@@ -510,6 +528,12 @@ Output run(const std::vector<SetRef> &sets, const Options &o) {
       e.scaled_max_u = acc.has_scaled ? acc.scaled_u : NAN;
       e.counts = acc.counts;
       e.histogram = acc.histogram;
+      if (acc.share >= 0) {
+        e.headroom.share = acc.share;
+        e.headroom.error = acc.share_error;
+        e.headroom.allowed = acc.share_allowed;
+        e.headroom.unit = acc.share_scaled ? "u scaled" : "ulp";
+      }
       std::sort(acc.worst.begin(), acc.worst.end(), worse);
       if (int64_t(acc.worst.size()) > o.worst_n) acc.worst.resize(size_t(o.worst_n));
       for (size_t k = 0; k < acc.worst.size(); ++k) {

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -97,6 +98,15 @@ TEST_CASE("report.json follows its schema", "[report]") {
     CHECK(e.at("counts").size() == 9);
     CHECK(e.at("counts").at("declined") == 0);      // the built-in kernels decline nothing
     CHECK(e.at("counts").at("by_convention") == 0); // and follow softcheck's conventions
+    // Headroom: the bound check applies beside the error; the built-in set
+    // keeps its contract, so no share passes 1.
+    const json &h = e.at("headroom");
+    CHECK((h.at("share").is_number() || h.at("share") == "nan"));
+    if (h.at("share").is_number()) {
+      CHECK(h.at("share").get<double>() >= 0);
+      CHECK(h.at("share").get<double>() <= 1);
+      CHECK((h.at("unit") == "ulp" || h.at("unit") == "u scaled"));
+    }
     CHECK(e.at("worst").size() <= 3);
     for (const json &w : e.at("worst")) {
       CHECK(w.at("case").get<std::string>().rfind("softcheck-case 1\n", 0) == 0);
@@ -163,6 +173,22 @@ TEST_CASE("the baseline gate flags a worse kernel and only a worse one", "[repor
   }
   CHECK(log_softmax_worse);
   CHECK_FALSE(other_worse);
+  // Headroom moves with the kernel: the nudged log_softmax reaches its
+  // 1-ulp contract (most outputs were correctly rounded, now one ulp off);
+  // the untouched ops keep their shares.
+  double nudged_share = 0;
+  REQUIRE(worse.results.size() == base.results.size());
+  for (size_t i = 0; i < worse.results.size(); ++i) {
+    const report::Entry &w = worse.results[i], &b = base.results[i];
+    if (w.op == SOFTCHECK_OP_LOG_SOFTMAX && !std::isnan(w.headroom.share))
+      nudged_share = std::max(nudged_share, w.headroom.share);
+    if (w.op == SOFTCHECK_OP_SOFTMAX) {
+      INFO(w.regime);
+      CHECK((w.headroom.share == b.headroom.share ||
+             (std::isnan(w.headroom.share) && std::isnan(b.headroom.share))));
+    }
+  }
+  CHECK(nudged_share >= 1);
   // The nudge is one ulp, which is at most 2u relative (ulp(y) <= 2u |y|):
   // a tolerance of 1 ulp and 2u lets it through.
   report::Tolerance one_ulp;

@@ -89,6 +89,14 @@ struct Entry {
   // ulp over outputs judged elementwise, and the max of (|got - want| -
   // 1 ulp) / (u M) over outputs judged by the scaled bound (NaN: none).
   double elementwise_max_ulp = 0, scaled_max_u = NAN;
+  // The bound a property run applies (the set's contract, else the default
+  // bound) beside the error it judges: on the case that came closest to it,
+  // share = error / allowed (> 1 breaks it), in that bound's unit. NaN:
+  // nothing judged (every case special, declined or of another status).
+  struct Headroom {
+    double share = NAN, error = NAN, allowed = NAN;
+    std::string unit; // "ulp" or "u scaled"
+  } headroom;
   Counts counts;
   std::array<int64_t, kHistogramBins> histogram{};
   std::vector<Worst> worst; // the worst outputs, worst first, error beyond rounding only
