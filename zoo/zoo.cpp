@@ -417,6 +417,18 @@ Status weights_ignored_in_mean(Shape s, const void *x, const int64_t *t,
   return SOFTCHECK_OK;
 }
 
+// Bug class: ignore_index taken as PyTorch's default -100 whatever the
+// options say: a row whose target equals another ignore_index counts (a
+// class) or is refused as out of range (a negative).
+template <class T>
+Status default_ignore_index(Shape s, const void *x, const int64_t *t,
+                            const softcheck_loss_options *o, void *y) {
+  if (!o) return good<T>().cross_entropy(s, x, t, o, y);
+  softcheck_loss_options fixed = *o;
+  fixed.ignore_index = -100;
+  return good<T>().cross_entropy(s, x, t, &fixed, y);
+}
+
 // Bug class: a wrong reduction (the sum returned for the mean).
 template <class T>
 Status sum_for_mean(Shape s, const void *x, const int64_t *t, const softcheck_loss_options *o,
@@ -549,6 +561,8 @@ const Mutant kMutants[] = {
      "ignored_targets_contribute_nothing", BOTH(cross_entropy, ignored_in_denominator)},
     {"weights_ignored_in_mean", "weights ignored in the mean's denominator",
      "mean_is_sum_over_weights", BOTH(cross_entropy, weights_ignored_in_mean)},
+    {"default_ignore_index", "ignore_index taken as -100 whatever the options say",
+     "oracle_agreement", BOTH(cross_entropy, default_ignore_index)},
     {"sum_for_mean", "a wrong reduction: the sum returned for the mean", "mean_is_sum_over_weights",
      BOTH(cross_entropy, sum_for_mean)},
     {"nll_backward_undivided", "nll_loss backward for the mean not divided by its denominator",

@@ -57,6 +57,7 @@ struct Draw {
 struct Spec {
   std::vector<Regime> regimes; // drawn uniformly; empty: every regime
   bool large_rows = true;      // allow rows of >= 100k classes (rarely)
+  bool long_rows = false;      // and rows of 4099 or 16411 classes in 4% of the cases
   bool inner = true;           // allow inner > 1
   bool nonnegative_weights = false;
   bool plain_options = false; // reduction sum, no weights, no smoothing, no ignored targets
