@@ -67,7 +67,7 @@ struct CheckArgs {
   bool list = false;
   bool quiet = false;
   std::vector<std::string> regimes, skip_regimes; // --regime, --skip-regime
-  int kinds = 3;                                  // --kinds
+  int kinds = 4;                                  // --kinds
   IsolationArgs isolation;
 };
 int run_check(const CheckArgs &args);

@@ -136,10 +136,12 @@ int run(int argc, char **argv) {
   check->add_option("--skip-regime", check_args.skip_regimes,
                     "never draw rows from these regimes (e.g. masked fully_masked nan_inside "
                     "inf_inside: finite inputs only)");
-  check->add_option("--kinds", check_args.kinds,
-                    "after a property fails, look on for failures of other kinds (special "
-                    "values, finite accuracy, status), each with its own counterexample, up to "
-                    "this many in all (default 3; 1: the first failure only)");
+  check->add_option(
+      "--kinds", check_args.kinds,
+      "after a property fails, look on for failures of other kinds (special "
+      "values, finite accuracy, status or fault, on rows with NaN or infinities, near "
+      "the overflow threshold or finite), each with its own counterexample, up "
+      "to this many in all (default 4; 1: the first failure only)");
   add_isolation_options(check, check_args.isolation);
 
   softcheck::cli::ReportArgs report_args;

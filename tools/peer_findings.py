@@ -41,7 +41,7 @@ def failures(text):
         if not m:
             i += 1
             continue
-        k = re.search(r", (special values|finite accuracy|status)(;|$)", lines[i])
+        k = re.search(r", ((special values|finite accuracy|status)( on [A-Za-z ]+)?)(;|$)", lines[i])
         kind = k.group(1) if k else ""
         i += 1
         message, case = [], []

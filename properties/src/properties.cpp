@@ -17,6 +17,7 @@
 #include <cctype>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <numeric>
@@ -89,7 +90,18 @@ template <class T> std::string status_problem(Status s) {
              : fmt::format("returned status '{}' on a valid input", softcheck_status_name(s));
 }
 
-std::string where(size_t i) { return fmt::format("output [{}]: ", i); }
+// Output i, with its position spelled out where rows are strided (inner >
+// 1): x and elementwise outputs are [outer, classes, inner], per-row
+// outputs [outer, inner].
+template <class T> std::string where(const Case<T> &c, size_t i) {
+  const int64_t K = c.shape.classes, inner = c.shape.inner, n = int64_t(i);
+  if (inner > 1 && c.output_count() == c.elems())
+    return fmt::format("output [{}] (outer {}, class {}, inner {}): ", i, n / (K * inner),
+                       n / inner % K, n % inner);
+  if (inner > 1 && c.output_count() == c.rows())
+    return fmt::format("output [{}] (outer {}, inner {}): ", i, n / inner, n % inner);
+  return fmt::format("output [{}]: ", i);
+}
 
 // ------------------------------------------------------------ the checks
 
@@ -127,7 +139,7 @@ template <class T> Check oracle_agreement(const Env<T> &env, const Case<T> &c) {
   }
   for (size_t i = 0; i < got.size(); ++i)
     if (auto why = tol.judge(i, got[i], ref[i]); !why.empty())
-      return Check::fail(fmt::format("{}got {}, expected {} (correctly rounded): {}", where(i),
+      return Check::fail(fmt::format("{}got {}, expected {} (correctly rounded): {}", where(c, i),
                                      format_value(got[i]), format_value(ref[i]), why));
   return Check::pass();
 }
@@ -155,9 +167,9 @@ template <class T> Check softmax_in_unit_interval(const Env<T> &env, const Case<
   if (auto p = status_problem<T>(run(env, c, y)); !p.empty()) return Check::fail(p);
   for (size_t i = 0; i < y.size(); ++i)
     if (!(y[i] >= 0 && y[i] <= 1))
-      return Check::fail(fmt::format("{}{} is outside [0, 1]", where(i), format_value(y[i])));
+      return Check::fail(fmt::format("{}{} is outside [0, 1]", where(c, i), format_value(y[i])));
     else if (std::signbit(y[i])) // exp(d) / S >= +0: a -0 came from a negative factor
-      return Check::fail(fmt::format("{}-0: a zero probability is +0", where(i)));
+      return Check::fail(fmt::format("{}-0: a zero probability is +0", where(c, i)));
   return Check::pass();
 }
 
@@ -208,7 +220,7 @@ template <class T> Check exp_log_softmax_is_softmax(const Env<T> &env, const Cas
       return Check::fail(fmt::format(
           "{}softmax {} but exp(log_softmax) = {:.17g} (log_softmax {}); "
           "allowed difference {:.3g}",
-          where(i), format_value(y[i]), double(e), format_value(l[i]), double(allowed)));
+          where(c, i), format_value(y[i]), double(e), format_value(l[i]), double(allowed)));
   }
   return Check::pass();
 }
@@ -248,7 +260,7 @@ template <class T> Check shift_invariance(const Env<T> &env, const Case<T> &c) {
     long double allowed = ta.abs_error(i, a[i]) + tb.abs_error(i, b[i]);
     if (std::isnan(a[i]) && std::isnan(b[i])) continue;
     if (!(std::abs((long double)b[i] - expect) <= allowed) && !(a[i] == b[i] && !lse))
-      return Check::fail(fmt::format("{}shifting every logit by {} moved {} to {}", where(i),
+      return Check::fail(fmt::format("{}shifting every logit by {} moved {} to {}", where(c, i),
                                      format_value(s), format_value(a[i]), format_value(b[i])));
   }
   return Check::pass();
@@ -327,7 +339,7 @@ template <class T> Check masked_entries_exact(const Env<T> &env, const Case<T> &
       any = true;
       T want = c.op == SOFTCHECK_OP_SOFTMAX ? T(0) : -std::numeric_limits<T>::infinity();
       if (!same_bits(y[i], want))
-        return Check::fail(fmt::format("{}a -inf logit gives {}, not {}", where(i),
+        return Check::fail(fmt::format("{}a -inf logit gives {}, not {}", where(c, i),
                                        format_value(y[i]), format_value(want)));
     }
   }
@@ -340,7 +352,7 @@ template <class T> Check log_softmax_nonpositive(const Env<T> &env, const Case<T
   for (size_t i = 0; i < y.size(); ++i)
     if (y[i] > 0)
       return Check::fail(
-          fmt::format("{}a positive log-probability {}", where(i), format_value(y[i])));
+          fmt::format("{}a positive log-probability {}", where(c, i), format_value(y[i])));
   return Check::pass();
 }
 
@@ -385,7 +397,7 @@ template <class T> Check softmax_jacobian_rows_sum_to_zero(const Env<T> &env, co
         return Check::fail(
             fmt::format("{}softmax_backward with dy = {} everywhere gives {}, not {:.6g} "
                         "(rows of the Jacobian sum to 0)",
-                        where(i), format_value(constant), format_value(dx[i]), double(exact)));
+                        where(c, i), format_value(constant), format_value(dx[i]), double(exact)));
     }
   }
   return Check::pass();
@@ -426,7 +438,7 @@ template <class T> Check cross_entropy_gradient(const Env<T> &env, const Case<T>
         return Check::fail(fmt::format(
             "{}gradient {} but softmax - onehot = {:.17g} (correctly rounded softmax); the "
             "gradient's bound allows {:.3g} of difference",
-            where(i), format_value(dx[i]), double(want), double(allowed)));
+            where(c, i), format_value(dx[i]), double(want), double(allowed)));
     }
     if (!(std::abs(sum) <= allowed_sum))
       return Check::fail(fmt::format("row {}: the gradient sums to {:.6g}, not 0", r, double(sum)));
@@ -453,10 +465,10 @@ template <class T> Check nan_spreads_to_its_row(const Env<T> &env, const Case<T>
         if (!omitted && !std::isnan(b[i]))
           return Check::fail_on(nc,
                                 fmt::format("{}a NaN at class {} of row {} leaves {} in its row",
-                                            where(i), k, row, format_value(b[i])));
+                                            where(c, i), k, row, format_value(b[i])));
       } else if (!same_bits(a[i], b[i])) {
         return Check::fail_on(nc, fmt::format("{}a NaN in row {} changed row {}: {} became {}",
-                                              where(i), row, r, format_value(a[i]),
+                                              where(c, i), row, r, format_value(a[i]),
                                               format_value(b[i])));
       }
     }
@@ -483,7 +495,7 @@ template <class T> Check documented_special_values(const Env<T> &env, const Case
                                  : same_bits(y[i], want) ||
                                        (want == 0 && y[i] == 0 && c.op != SOFTCHECK_OP_SOFTMAX);
       if (ok) return "";
-      return fmt::format("{}{}: got {}, the documented result is {}", where(i), rule,
+      return fmt::format("{}{}: got {}, the documented result is {}", where(c, i), rule,
                          format_value(y[i]), format_value(want));
     };
     const T nanv = std::numeric_limits<T>::quiet_NaN();
@@ -558,7 +570,7 @@ template <class T> Check loss_pipelines_agree(const Env<T> &env, const Case<T> &
     if (!(std::abs((long double)ce[i] - nll[i]) <= allowed))
       return Check::fail(fmt::format("{}cross_entropy {} but nll_loss(log_softmax) {}; allowed "
                                      "difference {:.3g}",
-                                     where(i), format_value(ce[i]), format_value(nll[i]),
+                                     where(c, i), format_value(ce[i]), format_value(nll[i]),
                                      double(allowed)));
   }
   return Check::pass();
@@ -624,7 +636,7 @@ template <class T> Check ignored_targets_contribute_nothing(const Env<T> &env, c
         size_t i = size_t(at(c, r, k));
         if (ic.target[size_t(r)] == c.ignore_index) {
           if (a[i] != 0)
-            return Check::fail(fmt::format("{}an ignored row's gradient is {}, not 0", where(i),
+            return Check::fail(fmt::format("{}an ignored row's gradient is {}, not 0", where(c, i),
                                            format_value(a[i])));
         }
       }
@@ -633,14 +645,14 @@ template <class T> Check ignored_targets_contribute_nothing(const Env<T> &env, c
         size_t i = size_t(at(c, keep[n], k)), j = size_t(int64_t(n) * c.shape.classes + k);
         if (!close(i, j))
           return Check::fail(fmt::format("{}ignoring other rows changed this gradient: {} vs {}",
-                                         where(i), format_value(a[i]), format_value(b[j])));
+                                         where(c, i), format_value(a[i]), format_value(b[j])));
       }
     return Check::pass();
   }
   if (c.reduction == Reduction::none) {
     for (int64_t r = 0; r < c.rows(); ++r)
       if (ic.target[size_t(r)] == c.ignore_index && a[size_t(r)] != 0)
-        return Check::fail(fmt::format("{}an ignored row's loss is {}, not 0", where(size_t(r)),
+        return Check::fail(fmt::format("{}an ignored row's loss is {}, not 0", where(c, size_t(r)),
                                        format_value(a[size_t(r)])));
     return Check::pass();
   }
@@ -692,7 +704,7 @@ template <class T> Check label_smoothing_is_uniform(const Env<T> &env, const Cas
       return Check::fail(
           fmt::format("{}with label_smoothing = 1 the target still matters: {} for "
                       "class 0, {} for class {} (smoothing must be eps/K over all K)",
-                      where(i), format_value(la[i]), format_value(lb[i]), c.shape.classes - 1));
+                      where(c, i), format_value(la[i]), format_value(lb[i]), c.shape.classes - 1));
   }
   return Check::pass();
 }
@@ -716,7 +728,7 @@ template <class T> Check weights_scale_the_loss(const Env<T> &env, const Case<T>
     long double allowed = factor * ta.abs_error(i, la[i]) + tb.abs_error(i, lb[i]);
     if (!(std::abs((long double)lb[i] - factor * la[i]) <= allowed))
       return Check::fail(fmt::format("{}doubling every weight turned {} into {} (expected x{:g})",
-                                     where(i), format_value(la[i]), format_value(lb[i]),
+                                     where(c, i), format_value(la[i]), format_value(lb[i]),
                                      double(factor)));
   }
   return Check::pass();
@@ -747,7 +759,7 @@ template <class T> Check rows_are_independent(const Env<T> &env, const Case<T> &
     for (int64_t j = 0; j < per_out; ++j)
       if (!same_bits(one[size_t(j)], all[size_t(o * per_out + j)]))
         return Check::fail_on(s, fmt::format("{}slice {} alone gives {}, in the batch {}",
-                                             where(size_t(o * per_out + j)), o,
+                                             where(c, size_t(o * per_out + j)), o,
                                              format_value(one[size_t(j)]),
                                              format_value(all[size_t(o * per_out + j)])));
   }
@@ -780,7 +792,7 @@ template <class T> Check alignment_independent(const Env<T> &env, const Case<T> 
     for (size_t i = 0; i < base.size(); ++i)
       if (!same_bits(out[i], base[i]))
         return Check::fail(fmt::format("{}buffers {} elements after a page start give {}, not {}",
-                                       where(i), offset, format_value(out[i]),
+                                       where(c, i), offset, format_value(out[i]),
                                        format_value(base[i])));
   }
   return Check::pass();
@@ -850,7 +862,7 @@ template <class T> Check bad_input_status(const Env<T> &env, const Case<T> &vali
     if (!same_bits(out[i], fill))
       return Check::fail_on(c, fmt::format("{}written ({}) on bad input ({}): outputs must be left "
                                            "untouched",
-                                           where(i), format_value(out[i]), what));
+                                           where(c, i), format_value(out[i]), what));
   return Check::pass();
 }
 
@@ -874,7 +886,7 @@ template <class T> Check in_place(const Env<T> &env, const Case<T> &c) {
   for (size_t i = 0; i < apart.size(); ++i)
     if (!same_bits(apart[i], buffer[i]) && !(std::isnan(apart[i]) && std::isnan(buffer[i])))
       return Check::fail(fmt::format("{}in place (output on {}) gives {}, out of place {}",
-                                     where(i), aliases_dy(c.op) ? "dy" : "x",
+                                     where(c, i), aliases_dy(c.op) ? "dy" : "x",
                                      format_value(buffer[i]), format_value(apart[i])));
   return Check::pass();
 }
@@ -890,8 +902,9 @@ template <class T> Check thread_count_independent(const Env<T> &env, const Case<
   if (auto p = status_problem<T>(s2); !p.empty()) return Check::fail(p);
   for (size_t i = 0; i < one.size(); ++i)
     if (!same_bits(one[i], two[i]))
-      return Check::fail(fmt::format("{}1 thread gives {}, 2 threads {}", where(i),
-                                     format_value(one[i]), format_value(two[i])));
+      return Check::fail(fmt::format("{}after set_num_threads(1) the kernel gave {}, after "
+                                     "set_num_threads(2) {} (the same input)",
+                                     where(c, i), format_value(one[i]), format_value(two[i])));
   return Check::pass();
 }
 
@@ -1208,23 +1221,76 @@ void load_rapidcheck_configuration_quietly() {
 }
 
 // The kind of a failure, so that check can look on for failures of other
-// kinds: a status; special values, when what went wrong names a NaN or an
-// infinity (a value that is one, or a mismatch of that class: the failing
-// output, not the case, decides, so a finite error in a row beside a NaN
-// row is finite accuracy); else finite accuracy.
-template <class T> std::string failure_kind(const Case<T> &, const std::string &why) {
-  if (why.rfind("returned status", 0) == 0) return "status";
+// kinds: its mismatch class and the family of input it came from.
+//   class: a fault (the isolation's: a crash, a hang, an access out of
+//   bounds); another status; special values, when what went wrong names a
+//   NaN or an infinity (a value that is one, or a mismatch of that class:
+//   the failing output, not the case, decides, so a finite error in a row
+//   beside a NaN row is finite accuracy); else finite accuracy.
+//   family (the regimes, told from the input of the failing output's row,
+//   or of every row where the output is a reduction over rows): a row
+//   holding a NaN or +inf, or every entry -inf (NaN inside, +inf inside,
+//   fully masked); a row reaching the top 64 binades (near max, bit
+//   patterns), where x - max and the sum overflow; else a finite row of
+//   moderate range. -inf entries beside finite ones are masked classes, not
+//   a family of their own: a defect shows on the row with or without them.
+// So a NaN row turned into -inf, a finite row that overflows to NaN and an
+// accuracy defect near underflow are three kinds, each with its own case.
+template <class T> std::string failure_kind(const Case<T> &c, const std::string &why) {
+  std::string kind = "finite accuracy";
+  if (why.find("returned status") != std::string::npos) kind = "status";
+  if (why.find(std::string("status '") + softcheck_status_name(SOFTCHECK_HOST_FAULT) + "'") !=
+      std::string::npos)
+    kind = "fault"; // crashed, hung, wrote out of bounds, ... (the fault log says which)
   std::string word;
-  for (size_t i = 0; i <= why.size(); ++i) {
+  for (size_t i = 0; i <= why.size() && kind == "finite accuracy"; ++i) {
     const char ch = i < why.size() ? why[i] : ' ';
     if (std::isalnum(static_cast<unsigned char>(ch))) {
       word += char(std::tolower(static_cast<unsigned char>(ch)));
       continue;
     }
-    if (word == "nan" || word == "inf" || word == "infinity") return "special values";
+    if (word == "nan" || word == "inf" || word == "infinity") {
+      kind = "special values";
+      break;
+    }
     word.clear();
   }
-  return "finite accuracy";
+  // The rows: the failing output's (messages start "output [i]" where one
+  // output is at fault), else all.
+  int64_t first = 0, last = c.rows();
+  if (why.rfind("output [", 0) == 0) {
+    const int64_t i = std::strtoll(why.c_str() + 8, nullptr, 10);
+    const int64_t K = c.shape.classes, inner = c.shape.inner;
+    if (i >= 0 && i < c.output_count() && c.output_count() == c.elems()) {
+      first = (i / (K * inner)) * inner + i % inner;
+      last = first + 1;
+    } else if (i >= 0 && i < c.output_count() && c.output_count() == c.rows()) {
+      first = i;
+      last = i + 1;
+    }
+  }
+  const bool prob =
+      c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB || c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD;
+  const T large = std::ldexp(std::numeric_limits<T>::max(), -64);
+  bool special = false, near_max = false;
+  for (int64_t r = first; r < last && r < c.rows(); ++r) {
+    bool all_masked = c.shape.classes > 0;
+    for (int64_t k = 0; k < c.shape.classes; ++k) {
+      const size_t at = size_t(gen::index_of(c, r, k));
+      for (const std::vector<T> *v : {&c.x, &c.aux}) {
+        if (v == &c.aux && (prob || c.aux.size() != c.x.size())) continue;
+        const T e = (*v)[at];
+        if (v == &c.x) all_masked = all_masked && e == -std::numeric_limits<T>::infinity();
+        special = special || std::isnan(e) || e == std::numeric_limits<T>::infinity() ||
+                  (v == &c.aux && std::isinf(e));
+        near_max = near_max || (std::isfinite(e) && std::abs(e) >= large);
+      }
+    }
+    special = special || all_masked;
+  }
+  return kind + (special    ? " on rows with NaN or infinities"
+                 : near_max ? " on rows near the overflow threshold"
+                            : " on finite rows");
 }
 
 // The property's spec with the run's regime selection; false when no
@@ -1297,7 +1363,17 @@ Outcome run_once(const Property &p, const gen::Spec &spec, const softcheck_kerne
         if (r.discard) throw CaseResult(CaseResult::Type::Discard, "does not apply");
         // Shrinking ends on the last case that failed: the reported one.
         if (!r.failure.empty()) {
-          const std::string k = failure_kind(c, r.failure);
+          // The family is the input's the kernel failed on: the derived one
+          // where the property made one.
+          std::string k = failure_kind(c, r.failure);
+          if (!r.called_with.empty()) try {
+              const CaseFile derived = parse_case(r.called_with);
+              if constexpr (sizeof(T) == 4)
+                k = failure_kind(derived.f32, r.failure);
+              else
+                k = failure_kind(derived.f64, r.failure);
+            } catch (const CaseFormatError &) {
+            }
           if (std::find(found.begin(), found.end(), k) != found.end())
             throw CaseResult(CaseResult::Type::Discard, "a kind already reported");
           called_with = r.called_with;

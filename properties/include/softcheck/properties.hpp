@@ -24,7 +24,7 @@ struct Options {
   std::vector<int> regimes, skip_regimes; // gen::Regime values
   // After a property fails, look on (within the same budget) for failures
   // of other kinds, each with its own counterexample: at most this many.
-  int kinds = 3;
+  int kinds = 4;
   // The arguments that load the set again (--plugin PATH and isolation
   // options; none for the built-in set), for reproduce lines.
   std::vector<std::string> load_args;
