@@ -70,6 +70,7 @@ Tolerances<T>::Tolerances(const softcheck_kernel_set &set, const Case<T> &c) : c
   const size_t outputs = size_t(c.output_count());
   default_.assign(outputs, 0);
   scale_.assign(outputs, 0);
+  underflow_.assign(outputs, 0);
   const bool smoothing = c.label_smoothing != 0, weighted = !c.weight.empty();
   // Per-row loss bounds, in u (shared by the ulp and the scaled forms).
   double row_bound = 0;
@@ -116,11 +117,12 @@ Tolerances<T>::Tolerances(const softcheck_kernel_set &set, const Case<T> &c) : c
   case SOFTCHECK_OP_SOFTMAX_BACKWARD:
   case SOFTCHECK_OP_LOG_SOFTMAX_BACKWARD:
     for (int64_t r = 0; r < R; ++r) {
-      long double dot = 0, sum = 0;
+      long double dot = 0, sum = 0, signed_sum = 0;
       for (int64_t k = 0; k < n; ++k) {
         long double y = c.x[size_t(elem(c, r, k))], dy = c.aux[size_t(elem(c, r, k))];
         dot += std::abs(dy * y);
         sum += std::abs(dy);
+        signed_sum += dy;
       }
       for (int64_t k = 0; k < n; ++k) {
         size_t i = size_t(elem(c, r, k));
@@ -128,9 +130,11 @@ Tolerances<T>::Tolerances(const softcheck_kernel_set &set, const Case<T> &c) : c
         if (op == SOFTCHECK_OP_SOFTMAX_BACKWARD) {
           scale_[i] = std::abs(y) * (std::abs(dy) + dot);
           default_[i] = double(n) + 3;
+          underflow_[i] = (long double)n * std::abs(y);
         } else {
           scale_[i] = std::abs(dy) + std::exp(y) * sum;
           default_[i] = double(n) + 4;
+          underflow_[i] = std::abs(signed_sum) + 1;
         }
       }
     }
@@ -150,10 +154,15 @@ Tolerances<T>::Tolerances(const softcheck_kernel_set &set, const Case<T> &c) : c
         if (op == SOFTCHECK_OP_NLL_LOSS_BACKWARD) {
           scale_[i] = std::abs(g) * a;
           default_[i] = 4;
+          underflow_[i] = a;
         } else {
           long double p = rows[size_t(r)].p(x_at(r, k));
           scale_[i] = std::abs(g) * (s * (std::isnan(p) ? 1 : p) + a);
-          default_[i] = rounding_of_d<T>(x_at(r, k) - rows[size_t(r)].max) + double(n) + 7;
+          // Either standard algorithm (tolerance.hpp): softmax directly, or
+          // exp of the log-probability as autograd does.
+          default_[i] = 2 * rounding_of_d<T>(x_at(r, k) - rows[size_t(r)].max) +
+                        std::log(double(std::max<int64_t>(n, 1))) + double(n) + 7;
+          underflow_[i] = std::abs(g) * (s + 1) + s + a;
         }
       }
     }
@@ -167,6 +176,7 @@ Tolerances<T>::Tolerances(const softcheck_kernel_set &set, const Case<T> &c) : c
         default_[size_t(r)] =
             row_bound + (rows.empty() ? 0 : double(amplification(c, r, rows[size_t(r)].max)));
         scale_[size_t(r)] = row_terms(r);
+        underflow_[size_t(r)] = (long double)n;
       }
     } else {
       long double m = 0, dw = 0;
@@ -181,6 +191,9 @@ Tolerances<T>::Tolerances(const softcheck_kernel_set &set, const Case<T> &c) : c
       }
       default_[0] = k;
       scale_[0] = m;
+      underflow_[0] = (long double)n * (long double)R;
+      if (c.reduction == Reduction::mean)
+        underflow_[0] = ieee_divide(underflow_[0], std::abs(mean_denominator(c)));
     }
     break;
   case SOFTCHECK_OP_COUNT: break;
@@ -215,9 +228,13 @@ template <class T> typename Tolerances<T>::Allowance Tolerances<T>::allowance(si
   // An undefined scale (0 times an infinite upstream gradient) allows nothing
   // beyond the rounding; an infinite one allows anything finite.
   const long double m = std::isnan(scale_[i]) ? 0.0L : scale_[i];
-  const double k =
-      declared_ && declared_->max_scaled_u >= 0 ? declared_->max_scaled_u : default_[i];
+  const bool declared = declared_ && declared_->max_scaled_u >= 0;
+  const double k = declared ? declared_->max_scaled_u : default_[i];
   a.absolute = (m == 0 ? 0.0L : (long double)k * u * m) + (long double)spacing(v);
+  // The default bound's underflow term (tolerance.hpp); a declared contract
+  // says what the kernel keeps and gets none.
+  const long double eta = (long double)std::numeric_limits<T>::denorm_min() / 2;
+  if (!declared && std::isfinite(underflow_[i])) a.absolute += underflow_[i] * eta;
   return a;
 }
 

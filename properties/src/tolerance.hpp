@@ -28,9 +28,30 @@
 //   softmax_backward      dot product recursively: k = n + 3
 //   log_softmax_backward  sum of dy, exp(y_c): k = n + 4
 //   nll_loss_backward     a product or two: k = 4
-//   cross-entropy backward  softmax's error dominates: k = |d_c| + n + 7
+//   cross-entropy backward  dx = g (s p_c - a_c), p_c's error dominates, by
+//                either standard algorithm: softmax exp(d_c) / (1 + s) has
+//                |d_c| + n + 5 (as above); exp(lp_c) of the log-probability
+//                lp_c = d_c - log1p(s) (PyTorch's autograd: log_softmax, then
+//                its backward) has the rounding of d_c (|d_c| u) and of the
+//                subtraction (|lp_c| u <= (|d_c| + log n) u) in the exponent,
+//                plus log1p's and the sum's n + 3 and exp's 1; then s p_c - a_c
+//                and the products by g, 2 more: k = 2 |d_c| + log n + n + 7
 //   per-row losses with signed terms: k = 2n + 12 (+ D_w)
 //   mean / sum of R rows  row bound + D_w + R + 3 (sum), + R + 2 more (mean)
+// Underflow (default scaled bounds): a product or an exp that lands below
+// the normal range errs by up to eta = denorm_min / 2 absolutely, not by a
+// factor (1 + u) (Higham 2002, section 2.1, fl(x op y) = (x op y)(1 + d) +
+// e), and whatever multiplies it afterwards multiplies that error too; the
+// bound adds A eta, A the sum of those multipliers:
+//   softmax_backward      the n products dy_k y_k of the dot, times y_c: n |y_c|
+//   log_softmax_backward  exp(y_c) times |sum dy|, and the product: |sum dy| + 1
+//   nll_loss_backward     g = dout / den, times a_c: a_c
+//   cross-entropy backward  softmax_c times |g| s, s p_c times |g|, g times
+//                         (s p_c + a_c): |g| (s + 1) + s + a_c
+//   losses                each product a_k logp_k: n per row, summed over
+//                         the rows of a reduction (over |den| for the mean)
+// A float kernel with gradual underflow keeps these; one that flushes to
+// zero loses the whole subnormal value and does not.
 #pragma once
 
 #include <softcheck/case.hpp>
@@ -124,8 +145,9 @@ private:
   const Case<T> &c_;
   const softcheck_bound *declared_ = nullptr;
   bool scaled_ = false;
-  std::vector<long double> scale_; // M per output (scaled kinds)
-  std::vector<double> default_;    // default bound per output (ulps or k)
+  std::vector<long double> scale_;     // M per output (scaled kinds)
+  std::vector<long double> underflow_; // A per output: the bound adds A denorm_min / 2
+  std::vector<double> default_;        // default bound per output (ulps or k)
 };
 
 // The loss coefficient a_{r,k} (0 where omitted), in long double.
