@@ -74,11 +74,16 @@ void print_outcome(const props::Outcome &o, bool quiet) {
                          : fmt::format("{} cases{}, {:.2f} s{}", o.cases,
                                        o.declined ? fmt::format(" ({} declined)", o.declined) : "",
                                        o.seconds, o.kind.empty() ? "" : ", " + o.kind);
-  // Headroom: the worst error of the cases that passed, against its bound.
-  if (o.verdict != props::Verdict::skipped && !o.error_unit.empty())
-    tail += o.bound_there > 0 ? fmt::format("; worst {:.3g} of {:.3g} {}", o.worst_error,
-                                            o.bound_there, o.error_unit)
-                              : fmt::format("; worst {:.3g} {}", o.worst_error, o.error_unit);
+  // Headroom: the passing case closest to its bound. A scaled bound is
+  // k u M + 1 ulp (+ underflow), so its share says more than the u count.
+  if (o.verdict != props::Verdict::skipped && !o.error_unit.empty()) {
+    if (o.error_unit == "ulp")
+      tail += o.bound_there > 0
+                  ? fmt::format("; worst {:.3g} of {:.3g} ulp", o.worst_error, o.bound_there)
+                  : fmt::format("; worst {:.3g} ulp", o.worst_error);
+    else
+      tail += fmt::format("; worst {:.3g} of its scaled bound", o.worst_share);
+  }
   if (o.verdict != props::Verdict::skipped && o.largest_bound_ulp > props::kLooseBoundUlp)
     tail += fmt::format("; bound up to {:.0f} ulp: loose", o.largest_bound_ulp);
   fmt::print("  {}  {:<34} {:<28} {}  {}\n", tag, o.property, softcheck_op_name(o.op),

@@ -55,6 +55,14 @@ def failures(text):
                     not lines[i].strip().startswith("the property derived"):
                 case.append(lines[i].strip())
                 i += 1
+        # A property that derives its input from the drawn case: the row shows
+        # the input the kernel failed on.
+        if i < len(lines) and lines[i].strip().startswith("the property derived"):
+            i += 1
+            case = []
+            while i < len(lines) and not lines[i].strip().startswith("reproduce:"):
+                case.append(lines[i].strip())
+                i += 1
         out.append((m.group(1), m.group(2), m.group(3), " ".join(message), case, kind))
     return out
 
@@ -120,8 +128,10 @@ def main():
     body.append(f"Every row is a failed property as `softcheck check --seed {args.seed} "
                 f"--cases {args.cases}` printed it on the peer plugins (`make peer-findings` "
                 "rewrites this section; `make report-peers` gives the accuracy tables): the "
-                "minimal input it shrank to, and the kernel's output against the correctly "
-                "rounded one. The bounds are the suite's defaults (the peers declare none). "
+                "minimal input it shrank to (for a property that derives its input from the "
+                "drawn case, the input the kernel was called with), and the kernel's output "
+                "against the expected one. The kind says which class of mismatch, on which "
+                "family of row; two kinds can be one defect seen from two families. The bounds are the suite's defaults (the peers declare none). "
                 "Each peer declares the conventions it follows where libraries differ "
                 "(plugin.h, \"Conventions\"); they are listed apart and fail no property, so "
                 "every row is a defect: a special value plugin.h or the declared convention "

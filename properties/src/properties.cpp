@@ -105,10 +105,11 @@ template <class T> std::string where(const Case<T> &c, size_t i) {
 
 // ------------------------------------------------------------ the checks
 
-// Headroom: the worst error oracle_agreement measured on the cases that
-// passed, the bound there, and the largest bound that applied (one run).
+// Headroom: on the passing case that came closest to its bound, the error
+// oracle_agreement measured and the bound there, and the largest bound that
+// applied (one run).
 struct Headroom {
-  double error = 0, allowed_there = 0, largest_bound = 0;
+  double ratio = 0, error = 0, allowed_there = 0, largest_bound = 0;
   bool scaled = false, any = false;
 };
 thread_local Headroom g_headroom;
@@ -125,8 +126,9 @@ template <class T> Check oracle_agreement(const Env<T> &env, const Case<T> &c) {
     if (j.output < 0 && !h.any) { // every output exactly the correctly rounded one
       h.scaled = j.scaled;
       h.any = true;
-    } else if (j.output >= 0 && j.ratio <= 1 && std::isfinite(j.error) && j.error >= h.error &&
+    } else if (j.output >= 0 && j.ratio <= 1 && std::isfinite(j.error) && j.ratio >= h.ratio &&
                (!h.any || j.scaled == h.scaled)) {
+      h.ratio = j.ratio; // the case closest to its bound
       h.error = j.error;
       h.allowed_there = j.allowed;
       h.scaled = j.scaled;
@@ -1230,9 +1232,9 @@ void load_rapidcheck_configuration_quietly() {
 //   family (the regimes, told from the input of the failing output's row,
 //   or of every row where the output is a reduction over rows): a row
 //   holding a NaN or +inf, or every entry -inf (NaN inside, +inf inside,
-//   fully masked); a row reaching the top 64 binades (near max, bit
-//   patterns), where x - max and the sum overflow; else a finite row of
-//   moderate range. -inf entries beside finite ones are masked classes, not
+//   fully masked); a row reaching the top 64 binades beside another finite
+//   entry (near max, bit patterns), where x - max and the sum overflow;
+//   else a finite row of moderate range. -inf entries beside finite ones are masked classes, not
 //   a family of their own: a defect shows on the row with or without them.
 // So a NaN row turned into -inf, a finite row that overflows to NaN and an
 // accuracy defect near underflow are three kinds, each with its own case.
@@ -1256,9 +1258,15 @@ template <class T> std::string failure_kind(const Case<T> &c, const std::string 
     word.clear();
   }
   // The rows: the failing output's (messages start "output [i]" where one
-  // output is at fault), else all.
+  // output is at fault, "row r" where a row is), else all.
   int64_t first = 0, last = c.rows();
-  if (why.rfind("output [", 0) == 0) {
+  if (why.rfind("row ", 0) == 0) {
+    const int64_t r = std::strtoll(why.c_str() + 4, nullptr, 10);
+    if (r >= 0 && r < c.rows()) {
+      first = r;
+      last = r + 1;
+    }
+  } else if (why.rfind("output [", 0) == 0) {
     const int64_t i = std::strtoll(why.c_str() + 8, nullptr, 10);
     const int64_t K = c.shape.classes, inner = c.shape.inner;
     if (i >= 0 && i < c.output_count() && c.output_count() == c.elems()) {
@@ -1272,21 +1280,29 @@ template <class T> std::string failure_kind(const Case<T> &c, const std::string 
   const bool prob =
       c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB || c.op == SOFTCHECK_OP_CROSS_ENTROPY_PROB_BACKWARD;
   const T large = std::ldexp(std::numeric_limits<T>::max(), -64);
+  // Near the threshold: a large entry with another finite one beside it
+  // (x - max, the sum), or any large entry of a loss (weights times it, the
+  // sum over rows); a lone large logit has nothing to overflow against.
   bool special = false, near_max = false;
   for (int64_t r = first; r < last && r < c.rows(); ++r) {
-    bool all_masked = c.shape.classes > 0;
+    bool all_masked = c.shape.classes > 0, large_entry = false;
+    int64_t finite = 0;
     for (int64_t k = 0; k < c.shape.classes; ++k) {
       const size_t at = size_t(gen::index_of(c, r, k));
       for (const std::vector<T> *v : {&c.x, &c.aux}) {
         if (v == &c.aux && (prob || c.aux.size() != c.x.size())) continue;
         const T e = (*v)[at];
-        if (v == &c.x) all_masked = all_masked && e == -std::numeric_limits<T>::infinity();
+        if (v == &c.x) {
+          all_masked = all_masked && e == -std::numeric_limits<T>::infinity();
+          finite += std::isfinite(e) ? 1 : 0;
+        }
         special = special || std::isnan(e) || e == std::numeric_limits<T>::infinity() ||
                   (v == &c.aux && std::isinf(e));
-        near_max = near_max || (std::isfinite(e) && std::abs(e) >= large);
+        large_entry = large_entry || (std::isfinite(e) && std::abs(e) >= large);
       }
     }
     special = special || all_masked;
+    near_max = near_max || (large_entry && (finite >= 2 || c.is_loss()));
   }
   return kind + (special    ? " on rows with NaN or infinities"
                  : near_max ? " on rows near the overflow threshold"
@@ -1392,6 +1408,7 @@ Outcome run_once(const Property &p, const gen::Spec &spec, const softcheck_kerne
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (g_headroom.any) {
     out.worst_error = g_headroom.error;
+    out.worst_share = g_headroom.ratio;
     out.bound_there = g_headroom.allowed_there;
     out.error_unit = g_headroom.scaled ? "u scaled" : "ulp";
   }

@@ -54,10 +54,11 @@ struct Outcome {
   // failed: "special values" (the case or the failing output is NaN or
   // infinite), "finite accuracy", or "status"; one outcome per kind found.
   std::string kind;
-  // oracle_agreement: the worst error measured on the cases that passed and
-  // the bound there (error_unit "ulp" or "u scaled"; empty: none measured),
+  // oracle_agreement: on the passing case closest to its bound, the error
+  // measured and the bound there (error_unit "ulp" or "u scaled"; empty: none measured),
   // and the largest elementwise bound that applied, in ulps (headroom).
   double worst_error = 0, bound_there = 0, largest_bound_ulp = 0;
+  double worst_share = 0; // that case's error / its bound (<= 1)
   std::string error_unit;
   std::string reproduce; // failed: one command line that reproduces it
   uint64_t seed = 0;     // the property's own seed
