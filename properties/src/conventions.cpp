@@ -1,6 +1,7 @@
 // Declared conventions (<softcheck/plugin.h>): which cases fall in a class
 // where a set follows another convention than softcheck's, and which of
 // their outputs may then be NaN.
+#include <softcheck/generators.hpp>
 #include <softcheck/properties.hpp>
 
 #include <algorithm>
@@ -12,10 +13,6 @@ namespace softcheck::props {
 namespace {
 
 std::array<int, SOFTCHECK_CLASS_COUNT> g_override = {-1, -1};
-
-template <class T> int64_t at(const Case<T> &c, int64_t r, int64_t k) {
-  return (r / c.shape.inner * c.shape.classes + k) * c.shape.inner + r % c.shape.inner;
-}
 
 bool takes_logits(softcheck_op op) {
   return op == SOFTCHECK_OP_SOFTMAX || op == SOFTCHECK_OP_LOG_SOFTMAX ||
@@ -34,7 +31,7 @@ template <class T> bool ignored(const Case<T> &c, int64_t r) {
 template <class T> bool masked_row(const Case<T> &c, int64_t r) {
   if (c.shape.classes == 0) return false;
   for (int64_t k = 0; k < c.shape.classes; ++k)
-    if (c.x[size_t(at(c, r, k))] != -std::numeric_limits<T>::infinity()) return false;
+    if (c.x[size_t(gen::index_of(c, r, k))] != -std::numeric_limits<T>::infinity()) return false;
   return true;
 }
 
@@ -45,14 +42,14 @@ template <class T> bool masked_row(const Case<T> &c, int64_t r) {
 // evaluates x_k - max in T turns into -inf.
 template <class T> bool finite_logp(const Case<T> &c, int64_t r, int64_t k) {
   if (c.op == SOFTCHECK_OP_NLL_LOSS || c.op == SOFTCHECK_OP_NLL_LOSS_BACKWARD)
-    return std::isfinite(c.x[size_t(at(c, r, k))]);
+    return std::isfinite(c.x[size_t(gen::index_of(c, r, k))]);
   long double max = -INFINITY;
   for (int64_t j = 0; j < c.shape.classes; ++j) {
-    const T v = c.x[size_t(at(c, r, j))];
+    const T v = c.x[size_t(gen::index_of(c, r, j))];
     if (std::isnan(v) || v == std::numeric_limits<T>::infinity()) return false;
     max = std::max<long double>(max, v);
   }
-  const long double d = (long double)c.x[size_t(at(c, r, k))] - max;
+  const long double d = (long double)c.x[size_t(gen::index_of(c, r, k))] - max;
   return std::isfinite(d) && d >= -(long double)std::numeric_limits<T>::max();
 }
 
@@ -76,7 +73,7 @@ template <class T> bool zero_coefficient_row(const Case<T> &c, int64_t r) {
   for (int64_t k = 0; k < K; ++k) {
     bool zero;
     if (prob_targets(c.op))
-      zero = w(k) == 0 || (c.aux[size_t(at(c, r, k))] == 0 && eps == 0);
+      zero = w(k) == 0 || (c.aux[size_t(gen::index_of(c, r, k))] == 0 && eps == 0);
     else
       // (eps = 0 leaves the smoothing terms out under both conventions:
       // libraries that evaluate the formula skip them too.)
@@ -148,7 +145,7 @@ std::vector<char> convention_nan(const softcheck_kernel_set &set, const Case<T> 
       if (c.is_loss() && !c.is_backward()) {
         ok[c.reduction == Reduction::none ? size_t(r) : 0] = 1;
       } else {
-        for (int64_t j = 0; j < c.shape.classes; ++j) ok[size_t(at(c, r, j))] = 1;
+        for (int64_t j = 0; j < c.shape.classes; ++j) ok[size_t(gen::index_of(c, r, j))] = 1;
       }
     }
   }

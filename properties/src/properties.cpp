@@ -65,13 +65,11 @@ template <class T> std::vector<T> reference(const Case<T> &c) {
 
 template <class T> bool same_bits(T a, T b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
-template <class T> int64_t at(const Case<T> &c, int64_t r, int64_t k) {
-  return (r / c.shape.inner * c.shape.classes + k) * c.shape.inner + r % c.shape.inner;
-}
+using gen::index_of;
 
 template <class T> bool row_finite(const Case<T> &c, int64_t r) {
   for (int64_t k = 0; k < c.shape.classes; ++k)
-    if (!std::isfinite(c.x[size_t(at(c, r, k))])) return false;
+    if (!std::isfinite(c.x[size_t(index_of(c, r, k))])) return false;
   return true;
 }
 
@@ -182,13 +180,14 @@ template <class T> Check softmax_sums_to_one(const Env<T> &env, const Case<T> &c
   for (int64_t r = 0; r < c.rows(); ++r) {
     bool all_masked = true;
     for (int64_t k = 0; k < c.shape.classes; ++k)
-      all_masked = all_masked && c.x[size_t(at(c, r, k))] == -std::numeric_limits<T>::infinity();
+      all_masked =
+          all_masked && c.x[size_t(index_of(c, r, k))] == -std::numeric_limits<T>::infinity();
     if (all_masked) continue; // 0 everywhere, by definition
     // Each y_c is within its bound of the exact value; the exact values sum
     // to 1; the sum here is in long double (error n 2^-64, negligible).
     long double sum = 0, allowed = 0;
     for (int64_t k = 0; k < c.shape.classes; ++k) {
-      size_t i = size_t(at(c, r, k));
+      size_t i = size_t(index_of(c, r, k));
       sum += y[i];
       allowed += tol.abs_error(i, y[i]);
     }
@@ -278,7 +277,7 @@ template <class T> Check permutation_equivariance(const Env<T> &env, const Case<
   Case<T> pc = c;
   for (int64_t r = 0; r < c.rows(); ++r)
     for (int64_t k = 0; k < K; ++k)
-      pc.x[size_t(at(c, r, k))] = c.x[size_t(at(c, r, perm[size_t(k)]))];
+      pc.x[size_t(index_of(c, r, k))] = c.x[size_t(index_of(c, r, perm[size_t(k)]))];
   std::vector<T> a, b;
   if (auto p = status_problem<T>(run(env, c, a)); !p.empty()) return Check::fail(p);
   if (auto p = status_problem<T>(run(env, pc, b)); !p.empty()) return Check::fail(p);
@@ -294,7 +293,7 @@ template <class T> Check permutation_equivariance(const Env<T> &env, const Case<
       continue;
     }
     for (int64_t k = 0; k < K; ++k) {
-      size_t i = size_t(at(c, r, perm[size_t(k)])), j = size_t(at(c, r, k));
+      size_t i = size_t(index_of(c, r, perm[size_t(k)])), j = size_t(index_of(c, r, k));
       if (std::isnan(a[i]) && std::isnan(b[j])) continue;
       if (a[i] != b[j] &&
           !(std::abs((long double)a[i] - b[j]) <= ta.abs_error(i, a[i]) + tb.abs_error(j, b[j])))
@@ -313,7 +312,7 @@ template <class T> Check monotonicity(const Env<T> &env, const Case<T> &c) {
     const int64_t K = std::min<int64_t>(c.shape.classes, 256);
     for (int64_t i = 0; i < K; ++i)
       for (int64_t j = 0; j < K; ++j) {
-        size_t a = size_t(at(c, r, i)), b = size_t(at(c, r, j));
+        size_t a = size_t(index_of(c, r, i)), b = size_t(index_of(c, r, j));
         if (c.x[a] > c.x[b] && y[a] < y[b])
           return Check::fail(
               fmt::format("row {}: x[{}] = {} > x[{}] = {} but y[{}] = {} < y[{}] = {}", r, i,
@@ -331,12 +330,12 @@ template <class T> Check masked_entries_exact(const Env<T> &env, const Case<T> &
   for (int64_t r = 0; r < c.rows(); ++r) {
     bool clean = true; // no NaN or +inf in the row
     for (int64_t k = 0; k < c.shape.classes; ++k) {
-      T v = c.x[size_t(at(c, r, k))];
+      T v = c.x[size_t(index_of(c, r, k))];
       clean = clean && !std::isnan(v) && v != std::numeric_limits<T>::infinity();
     }
     if (!clean) continue;
     for (int64_t k = 0; k < c.shape.classes; ++k) {
-      size_t i = size_t(at(c, r, k));
+      size_t i = size_t(index_of(c, r, k));
       if (c.x[i] != -std::numeric_limits<T>::infinity()) continue;
       any = true;
       T want = c.op == SOFTCHECK_OP_SOFTMAX ? T(0) : -std::numeric_limits<T>::infinity();
@@ -366,7 +365,7 @@ template <class T> Check logsumexp_bounds(const Env<T> &env, const Case<T> &c) {
     if (!row_finite(c, r)) continue;
     long double m = -INFINITY;
     for (int64_t k = 0; k < c.shape.classes; ++k)
-      m = std::max(m, (long double)c.x[size_t(at(c, r, k))]);
+      m = std::max(m, (long double)c.x[size_t(index_of(c, r, k))]);
     const size_t i = size_t(r);
     long double hi = m + std::log((long double)c.shape.classes) + tol.abs_error(i, y[i]) +
                      0x1p-60L * std::abs(m);
@@ -388,10 +387,10 @@ template <class T> Check softmax_jacobian_rows_sum_to_zero(const Env<T> &env, co
   Tolerances<T> tol(env.set, k);
   for (int64_t r = 0; r < k.rows(); ++r) {
     long double sum = 0;
-    for (int64_t j = 0; j < k.shape.classes; ++j) sum += k.x[size_t(at(k, r, j))];
+    for (int64_t j = 0; j < k.shape.classes; ++j) sum += k.x[size_t(index_of(k, r, j))];
     if (!std::isfinite(sum)) continue;
     for (int64_t j = 0; j < k.shape.classes; ++j) {
-      size_t i = size_t(at(k, r, j));
+      size_t i = size_t(index_of(k, r, j));
       long double exact = (long double)constant * k.x[i] * (1 - sum);
       long double allowed =
           tol.abs_error(i, T(exact)) + 0x1p-60L * std::abs((long double)constant * k.x[i]);
@@ -431,7 +430,7 @@ template <class T> Check cross_entropy_gradient(const Env<T> &env, const Case<T>
     if (!row_finite(k, r)) continue;
     long double sum = 0, allowed_sum = 0;
     for (int64_t j = 0; j < k.shape.classes; ++j) {
-      size_t i = size_t(at(k, r, j));
+      size_t i = size_t(index_of(k, r, j));
       long double want = (long double)p[i] - (j == k.target[size_t(r)] ? 1 : 0);
       long double allowed = tol.abs_error(i, dx[i]) + (long double)spacing(p[i]);
       sum += dx[i];
@@ -454,14 +453,14 @@ template <class T> Check nan_spreads_to_its_row(const Env<T> &env, const Case<T>
     if (!row_finite(c, r)) return Check::skip();
   Case<T> nc = c;
   const int64_t row = c.rows() / 2, k = c.shape.classes / 2;
-  nc.x[size_t(at(c, row, k))] = std::numeric_limits<T>::quiet_NaN();
+  nc.x[size_t(index_of(c, row, k))] = std::numeric_limits<T>::quiet_NaN();
   std::vector<T> a, b;
   if (auto p = status_problem<T>(run(env, c, a)); !p.empty()) return Check::fail(p);
   if (auto p = status_problem<T>(run(env, nc, b)); !p.empty()) return Check::fail(p);
   const bool per_row = c.op == SOFTCHECK_OP_LOGSUMEXP || c.op == SOFTCHECK_OP_CROSS_ENTROPY;
   for (int64_t r = 0; r < c.rows(); ++r)
     for (int64_t j = 0; j < (per_row ? 1 : c.shape.classes); ++j) {
-      size_t i = per_row ? size_t(r) : size_t(at(c, r, j));
+      size_t i = per_row ? size_t(r) : size_t(index_of(c, r, j));
       if (r == row) {
         bool omitted = c.op == SOFTCHECK_OP_CROSS_ENTROPY && c.target[size_t(r)] == c.ignore_index;
         if (!omitted && !std::isnan(b[i]))
@@ -485,12 +484,12 @@ template <class T> Check documented_special_values(const Env<T> &env, const Case
   for (int64_t r = 0; r < c.rows(); ++r) {
     bool nan = false, pinf = false, all_masked = true;
     for (int64_t k = 0; k < c.shape.classes; ++k) {
-      T v = c.x[size_t(at(c, r, k))];
+      T v = c.x[size_t(index_of(c, r, k))];
       nan = nan || std::isnan(v);
       pinf = pinf || v == inf;
       all_masked = all_masked && v == -inf;
     }
-    const bool one_class = c.shape.classes == 1 && std::isfinite(c.x[size_t(at(c, r, 0))]);
+    const bool one_class = c.shape.classes == 1 && std::isfinite(c.x[size_t(index_of(c, r, 0))]);
     if (!nan && !pinf && !all_masked && !one_class) continue;
     auto expect = [&](size_t i, T want, const char *rule) -> std::string {
       bool ok = std::isnan(want) ? std::isnan(y[i])
@@ -506,12 +505,12 @@ template <class T> Check documented_special_values(const Env<T> &env, const Case
       std::string e = nan          ? expect(i, nanv, "a row with NaN")
                       : pinf       ? expect(i, inf, "a row with +inf")
                       : all_masked ? expect(i, -inf, "a fully masked row")
-                                   : expect(i, c.x[size_t(at(c, r, 0))], "one class");
+                                   : expect(i, c.x[size_t(index_of(c, r, 0))], "one class");
       if (!e.empty()) return Check::fail(e);
       continue;
     }
     for (int64_t k = 0; k < c.shape.classes; ++k) {
-      size_t i = size_t(at(c, r, k));
+      size_t i = size_t(index_of(c, r, k));
       const bool sm = c.op == SOFTCHECK_OP_SOFTMAX;
       std::string e = nan          ? expect(i, nanv, "a row with NaN")
                       : pinf       ? expect(i, nanv, "a row with +inf")
@@ -551,7 +550,7 @@ template <class T> Check loss_pipelines_agree(const Env<T> &env, const Case<T> &
     const int64_t t = c.target[size_t(r)];
     if (t == c.ignore_index) continue;
     for (int64_t k = 0; k < c.shape.classes; ++k) {
-      size_t i = size_t(at(c, r, k));
+      size_t i = size_t(index_of(c, r, k));
       const long double a = std::abs(loss_coefficient(c, r, k));
       // A log-probability that overflowed to -inf (x - max past the
       // format's range) makes the two pipelines differ by design.
@@ -589,7 +588,7 @@ template <class T> Check probability_pipeline_agrees(const Env<T> &env, const Ca
   Tolerances<T> tce(env.set, k), tsm(env.set, sc);
   bool any = false;
   for (int64_t r = 0; r < k.rows(); ++r) {
-    size_t i = size_t(at(k, r, k.target[size_t(r)]));
+    size_t i = size_t(index_of(k, r, k.target[size_t(r)]));
     if (!(p[i] >= T(1e-3))) continue; // clipping (or its neighbourhood) changes the answer
     any = true;
     long double keras = -std::log(std::max((long double)p[i], 1e-7L));
@@ -620,7 +619,7 @@ template <class T> Check ignored_targets_contribute_nothing(const Env<T> &env, c
   kc.target.clear();
   if (c.reduction == Reduction::none) kc.dout.clear();
   for (int64_t r : keep) {
-    for (int64_t k = 0; k < c.shape.classes; ++k) kc.x.push_back(c.x[size_t(at(c, r, k))]);
+    for (int64_t k = 0; k < c.shape.classes; ++k) kc.x.push_back(c.x[size_t(index_of(c, r, k))]);
     kc.target.push_back(c.target[size_t(r)]);
     if (c.reduction == Reduction::none) kc.dout.push_back(c.dout[size_t(r)]);
   }
@@ -635,7 +634,7 @@ template <class T> Check ignored_targets_contribute_nothing(const Env<T> &env, c
   if (c.is_backward()) {
     for (int64_t r = 0; r < c.rows(); ++r)
       for (int64_t k = 0; k < c.shape.classes; ++k) {
-        size_t i = size_t(at(c, r, k));
+        size_t i = size_t(index_of(c, r, k));
         if (ic.target[size_t(r)] == c.ignore_index) {
           if (a[i] != 0)
             return Check::fail(fmt::format("{}an ignored row's gradient is {}, not 0", where(c, i),
@@ -644,7 +643,7 @@ template <class T> Check ignored_targets_contribute_nothing(const Env<T> &env, c
       }
     for (size_t n = 0; n < keep.size(); ++n)
       for (int64_t k = 0; k < c.shape.classes; ++k) {
-        size_t i = size_t(at(c, keep[n], k)), j = size_t(int64_t(n) * c.shape.classes + k);
+        size_t i = size_t(index_of(c, keep[n], k)), j = size_t(int64_t(n) * c.shape.classes + k);
         if (!close(i, j))
           return Check::fail(fmt::format("{}ignoring other rows changed this gradient: {} vs {}",
                                          where(c, i), format_value(a[i]), format_value(b[j])));

@@ -1,5 +1,6 @@
 #include "tolerance.hpp"
 
+#include <softcheck/generators.hpp>
 #include <softcheck/properties.hpp>
 
 #include <fmt/core.h>
@@ -10,10 +11,6 @@
 namespace softcheck::props {
 namespace {
 
-template <class T> int64_t elem(const Case<T> &c, int64_t r, int64_t k) {
-  return (r / c.shape.inner * c.shape.classes + k) * c.shape.inner + r % c.shape.inner;
-}
-
 // D_w = sum_j e^{d_j} |d_j| / sum_j e^{d_j} over the non-max terms: how much
 // the rounding of each x_j - max (relative error |d_j| u in its exp) moves
 // the sum s (and so log1p(s)). At most max |d_j|, and usually small, since
@@ -23,7 +20,7 @@ template <class T> long double amplification(const Case<T> &c, int64_t r, long d
   long double num = 0, den = 0;
   bool skipped_max = false;
   for (int64_t k = 0; k < c.shape.classes; ++k) {
-    long double x = c.x[size_t(elem(c, r, k))];
+    long double x = c.x[size_t(gen::index_of(c, r, k))];
     if (!skipped_max && x == max) {
       skipped_max = true;
       continue;
@@ -80,7 +77,9 @@ Tolerances<T>::Tolerances(const softcheck_kernel_set &set, const Case<T> &c) : c
   if (op == SOFTCHECK_OP_CROSS_ENTROPY_PROB) row_bound = 2 * double(n) + 12;
   if (scaled_ && is_class_loss(op)) row_bound = 2 * double(n) + 12;
 
-  auto x_at = [&](int64_t r, int64_t k) { return (long double)c.x[size_t(elem(c, r, k))]; };
+  auto x_at = [&](int64_t r, int64_t k) {
+    return (long double)c.x[size_t(gen::index_of(c, r, k))];
+  };
   std::vector<LongRow> rows;
   if (op != SOFTCHECK_OP_SOFTMAX_BACKWARD && op != SOFTCHECK_OP_LOG_SOFTMAX_BACKWARD &&
       op != SOFTCHECK_OP_NLL_LOSS && op != SOFTCHECK_OP_NLL_LOSS_BACKWARD)
@@ -105,7 +104,7 @@ Tolerances<T>::Tolerances(const softcheck_kernel_set &set, const Case<T> &c) : c
       const double dw = double(amplification(c, r, rows[size_t(r)].max));
       for (int64_t k = 0; k < n; ++k) {
         const double d = rounding_of_d<T>(x_at(r, k) - rows[size_t(r)].max);
-        default_[size_t(elem(c, r, k))] =
+        default_[size_t(gen::index_of(c, r, k))] =
             op == SOFTCHECK_OP_SOFTMAX ? d + dw + double(n) + 5 : dw + double(n) + 6;
       }
     }
@@ -119,13 +118,14 @@ Tolerances<T>::Tolerances(const softcheck_kernel_set &set, const Case<T> &c) : c
     for (int64_t r = 0; r < R; ++r) {
       long double dot = 0, sum = 0, signed_sum = 0;
       for (int64_t k = 0; k < n; ++k) {
-        long double y = c.x[size_t(elem(c, r, k))], dy = c.aux[size_t(elem(c, r, k))];
+        long double y = c.x[size_t(gen::index_of(c, r, k))],
+                    dy = c.aux[size_t(gen::index_of(c, r, k))];
         dot += std::abs(dy * y);
         sum += std::abs(dy);
         signed_sum += dy;
       }
       for (int64_t k = 0; k < n; ++k) {
-        size_t i = size_t(elem(c, r, k));
+        size_t i = size_t(gen::index_of(c, r, k));
         long double y = c.x[i], dy = c.aux[i];
         if (op == SOFTCHECK_OP_SOFTMAX_BACKWARD) {
           scale_[i] = std::abs(y) * (std::abs(dy) + dot);
@@ -149,7 +149,7 @@ Tolerances<T>::Tolerances(const softcheck_kernel_set &set, const Case<T> &c) : c
       long double s = 0;
       for (int64_t k = 0; k < n; ++k) s += std::abs(loss_coefficient(c, r, k));
       for (int64_t k = 0; k < n; ++k) {
-        size_t i = size_t(elem(c, r, k));
+        size_t i = size_t(gen::index_of(c, r, k));
         long double a = std::abs(loss_coefficient(c, r, k));
         if (op == SOFTCHECK_OP_NLL_LOSS_BACKWARD) {
           scale_[i] = std::abs(g) * a;
