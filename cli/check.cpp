@@ -26,7 +26,13 @@ std::string xml_escape(const std::string &s, bool lines = false) { return text::
 
 const char *dtype_name(softcheck_dtype d) { return d == SOFTCHECK_F32 ? "f32" : "f64"; }
 
-std::string junit_xml(const std::vector<props::Outcome> &outcomes, uint64_t seed) {
+// JUnit: one testcase per outcome; a property that failed in several kinds
+// gives one testcase per kind (the first keeps the property's name, the
+// others add the kind), the kind in the failure's type. Conventions of the
+// sets are properties of the suite; declined cases a property of their
+// testcase.
+std::string junit_xml(const std::vector<props::Outcome> &outcomes, uint64_t seed,
+                      const std::vector<std::pair<std::string, std::string>> &conventions) {
   int failures = 0, skipped = 0;
   double seconds = 0;
   for (const auto &o : outcomes) {
@@ -43,16 +49,37 @@ std::string junit_xml(const std::vector<props::Outcome> &outcomes, uint64_t seed
   x << fmt::format("  <testsuite name=\"softcheck check (seed {})\" tests=\"{}\" failures=\"{}\" "
                    "skipped=\"{}\" time=\"{:.3f}\">\n",
                    seed, outcomes.size(), failures, skipped, seconds);
-  for (const auto &o : outcomes) {
+  if (!conventions.empty()) {
+    x << "    <properties>\n";
+    for (const auto &[set, text] : conventions)
+      x << "      <property name=\"conventions of " << xml_escape(set) << "\" value=\""
+        << xml_escape(text) << "\"/>\n";
+    x << "    </properties>\n";
+  }
+  for (size_t k = 0; k < outcomes.size(); ++k) {
+    const props::Outcome &o = outcomes[k];
+    const bool another_kind = k > 0 && outcomes[k - 1].property == o.property &&
+                              outcomes[k - 1].set == o.set && outcomes[k - 1].op == o.op &&
+                              outcomes[k - 1].dtype == o.dtype;
+    const std::string name = another_kind ? o.property + " (" + o.kind + ")" : o.property;
     x << fmt::format("    <testcase classname=\"{}.{}.{}\" name=\"{}\" time=\"{:.3f}\"",
                      xml_escape(o.set), softcheck_op_name(o.op), dtype_name(o.dtype),
-                     xml_escape(o.property), o.seconds);
+                     xml_escape(name), o.seconds);
+    const std::string declined = o.declined > 0
+                                     ? fmt::format("      <properties><property name=\"declined\" "
+                                                   "value=\"{}\"/></properties>\n",
+                                                   o.declined)
+                                     : "";
     if (o.verdict == props::Verdict::passed) {
-      x << "/>\n";
+      x << (declined.empty() ? "/>\n" : ">\n" + declined + "    </testcase>\n");
     } else if (o.verdict == props::Verdict::skipped) {
-      x << ">\n      <skipped message=\"" << xml_escape(o.reason) << "\"/>\n    </testcase>\n";
+      x << ">\n"
+        << declined << "      <skipped message=\"" << xml_escape(o.reason)
+        << "\"/>\n    </testcase>\n";
     } else {
-      x << ">\n      <failure message=\"" << xml_escape(o.reason) << "\">"
+      x << ">\n"
+        << declined << "      <failure message=\"" << xml_escape(o.reason) << "\" type=\""
+        << xml_escape(o.kind.empty() ? "failure" : o.kind) << "\">"
         << xml_escape(o.reason + "\n" + o.counterexample +
                           (o.called_with.empty() ? "" : "called with:\n" + o.called_with) +
                           "reproduce: " + o.reproduce,
@@ -158,6 +185,7 @@ int run_check(const CheckArgs &a) {
   }
 
   std::vector<props::Outcome> all;
+  std::vector<std::pair<std::string, std::string>> conventions; // (set, declared), for JUnit
   for (const KernelSetRef *ref : sets) {
     const softcheck_kernel_set &set = *ref->set;
     opt.load_args = load_args(*ref, a.isolation);
@@ -168,8 +196,10 @@ int run_check(const CheckArgs &a) {
       fmt::print("softcheck check: set {} [{}], replaying {} case files\n", ref->set->name,
                  text::printable(ref->source), replays.size());
     // Reported once, never as failed properties (plugin.h, "Conventions").
-    for (const std::string &c : props::declared_conventions(set))
+    for (const std::string &c : props::declared_conventions(set)) {
       fmt::print("  conventions of this set: {}\n", c);
+      conventions.emplace_back(set.name, c);
+    }
     std::fflush(stdout);
     std::vector<props::Outcome> outcomes;
     if (replays.empty()) {
@@ -204,7 +234,7 @@ int run_check(const CheckArgs &a) {
   fmt::print("{} passed, {} failed, {} skipped{}\n", passed, failed, skipped,
              fault_text.empty() ? "" : fmt::format(", {} kernel faults", sandbox::faults().size()));
   std::fflush(stdout);
-  if (!a.junit.empty()) write_output(a.junit, junit_xml(all, opt.seed), "--junit");
+  if (!a.junit.empty()) write_output(a.junit, junit_xml(all, opt.seed, conventions), "--junit");
   print_plugin_output();
   return failed > 0 || !fault_text.empty() ? 1 : 0;
 }

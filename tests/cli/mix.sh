@@ -10,8 +10,24 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*"; for f in "$dir"/*.txt; do echo "--- $f"; cat "$f"; done; exit 1; }
 
-"$sc" check --plugin "$plugin" --op softmax >"$dir/check.txt" 2>&1
+"$sc" check --plugin "$plugin" --op softmax --junit "$dir/check.xml" >"$dir/check.txt" 2>&1
 [ $? = 1 ] || fail "check should exit 1"
+# JUnit: the convention as a property of the suite, each kind of failure
+# its own testcase (names unique), the kind in the failure's type.
+python3 - "$dir/check.xml" <<'PY' >"$dir/junit.txt" 2>&1 || fail "JUnit: $(cat "$dir/junit.txt")"
+import sys, xml.etree.ElementTree as ET
+suite = ET.parse(sys.argv[1]).getroot().find("testsuite")
+props = {p.get("name"): p.get("value") for p in suite.find("properties")}
+assert props.get("conventions of mix", "").startswith("masked=nan"), props
+cases = suite.findall("testcase")
+names = [(c.get("classname"), c.get("name")) for c in cases]
+assert len(names) == len(set(names)), "testcase names repeat"
+kinds = [c.find("failure").get("type") for c in cases
+         if c.get("classname") == "mix.softmax.f32" and c.get("name").startswith("oracle_agreement")
+         and c.find("failure") is not None]
+assert any(k.startswith("special values") for k in kinds), kinds
+assert any(k.startswith("finite accuracy") for k in kinds), kinds
+PY
 [ "$(grep -c 'conventions of this set: masked=nan' "$dir/check.txt")" = 1 ] ||
   fail "the convention is not listed exactly once"
 grep -Eq '^  FAIL  oracle_agreement +softmax +f32 .*, special values on rows with NaN or infinities(;.*)?$' \
