@@ -76,10 +76,16 @@ baseline: build
 	@cp $(BUILD)/baseline-run/report.json reports/baseline/softcheck.json
 	@echo "softcheck: wrote reports/baseline/softcheck.json"
 
-# The float32 kernels against the baselines in one run (Google Benchmark,
-# medians of 5): GB/s, share of the copy roof and ratios per op x shape x
-# threads, the goals met or not; the table also goes to $(BUILD)/bench.md.
-bench: build
+# The float32 and float64 kernels against the baselines in one run (Google
+# Benchmark, medians of 5): GB/s, share of the copy roof and ratios per
+# dtype x op x shape x threads, the goals met or not; the table also goes
+# to $(BUILD)/bench.md. XNNPACK's softmax is a baseline when its packages
+# are there (installed when root); the peer plugins when built.
+BENCH_PACKAGES := libxnnpack-dev libpthreadpool-dev
+bench: deps
+	@tools/ensure-packages.sh --optional $(BENCH_PACKAGES)
+	@cmake --preset default >/dev/null
+	@cmake --build --preset default
 	@$(BUILD)/bench/softcheck_bench --markdown $(BUILD)/bench.md
 
 # Oracle throughput (elements/s per op, dtype and precision).
