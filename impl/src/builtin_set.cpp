@@ -65,8 +65,9 @@ std::vector<std::string> simd_targets() { return simd::targets(); }
 const softcheck_kernel_set &builtin_kernel_set() {
   static const softcheck_contract contract = make_contract();
   static const std::string description =
-      "softcheck's kernels: float rows in SIMD (" + choose_target() +
-      "; double lanes, exact x - max, log1p), the rest careful scalar (wide accumulation)";
+      "softcheck's kernels: float and double rows in SIMD (" + choose_target() +
+      "; double lanes, double-double for float64, exact x - max, log1p), the rest careful "
+      "scalar (wide accumulation)";
   static const softcheck_kernel_set set = [] {
     softcheck_kernel_set s{};
     s.struct_size = sizeof(softcheck_kernel_set);

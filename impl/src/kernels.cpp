@@ -1,6 +1,8 @@
 // The built-in careful scalar kernels. Semantics: <softcheck/plugin.h>;
 // contract and error analysis: <softcheck/kernels.hpp>.
 #include "fast_rows.hpp"
+#include "parallel.hpp"
+#include "simd.hpp"
 #include "wide.hpp"
 
 #include <softcheck/kernels.hpp>
@@ -65,22 +67,17 @@ RowInfo<float> from_stats(const fast::Stats &st) {
   return info;
 }
 
-// Float rows of stride > 1 are gathered first, so a row gives the same bits
+// Rows of stride > 1 are gathered first, so a row gives the same bits
 // whatever its layout.
-std::vector<float> gather(Row<const float> x) {
-  std::vector<float> v(static_cast<size_t>(x.n));
+template <class T> std::vector<T> gather(Row<const T> x) {
+  std::vector<T> v(static_cast<size_t>(x.n));
   for (int64_t c = 0; c < x.n; ++c) v[size_t(c)] = x[c];
   return v;
 }
 
-template <class T> RowInfo<T> analyze(Row<const T> x) {
+// A row's RowInfo by the careful scalar code (every row of any dtype).
+template <class T> RowInfo<T> scalar_analyze(Row<const T> x) {
   using W = typename detail::Wide<T>::W;
-  if constexpr (is_f32<T>)
-    if (x.n > 0) {
-      if (x.stride == 1) return from_stats(fast::analyze(x.p, x.n));
-      const std::vector<float> v = gather(x);
-      return from_stats(fast::analyze(v.data(), x.n));
-    }
   RowInfo<T> info;
   if (x.n == 0) return info;
   bool has_nan = false;
@@ -110,6 +107,47 @@ template <class T> RowInfo<T> analyze(Row<const T> x) {
     info.log_s = detail::wlog1p(info.rest);
   }
   return info;
+}
+
+// A double row of stride 1 by the vector statistics (simd.hpp) where they
+// apply (*vector set), else by the scalar code. rest = (ties - 1) + the
+// double-double sum, in long double (2^-64 per step): relative error below
+// 2^-56.4, so a probability e / (1 + rest) errs by less than 2^-55.4
+// before its one rounding, and log1p(rest) by less than 2^-56.3.
+RowInfo<double> analyze_f64(const double *x, int64_t n, double *eh, double *el, bool *vector) {
+  simd::RowF64 st;
+  simd::row_stats_f64(x, n, eh, el, &st);
+  *vector = !st.special;
+  if (st.special) return scalar_analyze(Row<const double>{x, n, 1});
+  RowInfo<double> info;
+  info.kind = Kind::finite;
+  info.max = st.max;
+  info.argmax = -1; // found when needed
+  info.rest = (static_cast<long double>(st.ties - 1) + st.rest_hi) + st.rest_lo;
+  info.log_s = std::log1p(info.rest);
+  return info;
+}
+
+template <class T> RowInfo<T> analyze(Row<const T> x) {
+  if (x.n == 0) return RowInfo<T>{};
+  if constexpr (is_f32<T>) {
+    if (x.stride == 1) return from_stats(fast::analyze(x.p, x.n));
+    const std::vector<float> v = gather(x);
+    return from_stats(fast::analyze(v.data(), x.n));
+  } else {
+    bool vector = false;
+    if (x.stride == 1) return analyze_f64(x.p, x.n, nullptr, nullptr, &vector);
+    const std::vector<double> v = gather(x);
+    return analyze_f64(v.data(), x.n, nullptr, nullptr, &vector);
+  }
+}
+
+// The first index of a row's max (RowInfo::argmax, or found).
+template <class T> int64_t argmax_of(Row<const T> x, const RowInfo<T> &info) {
+  int64_t k = info.argmax;
+  for (int64_t c = 0; k < 0 && c < x.n; ++c)
+    if (x[c] == info.max) k = c;
+  return k;
 }
 
 // log_softmax(x)_c in W for a finite row: (x_c - max) - log1p(rest).
@@ -193,15 +231,11 @@ Status forward_checks(Shape s, const void *x, const void *y, Extent &e, int64_t 
   return SOFTCHECK_OK;
 }
 
-template <class T, class F> void for_rows(Shape s, const T *x, T *y, int64_t rows, F &&f) {
-  for (int64_t r = 0; r < rows; ++r) f(row_of(x, s, r), row_of(y, s, r));
-}
-
 // The rows of a strided float tensor laid out [rows, classes].
-std::vector<float> gather_rows(const float *base, Shape s, int64_t rows) {
-  std::vector<float> v(static_cast<size_t>(rows * s.classes));
+template <class T> std::vector<T> gather_rows(const T *base, Shape s, int64_t rows) {
+  std::vector<T> v(static_cast<size_t>(rows * s.classes));
   for (int64_t r = 0; r < rows; ++r) {
-    Row<const float> row = row_of(base, s, r);
+    Row<const T> row = row_of(base, s, r);
     for (int64_t c = 0; c < s.classes; ++c) v[size_t(r * s.classes + c)] = row[c];
   }
   return v;
@@ -209,13 +243,13 @@ std::vector<float> gather_rows(const float *base, Shape s, int64_t rows) {
 
 // Runs f(in..., out) on float rows of stride 1: directly when inner = 1,
 // else on copies of the rows laid out [rows, classes], scattered back.
-template <class F, class... In>
-void contiguous(Shape s, int64_t rows, F &&f, float *out, const In *...in) {
+template <class T, class F, class... In>
+void contiguous(Shape s, int64_t rows, F &&f, T *out, const In *...in) {
   if (s.inner == 1) return f(in..., out);
-  std::vector<float> o(static_cast<size_t>(rows * s.classes));
+  std::vector<T> o(static_cast<size_t>(rows * s.classes));
   f(gather_rows(in, s, rows).data()..., o.data());
   for (int64_t r = 0; r < rows; ++r) {
-    Row<float> row = row_of(out, s, r);
+    Row<T> row = row_of(out, s, r);
     for (int64_t c = 0; c < s.classes; ++c) row[c] = o[size_t(r * s.classes + c)];
   }
 }
@@ -232,54 +266,119 @@ std::vector<fast::Stats> float_row_stats(const float *x, Shape s, int64_t rows) 
 
 } // namespace
 
+template <class T> void softmax_row(Row<const T> xr, Row<T> yr, const RowInfo<T> &info) {
+  for (int64_t c = 0; c < xr.n; ++c) {
+    switch (info.kind) {
+    case Kind::finite: yr[c] = T(prob(info, xr[c])); break;
+    case Kind::all_neg_inf: yr[c] = T(0); break;
+    default: yr[c] = nan_v<T>; break;
+    }
+  }
+}
+
+template <class T> void log_softmax_row(Row<const T> xr, Row<T> yr, const RowInfo<T> &info) {
+  // A zero is -0 (x_c - lse < 0, rounded) unless the row has one entry
+  // that is not -inf: then x_c - lse is x_c - x_c = +0 exactly. Known
+  // before any of y is written (y may be x, in place).
+  const bool one_entry = info.kind == Kind::finite && lone_entry(xr, argmax_of(xr, info));
+  for (int64_t c = 0; c < xr.n; ++c) {
+    switch (info.kind) {
+    case Kind::finite: {
+      const T v = T(log_prob(info, xr[c]));
+      yr[c] = v != 0 ? v : one_entry ? T(0) : -T(0);
+      break;
+    }
+    case Kind::all_neg_inf: yr[c] = -inf_v<T>; break;
+    default: yr[c] = nan_v<T>; break;
+    }
+  }
+}
+
+// Double rows of stride 1, spread over threads (a row's bits never depend
+// on the thread that computed it): the vector path where analyze_f64 takes
+// the row, else the scalar one. softmax: p = e (1 / (1 + rest)), e =
+// exp(x - max) in double-double (its high parts wait in y, its low parts
+// in a buffer of the thread's), 1 / (1 + rest) in long double split in
+// two doubles (2^-63), the product in double-double: before the one
+// rounding, p errs by less than 2^-55.3 relative (below 1/4 ulp).
+void softmax_rows_f64(const double *x, double *y, int64_t rows, int64_t n) {
+  if (n == 0) return;
+  detail::parallel_for(
+      rows,
+      [&](int64_t r0, int64_t r1) {
+        thread_local std::vector<double> lo;
+        if (lo.size() < size_t(n)) lo.resize(size_t(n));
+        for (int64_t r = r0; r < r1; ++r) {
+          const double *xr = x + r * n;
+          double *yr = y + r * n;
+          bool vector = false;
+          // x may be y: pass 2 reads each x before it writes that e.
+          const RowInfo<double> info = analyze_f64(xr, n, yr, lo.data(), &vector);
+          if (!vector) {
+            softmax_row(Row<const double>{xr, n, 1}, Row<double>{yr, n, 1}, info);
+            continue;
+          }
+          const long double inv = 1.0L / (1.0L + info.rest);
+          const double ih = double(inv), il = double(inv - ih);
+          simd::softmax_f64(yr, lo.data(), n, ih, il, yr);
+        }
+      },
+      rows * n);
+}
+
+// log_softmax: y = (x - max) - log1p(rest), x - max exact, log1p(rest) in
+// long double split in two doubles, the differences in double-double: |y|
+// >= log1p(rest) (x - max <= 0), so y errs by less than 2^-56.2 relative
+// before its one rounding. rest > 0 on every vector row (n >= 2 and no
+// exp below e^-700), so y is never 0 there.
+void log_softmax_rows_f64(const double *x, double *y, int64_t rows, int64_t n) {
+  if (n == 0) return;
+  detail::parallel_for(
+      rows,
+      [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) {
+          const double *xr = x + r * n;
+          double *yr = y + r * n;
+          bool vector = false;
+          const RowInfo<double> info = analyze_f64(xr, n, nullptr, nullptr, &vector);
+          if (!vector) {
+            log_softmax_row(Row<const double>{xr, n, 1}, Row<double>{yr, n, 1}, info);
+            continue;
+          }
+          const double lh = double(info.log_s), ll = double(info.log_s - lh);
+          simd::log_softmax_f64(xr, n, info.max, lh, ll, yr);
+        }
+      },
+      rows * n);
+}
+
 template <class T> Status softmax(Shape s, const T *x, T *y) {
   Extent e;
   if (Status st = forward_checks<T>(s, x, y, e, 0)) return st;
-  if constexpr (is_f32<T>)
-    return contiguous(
-               s, e.rows,
-               [&](const float *xc, float *yc) { fast::softmax(xc, yc, e.rows, s.classes); }, y, x),
-           SOFTCHECK_OK;
-  for_rows(s, x, y, e.rows, [](Row<const T> xr, Row<T> yr) {
-    RowInfo<T> info = analyze(xr);
-    for (int64_t c = 0; c < xr.n; ++c) {
-      switch (info.kind) {
-      case Kind::finite: yr[c] = T(prob(info, xr[c])); break;
-      case Kind::all_neg_inf: yr[c] = T(0); break;
-      default: yr[c] = nan_v<T>; break;
-      }
-    }
-  });
+  contiguous(
+      s, e.rows,
+      [&](const T *xc, T *yc) {
+        if constexpr (is_f32<T>)
+          fast::softmax(xc, yc, e.rows, s.classes);
+        else
+          softmax_rows_f64(xc, yc, e.rows, s.classes);
+      },
+      y, x);
   return SOFTCHECK_OK;
 }
 
 template <class T> Status log_softmax(Shape s, const T *x, T *y) {
   Extent e;
   if (Status st = forward_checks<T>(s, x, y, e, 0)) return st;
-  if constexpr (is_f32<T>)
-    return contiguous(
-               s, e.rows,
-               [&](const float *xc, float *yc) { fast::log_softmax(xc, yc, e.rows, s.classes); }, y,
-               x),
-           SOFTCHECK_OK;
-  for_rows(s, x, y, e.rows, [](Row<const T> xr, Row<T> yr) {
-    RowInfo<T> info = analyze(xr);
-    // A zero is -0 (x_c - lse < 0, rounded) unless the row has one entry
-    // that is not -inf: then x_c - lse is x_c - x_c = +0 exactly. Known
-    // before any of y is written (y may be x, in place).
-    const bool one_entry = info.kind == Kind::finite && lone_entry(xr, info.argmax);
-    for (int64_t c = 0; c < xr.n; ++c) {
-      switch (info.kind) {
-      case Kind::finite: {
-        const T v = T(log_prob(info, xr[c]));
-        yr[c] = v != 0 ? v : one_entry ? T(0) : -T(0);
-        break;
-      }
-      case Kind::all_neg_inf: yr[c] = -inf_v<T>; break;
-      default: yr[c] = nan_v<T>; break;
-      }
-    }
-  });
+  contiguous(
+      s, e.rows,
+      [&](const T *xc, T *yc) {
+        if constexpr (is_f32<T>)
+          fast::log_softmax(xc, yc, e.rows, s.classes);
+        else
+          log_softmax_rows_f64(xc, yc, e.rows, s.classes);
+      },
+      y, x);
   return SOFTCHECK_OK;
 }
 
@@ -309,28 +408,53 @@ template <class T> Status logsumexp(Shape s, const T *x, T *out) {
 
 // --------------------------------------------------------------- backward
 
-template <class T> Status softmax_backward(Shape s, const T *y, const T *dy, T *dx) {
+template <class T> void softmax_backward_row(Row<const T> yr, Row<const T> dyr, Row<T> dxr) {
   using W = typename detail::Wide<T>::W;
+  CompensatedSum<W> dot;
+  for (int64_t c = 0; c < yr.n; ++c) dot.add(W(dyr[c]) * W(yr[c]));
+  W d = dot.value();
+  for (int64_t c = 0; c < yr.n; ++c) dxr[c] = T(W(yr[c]) * (W(dyr[c]) - d));
+}
+
+// Double rows of stride 1: the dot product in double-double (2^-100 of
+// the sum of |y dy|), dy - dot in double-double, times y: one rounding of
+// a value within 2^-100 of the terms. Rows with an entry of 2^500 or more,
+// inf or NaN: the scalar code.
+void softmax_backward_rows_f64(const double *y, const double *dy, double *dx, int64_t rows,
+                               int64_t n) {
+  if (n == 0) return;
+  detail::parallel_for(
+      rows,
+      [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) {
+          const int64_t o = r * n;
+          double hi = 0, lo = 0;
+          bool nonfinite = false;
+          simd::dot_f64(y + o, dy + o, n, &hi, &lo, &nonfinite);
+          if (nonfinite)
+            softmax_backward_row(Row<const double>{y + o, n, 1}, Row<const double>{dy + o, n, 1},
+                                 Row<double>{dx + o, n, 1});
+          else
+            simd::softmax_backward_f64(y + o, dy + o, n, hi, lo, dx + o);
+        }
+      },
+      rows * n);
+}
+
+template <class T> Status softmax_backward(Shape s, const T *y, const T *dy, T *dx) {
   Extent e;
   if (Status st = detail::check_shape<T>(s, e)) return st;
   if (missing(y, e.elems) || missing(dy, e.elems) || missing(dx, e.elems))
     return SOFTCHECK_ERR_NULL_POINTER;
-  if constexpr (is_f32<T>)
-    return contiguous(
-               s, e.rows,
-               [&](const float *yc, const float *dyc, float *dxc) {
-                 fast::softmax_backward(yc, dyc, dxc, e.rows, s.classes);
-               },
-               dx, y, dy),
-           SOFTCHECK_OK;
-  for (int64_t r = 0; r < e.rows; ++r) {
-    Row<const T> yr = row_of(y, s, r), dyr = row_of(dy, s, r);
-    Row<T> dxr = row_of(dx, s, r);
-    CompensatedSum<W> dot;
-    for (int64_t c = 0; c < s.classes; ++c) dot.add(W(dyr[c]) * W(yr[c]));
-    W d = dot.value();
-    for (int64_t c = 0; c < s.classes; ++c) dxr[c] = T(W(yr[c]) * (W(dyr[c]) - d));
-  }
+  contiguous(
+      s, e.rows,
+      [&](const T *yc, const T *dyc, T *dxc) {
+        if constexpr (is_f32<T>)
+          fast::softmax_backward(yc, dyc, dxc, e.rows, s.classes);
+        else
+          softmax_backward_rows_f64(yc, dyc, dxc, e.rows, s.classes);
+      },
+      dx, y, dy);
   return SOFTCHECK_OK;
 }
 
@@ -340,35 +464,60 @@ template <class T> T zero_sum_gradient(T y, T dy) {
   return std::isnan(y) || y == inf_v<T> ? nan_v<T> : dy;
 }
 
-template <class T> Status log_softmax_backward(Shape s, const T *y, const T *dy, T *dx) {
+template <class T> void log_softmax_backward_row(Row<const T> yr, Row<const T> dyr, Row<T> dxr) {
   using W = typename detail::Wide<T>::W;
+  CompensatedSum<W> sum;
+  bool infinite = false;
+  for (int64_t c = 0; c < yr.n; ++c) {
+    sum.add(W(dyr[c]));
+    infinite = infinite || std::isinf(dyr[c]);
+  }
+  W total = sum.value();
+  for (int64_t c = 0; c < yr.n; ++c)
+    dxr[c] = infinite     ? nan_v<T> // undefined (plugin.h)
+             : total == 0 ? zero_sum_gradient(yr[c], dyr[c])
+                          : T(W(dyr[c]) - detail::wexp(W(yr[c])) * total);
+}
+
+// Double rows of stride 1: sum of dy in double-double, exp(y) in
+// double-double for y in [-700, 0], dy - e total in double-double: before
+// the one rounding the error is below 2^-56 of the terms.
+// Other rows (a non-finite dy, a zero sum, some y outside [-700, 0]): the
+// scalar code.
+void log_softmax_backward_rows_f64(const double *y, const double *dy, double *dx, int64_t rows,
+                                   int64_t n) {
+  if (n == 0) return;
+  detail::parallel_for(
+      rows,
+      [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) {
+          const int64_t o = r * n;
+          double hi = 0, lo = 0;
+          bool nonfinite = false;
+          simd::sum_f64(dy + o, n, &hi, &lo, &nonfinite);
+          if (nonfinite || hi == 0 ||
+              !simd::log_softmax_backward_f64(y + o, dy + o, n, hi, lo, dx + o))
+            log_softmax_backward_row(Row<const double>{y + o, n, 1},
+                                     Row<const double>{dy + o, n, 1}, Row<double>{dx + o, n, 1});
+        }
+      },
+      rows * n);
+}
+
+template <class T> Status log_softmax_backward(Shape s, const T *y, const T *dy, T *dx) {
   Extent e;
   if (Status st = detail::check_shape<T>(s, e)) return st;
   if (missing(y, e.elems) || missing(dy, e.elems) || missing(dx, e.elems))
     return SOFTCHECK_ERR_NULL_POINTER;
-  if constexpr (is_f32<T>)
-    return contiguous(
-               s, e.rows,
-               [&](const float *yc, const float *dyc, float *dxc) {
-                 fast::log_softmax_backward(yc, dyc, dxc, e.rows, s.classes);
-               },
-               dx, y, dy),
-           SOFTCHECK_OK;
-  for (int64_t r = 0; r < e.rows; ++r) {
-    Row<const T> yr = row_of(y, s, r), dyr = row_of(dy, s, r);
-    Row<T> dxr = row_of(dx, s, r);
-    CompensatedSum<W> sum;
-    bool infinite = false;
-    for (int64_t c = 0; c < s.classes; ++c) {
-      sum.add(W(dyr[c]));
-      infinite = infinite || std::isinf(dyr[c]);
-    }
-    W total = sum.value();
-    for (int64_t c = 0; c < s.classes; ++c)
-      dxr[c] = infinite     ? nan_v<T> // undefined (plugin.h)
-               : total == 0 ? zero_sum_gradient(yr[c], dyr[c])
-                            : T(W(dyr[c]) - detail::wexp(W(yr[c])) * total);
-  }
+  contiguous(
+      s, e.rows,
+      [&](const T *yc, const T *dyc, T *dxc) {
+        if constexpr (is_f32<T>)
+          fast::log_softmax_backward(yc, dyc, dxc, e.rows, s.classes);
+        else
+          log_softmax_backward_rows_f64(yc, dyc, dxc, e.rows, s.classes);
+      },
+      dx, y, dy);
   return SOFTCHECK_OK;
 }
 
@@ -621,6 +770,41 @@ void logits_grad_row(const RowInfo<T> &info, Row<const T> x, Row<T> dx,
   }
 }
 
+// A double row of stride 1 without class weights by the vector code:
+// dx_k = g (sr p_k - a0), sr = the sum of the coefficients, a0 every
+// coefficient but the target's; g sr and g a0 in long double split in two
+// doubles, p in double-double (2^-55.3), the product and difference in
+// double-double: below 2^-55 of g (sr p + a0) before the one rounding. The
+// target's element again in long double. False (nothing written) when the
+// row is not a vector row.
+template <class A>
+bool ce_backward_row_f64(const double *x, double *dx, int64_t n, int64_t t, long double g,
+                         A &&coefficient) {
+  if (n < 2 || t < 0 || t >= n) return false;
+  long double a0 = 0, at = 0;
+  coefficient(t == 0 ? 1 : 0, a0);
+  coefficient(t, at);
+  const long double sr = at + static_cast<long double>(n - 1) * a0;
+  const double xt = x[t]; // dx may be x
+  thread_local std::vector<double> lo;
+  if (lo.size() < size_t(n)) lo.resize(size_t(n));
+  simd::RowF64 st;
+  simd::row_stats_f64(x, n, dx, lo.data(), &st);
+  if (st.special) return false;
+  RowInfo<double> info;
+  info.kind = Kind::finite;
+  info.max = st.max;
+  info.argmax = -1;
+  info.rest = (static_cast<long double>(st.ties - 1) + st.rest_hi) + st.rest_lo;
+  const long double inv = 1.0L / (1.0L + info.rest);
+  const double ih = double(inv), il = double(inv - ih);
+  const long double gs = g * sr, ga = g * a0;
+  const double gh = double(gs), ah = double(ga);
+  simd::ce_backward_f64(dx, lo.data(), n, ih, il, gh, double(gs - gh), ah, double(ga - ah), dx);
+  dx[t] = double(g * (sr * prob(info, xt) - at));
+  return true;
+}
+
 } // namespace
 
 template <class T>
@@ -690,6 +874,10 @@ Status cross_entropy_backward(Shape s, const T *logits, const int64_t *target,
       fr = {true, t, double(g), double(at + W(s.classes - 1) * a0), double(a0), double(at)};
       continue;
     }
+    if constexpr (!is_f32<T>)
+      if (!o.weight && x.stride == 1 &&
+          ce_backward_row_f64(x.p, dx.p, s.classes, target[r], g, coefficient))
+        continue;
     RowInfo<T> info = analyze(x);
     logits_grad_row(info, x, dx, g, coefficient);
   }

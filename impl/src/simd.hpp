@@ -55,6 +55,46 @@ void log_softmax_backward_f32(const float *y, const float *dy, int64_t len, doub
 // 2^-40 (plenty for float results), the same bits on every target.
 void log1p_f64(const double *in, double *out, int64_t n);
 
+// Float64 rows, in double lanes and double-double where one rounding would
+// not do (blocks of 8 elements, 8 fixed accumulators: every target the
+// same bits).
+//
+// A row's statistics: max; special = the row has a NaN, an infinity, an
+// |x| >= 2^1020, max - min > 700 or fewer than 2 elements (the scalar code
+// takes those rows); else, over the x < max, rest_hi + rest_lo = sum of
+// exp(x - max) in double-double with relative error below 2^-56.5 (each
+// term's exp errs by less than that; the sum itself is exact to 2^-100),
+// and ties = the count of x == max. When eh and el are not NULL,
+// eh[i] + el[i] = exp(x[i] - max) to the same accuracy (x[i] = max gives
+// exactly 1 + 0).
+struct RowF64 {
+  double max;
+  bool special;
+  double rest_hi, rest_lo;
+  int64_t ties;
+};
+void row_stats_f64(const double *x, int64_t n, double *eh, double *el, RowF64 *out);
+// y[i] = RN((eh[i] + el[i]) (ih + il)), the product in double-double; eh may be y.
+void softmax_f64(const double *eh, const double *el, int64_t n, double ih, double il, double *y);
+// y[i] = RN((x[i] - m) - (lh + ll)), x - m exact; x may be y.
+void log_softmax_f64(const double *x, int64_t n, double m, double lh, double ll, double *y);
+// dx[i] = RN((gh + gl) p_i - (ah + al)), p_i = (eh[i] + el[i]) (ih + il),
+// all in double-double; eh may be dx.
+void ce_backward_f64(const double *eh, const double *el, int64_t n, double ih, double il, double gh,
+                     double gl, double ah, double al, double *dx);
+// sum of a[0, n) in double-double; *nonfinite when some |a[i]| >= 2^1020, inf or NaN.
+void sum_f64(const double *a, int64_t n, double *hi, double *lo, bool *nonfinite);
+// dx[i] = RN(dy[i] - exp(y[i]) (th + tl)), in double-double, when every
+// y[i] is in [-700, 0]; else false and nothing written.
+bool log_softmax_backward_f64(const double *y, const double *dy, int64_t n, double th, double tl,
+                              double *dx);
+// sum of a[i] b[i] in double-double (products exact); *nonfinite when some
+// |a[i]| or |b[i]| >= 2^500, inf or NaN.
+void dot_f64(const double *a, const double *b, int64_t n, double *hi, double *lo, bool *nonfinite);
+// dx[i] = RN(y[i] (dy[i] - (dh + dl))), the difference in double-double.
+void softmax_backward_f64(const double *y, const double *dy, int64_t n, double dh, double dl,
+                          double *dx);
+
 // The Highway targets compiled in and supported by this CPU, best first
 // ("AVX3", "AVX2", "EMU128"), and the one in use.
 std::vector<std::string> targets();

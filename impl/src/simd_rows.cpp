@@ -439,6 +439,350 @@ void Log1pF64(const double *in, double *out, int64_t n) {
   }
 }
 
+// ------------------------------------------------------------ float64 rows
+//
+// Double rows in double lanes, with double-double arithmetic where one
+// rounding is not enough: a float64 result within 1 ulp needs its value
+// before the last rounding to within 2^-53 relative, below double's own
+// rounding. Blocks of 8 elements (8 / kLanes vectors) with 8 fixed
+// accumulators added in a fixed order: every target the same bits.
+constexpr size_t kBlock64 = 8;
+constexpr size_t kSub64 = kBlock64 / kLanes;
+static_assert(kBlock64 % kLanes == 0, "a block is whole vectors");
+
+// s + e = a + b exactly (Knuth's TwoSum; nothing may overflow).
+HWY_INLINE void TwoSum(VD a, VD b, VD &s, VD &e) {
+  s = hn::Add(a, b);
+  const VD bb = hn::Sub(s, a);
+  e = hn::Add(hn::Sub(a, hn::Sub(s, bb)), hn::Sub(b, bb));
+}
+// The same when |a| >= |b| (Dekker's Fast2Sum).
+HWY_INLINE void FastTwoSum(VD a, VD b, VD &s, VD &e) {
+  s = hn::Add(a, b);
+  e = hn::Sub(b, hn::Sub(s, a));
+}
+
+// exp(hi + lo) as eh + el with relative error below 2^-56.5, for hi in
+// [-700, 0] (callers clamp) and |lo| <= 2^-53 |hi|.
+//   k = round(hi / ln2); rh = hi - k ln2_hi is exact (fdlibm's ln2_hi has
+//   32 bits, so k ln2_hi is exact for |k| <= 1010 and the difference spans
+//   at most 53 bits); rl = lo - k ln2_lo, rounded (2^-75 absolute, and
+//   ln2_hi + ln2_lo errs from ln2 by 2^-85 relative, times |k| <= 1010).
+//   t + tl = rh + rl (TwoSum), |t| <= ln2/2 + 2^-22, |tl| <= 2^-53 |t|:
+//   exp(t + tl) = exp(t) (1 + tl) to within 2^-107.
+//   exp(t) = 1 + t + t^2/2 + t^3 Q(t), Q the Taylor series 1/3! + t/4! +
+//   ... + t^10/13! (the rest is below |t|^14/14! e^|t| < 2^-60.5 at
+//   |t| = 0.3466); 1 + t and + t^2/2 exactly (Fast2Sum, t^2 by an exact
+//   FMA product), the small terms t^3 Q(t) (<= 0.0077, with at most 3
+//   roundings of 2^-53 each in Q and the products) and the low parts added
+//   in double: at most 2^-57.4 absolute, against exp(t) >= 2^-0.5.
+//   Times 2^k, exact: exp(hi) >= e^-700 > 2^-1011 stays normal (el may
+//   be subnormal there: 2^-1075 absolute, 2^-64 of eh).
+HWY_INLINE void ExpDD(VD hi, VD lo, VD &eh, VD &el) {
+  const DD d;
+  const DI di;
+  const VD shifter = hn::Set(d, 0x1.8p52);
+  const VD kd = Fma(hi, hn::Set(d, 1.4426950408889634), shifter);
+  const VD k = hn::Sub(kd, shifter);
+  const VD rh = Fma(k, hn::Set(d, -6.93147180369123816490e-01), hi);
+  const VD rl = Fma(k, hn::Set(d, -1.90821492927058770002e-10), lo);
+  VD t, tl;
+  TwoSum(rh, rl, t, tl);
+  const VD sq = hn::Mul(t, t);
+  const VD sql = Fma(t, t, hn::Neg(sq)); // t^2 = sq + sql exactly
+  VD q = hn::Set(d, 1.0 / 6227020800.0); // 1/13!
+  q = Fma(q, t, hn::Set(d, 1.0 / 479001600.0));
+  q = Fma(q, t, hn::Set(d, 1.0 / 39916800.0));
+  q = Fma(q, t, hn::Set(d, 1.0 / 3628800.0));
+  q = Fma(q, t, hn::Set(d, 1.0 / 362880.0));
+  q = Fma(q, t, hn::Set(d, 1.0 / 40320.0));
+  q = Fma(q, t, hn::Set(d, 1.0 / 5040.0));
+  q = Fma(q, t, hn::Set(d, 1.0 / 720.0));
+  q = Fma(q, t, hn::Set(d, 1.0 / 120.0));
+  q = Fma(q, t, hn::Set(d, 1.0 / 24.0));
+  q = Fma(q, t, hn::Set(d, 1.0 / 6.0));
+  const VD half = hn::Set(d, 0.5);
+  VD a, al, b, bl;
+  FastTwoSum(hn::Set(d, 1.0), t, a, al);
+  FastTwoSum(a, hn::Mul(sq, half), b, bl);
+  const VD small =
+      hn::Add(hn::Add(al, bl), hn::Add(hn::Mul(sql, half), hn::Mul(sq, hn::Mul(t, q))));
+  VD e, elo;
+  FastTwoSum(b, small, e, elo);
+  elo = Fma(e, tl, elo);
+  const auto biased = hn::Sub(hn::BitCast(di, kd), hn::Set(di, 0x4338000000000000LL - 1023));
+  const VD scale = hn::BitCast(d, hn::ShiftLeft<52>(biased));
+  eh = hn::Mul(e, scale);
+  el = hn::Mul(elo, scale);
+}
+
+HWY_INLINE size_t InPart64(size_t j, size_t count) {
+  return count <= j * kLanes ? 0 : std::min(kLanes, count - j * kLanes);
+}
+
+// Sub-vector j of a block of `count` elements; missing lanes hold `pad`.
+HWY_INLINE VD LoadPart64(const double *block, size_t j, size_t count, double pad) {
+  const DD d;
+  const size_t k = InPart64(j, count);
+  if (k == kLanes) return hn::LoadU(d, block + j * kLanes);
+  if (k == 0) return hn::Set(d, pad);
+#if SOFTCHECK_MASKED_PARTS
+  const auto m = hn::FirstN(d, k);
+  return hn::IfThenElse(m, hn::MaskedLoad(m, d, block + j * kLanes), hn::Set(d, pad));
+#else
+  double tmp[kLanes];
+  for (size_t l = 0; l < kLanes; ++l) tmp[l] = l < k ? block[j * kLanes + l] : pad;
+  return hn::LoadU(d, tmp);
+#endif
+}
+
+HWY_INLINE void StorePart64(VD v, double *block, size_t j, size_t count) {
+  const DD d;
+  const size_t k = InPart64(j, count);
+  if (k == kLanes) return hn::StoreU(v, d, block + j * kLanes);
+  if (k == 0) return;
+#if SOFTCHECK_MASKED_PARTS
+  hn::BlendedStore(v, hn::FirstN(d, k), d, block + j * kLanes);
+#else
+  double tmp[kLanes];
+  hn::StoreU(v, d, tmp);
+  for (size_t l = 0; l < k; ++l) block[j * kLanes + l] = tmp[l];
+#endif
+}
+
+template <class F> HWY_INLINE void Blocks64(int64_t len, F &&f) {
+  for (int64_t i = 0; i < len; i += int64_t(kBlock64)) {
+    const size_t count = size_t(std::min<int64_t>(int64_t(kBlock64), len - i));
+    HWY_UNROLL(8)
+    for (size_t j = 0; j < kSub64; ++j) f(i, j, count);
+  }
+}
+
+// The lanes of v, in lane order, into out (kLanes of them).
+HWY_INLINE void Lanes64(VD v, double *out) { hn::StoreU(v, DD(), out); }
+
+void RowStatsF64(const double *x, int64_t n, double *eh, double *el, RowF64 *out) {
+  const DD d;
+  const VD inf = hn::Set(d, std::numeric_limits<double>::infinity());
+  // Pass 1: max, min, and whether the row is one the vector path leaves to
+  // the scalar code: a NaN, an infinity, |x| >= 2^1020 (x - max could
+  // overflow TwoSum), or max - min > 700 (exp below 2^-1010 must not be
+  // clamped there: the max's log-probability is -rest itself).
+  VD mx = hn::Set(d, -std::numeric_limits<double>::infinity()), mn = inf;
+  auto bad = hn::Zero(d);
+  const double ninf = -std::numeric_limits<double>::infinity();
+  Blocks64(n, [&](int64_t i, size_t j, size_t count) {
+    mx = hn::Max(mx, LoadPart64(x + i, j, count, ninf));
+    mn = hn::Min(mn, LoadPart64(x + i, j, count, -ninf));
+    const VD v = LoadPart64(x + i, j, count, 0.0);
+    bad = hn::Or(bad, hn::VecFromMask(d, hn::Not(hn::Lt(hn::Abs(v), hn::Set(d, 0x1p1020)))));
+  });
+  double lanes[kLanes];
+  Lanes64(mx, lanes);
+  double m = lanes[0];
+  for (size_t l = 1; l < kLanes; ++l) m = lanes[l] > m ? lanes[l] : m;
+  Lanes64(mn, lanes);
+  double lo = lanes[0];
+  for (size_t l = 1; l < kLanes; ++l) lo = lanes[l] < lo ? lanes[l] : lo;
+  out->max = m;
+  out->rest_hi = out->rest_lo = 0;
+  out->ties = 0;
+  out->special = !hn::AllFalse(DU(), hn::Ne(hn::BitCast(DU(), bad), hn::Zero(DU()))) ||
+                 !(m - lo <= 700.0) || n < 2;
+  if (out->special) return;
+  // Pass 2: e = exp(x - max) over x < max (x - max = dh + dl exactly),
+  // accumulated in double-double: sh + sl per slot, TwoSum for the high
+  // parts, the low parts and TwoSum's errors added in double.
+  const VD md = hn::Set(d, m);
+  VD sh[kSub64], sl[kSub64];
+  for (size_t j = 0; j < kSub64; ++j) sh[j] = sl[j] = hn::Zero(d);
+  int64_t ties = 0;
+  Blocks64(n, [&](int64_t i, size_t j, size_t count) {
+    const auto in = hn::FirstN(d, InPart64(j, count));
+    const VD v = LoadPart64(x + i, j, count, m);
+    VD dh, dl, e, elo;
+    TwoSum(v, hn::Neg(md), dh, dl);
+    ExpDD(hn::Max(dh, hn::Set(d, -700.0)), dl, e, elo);
+    if (eh) StorePart64(e, eh + i, j, count);
+    if (el) StorePart64(elo, el + i, j, count);
+    const auto tie = hn::Eq(dh, hn::Zero(d));
+    ties += int64_t(hn::CountTrue(d, hn::And(in, tie)));
+    const auto add = hn::AndNot(tie, in);
+    VD s, err;
+    TwoSum(sh[j], hn::IfThenElseZero(add, e), s, err);
+    sh[j] = s;
+    sl[j] = hn::Add(sl[j], hn::Add(err, hn::IfThenElseZero(add, elo)));
+  });
+  // The slots in order: slot i is lane i % kLanes of vector i / kLanes.
+  double hs[kBlock64], ls[kBlock64];
+  for (size_t j = 0; j < kSub64; ++j) {
+    Lanes64(sh[j], hs + j * kLanes);
+    Lanes64(sl[j], ls + j * kLanes);
+  }
+  double h = 0, l = 0;
+  for (size_t i = 0; i < kBlock64; ++i) {
+    const double s = h + hs[i], bb = s - h;
+    l += ((h - (s - bb)) + (hs[i] - bb)) + ls[i];
+    h = s;
+  }
+  out->rest_hi = h;
+  out->rest_lo = l;
+  out->ties = ties;
+}
+
+// y[i] = the double nearest (eh[i] + el[i]) (ih + il): the product in
+// double-double (an exact FMA product plus the cross terms), rounded once.
+// eh may be y.
+void SoftmaxF64(const double *eh, const double *el, int64_t n, double ih, double il, double *y) {
+  const DD d;
+  const VD vh = hn::Set(d, ih), vl = hn::Set(d, il);
+  Blocks64(n, [&](int64_t i, size_t j, size_t count) {
+    const VD h = LoadPart64(eh + i, j, count, 0.0), l = LoadPart64(el + i, j, count, 0.0);
+    const VD p = hn::Mul(h, vh);
+    const VD lo = hn::Add(Fma(h, vh, hn::Neg(p)), Fma(h, vl, hn::Mul(l, vh)));
+    StorePart64(hn::Add(p, lo), y + i, j, count);
+  });
+}
+
+// y[i] = the double nearest (x[i] - m) - (lh + ll): x - m exactly (TwoSum),
+// minus lh exactly (TwoSum), the low parts added, rounded once. x may be y.
+void LogSoftmaxF64(const double *x, int64_t n, double m, double lh, double ll, double *y) {
+  const DD d;
+  const VD mv = hn::Neg(hn::Set(d, m)), hv = hn::Neg(hn::Set(d, lh)), lv = hn::Set(d, ll);
+  Blocks64(n, [&](int64_t i, size_t j, size_t count) {
+    VD dh, dl, s, e;
+    TwoSum(LoadPart64(x + i, j, count, m), mv, dh, dl);
+    TwoSum(dh, hv, s, e);
+    StorePart64(hn::Add(s, hn::Sub(hn::Add(e, dl), lv)), y + i, j, count);
+  });
+}
+
+// dx[i] = RN((gh + gl) p_i - (ah + al)), p_i = (eh[i] + el[i]) (ih + il) in
+// double-double (2^-55.3), the product and difference in double-double
+// (exact FMA products, TwoSum), rounded once. eh may be dx.
+void CeBackwardF64(const double *eh, const double *el, int64_t n, double ih, double il, double gh,
+                   double gl, double ah, double al, double *dx) {
+  const DD d;
+  const VD vh = hn::Set(d, ih), vl = hn::Set(d, il), g = hn::Set(d, gh), glo = hn::Set(d, gl);
+  const VD a = hn::Neg(hn::Set(d, ah)), alo = hn::Set(d, al);
+  Blocks64(n, [&](int64_t i, size_t j, size_t count) {
+    const VD h = LoadPart64(eh + i, j, count, 0.0), l = LoadPart64(el + i, j, count, 0.0);
+    const VD p = hn::Mul(h, vh);
+    const VD plo = hn::Add(Fma(h, vh, hn::Neg(p)), Fma(h, vl, hn::Mul(l, vh)));
+    const VD q = hn::Mul(g, p);
+    const VD qlo = hn::Add(Fma(g, p, hn::Neg(q)), Fma(g, plo, hn::Mul(glo, p)));
+    VD s, e;
+    TwoSum(q, a, s, e);
+    StorePart64(hn::Add(s, hn::Sub(hn::Add(e, qlo), alo)), dx + i, j, count);
+  });
+}
+
+// The sum of a[0, n) in double-double (TwoSum per slot), as hi + lo, and
+// whether some a[i] is not finite (then hi, lo are meaningless).
+void SumF64(const double *a, int64_t n, double *hi, double *lo, bool *nonfinite) {
+  const DD d;
+  VD sh[kSub64], sl[kSub64];
+  for (size_t j = 0; j < kSub64; ++j) sh[j] = sl[j] = hn::Zero(d);
+  auto bad = hn::Zero(d);
+  Blocks64(n, [&](int64_t i, size_t j, size_t count) {
+    const VD v = LoadPart64(a + i, j, count, 0.0);
+    bad = hn::Or(bad, hn::VecFromMask(d, hn::Not(hn::Lt(hn::Abs(v), hn::Set(d, 0x1p1020)))));
+    VD s, err;
+    TwoSum(sh[j], v, s, err);
+    sh[j] = s;
+    sl[j] = hn::Add(sl[j], err);
+  });
+  double hs[kBlock64], ls[kBlock64];
+  for (size_t j = 0; j < kSub64; ++j) {
+    Lanes64(sh[j], hs + j * kLanes);
+    Lanes64(sl[j], ls + j * kLanes);
+  }
+  double h = 0, l = 0;
+  for (size_t i = 0; i < kBlock64; ++i) {
+    const double s = h + hs[i], bb = s - h;
+    l += ((h - (s - bb)) + (hs[i] - bb)) + ls[i];
+    h = s;
+  }
+  *hi = h;
+  *lo = l;
+  *nonfinite = !hn::AllFalse(DU(), hn::Ne(hn::BitCast(DU(), bad), hn::Zero(DU())));
+}
+
+// dx[i] = RN(dy[i] - exp(y[i]) (th + tl)), exp in double-double (2^-56.5),
+// the product in double-double, dy minus its high part by TwoSum, for y[i]
+// in [-700, 0]: false (nothing written) when some y[i] is not.
+bool LogSoftmaxBackwardF64(const double *y, const double *dy, int64_t n, double th, double tl,
+                           double *dx) {
+  const DD d;
+  auto out = hn::Zero(d);
+  Blocks64(n, [&](int64_t i, size_t j, size_t count) {
+    const VD v = LoadPart64(y + i, j, count, 0.0);
+    out = hn::Or(out, hn::VecFromMask(d, hn::Not(hn::And(hn::Ge(v, hn::Set(d, -700.0)),
+                                                         hn::Le(v, hn::Zero(d))))));
+  });
+  if (!hn::AllFalse(DU(), hn::Ne(hn::BitCast(DU(), out), hn::Zero(DU())))) return false;
+  const VD vh = hn::Set(d, th), vl = hn::Set(d, tl);
+  Blocks64(n, [&](int64_t i, size_t j, size_t count) {
+    VD eh, el, s, e;
+    ExpDD(LoadPart64(y + i, j, count, 0.0), hn::Zero(d), eh, el);
+    const VD p = hn::Mul(eh, vh);
+    const VD lo = hn::Add(Fma(eh, vh, hn::Neg(p)), Fma(eh, vl, hn::Mul(el, vh)));
+    TwoSum(LoadPart64(dy + i, j, count, 0.0), hn::Neg(p), s, e);
+    StorePart64(hn::Add(s, hn::Sub(e, lo)), dx + i, j, count);
+  });
+  return true;
+}
+
+// sum of a[i] b[i] in double-double: each product exactly (an FMA gives its
+// low part), TwoSum per slot; *nonfinite when some |a[i]| or |b[i]| >=
+// 2^500 (a product could overflow) or is inf or NaN.
+void DotF64(const double *a, const double *b, int64_t n, double *hi, double *lo, bool *nonfinite) {
+  const DD d;
+  VD sh[kSub64], sl[kSub64];
+  for (size_t j = 0; j < kSub64; ++j) sh[j] = sl[j] = hn::Zero(d);
+  auto bad = hn::Zero(d);
+  const VD big = hn::Set(d, 0x1p500);
+  Blocks64(n, [&](int64_t i, size_t j, size_t count) {
+    const VD u = LoadPart64(a + i, j, count, 0.0), v = LoadPart64(b + i, j, count, 0.0);
+    bad = hn::Or(bad, hn::VecFromMask(
+                          d, hn::Not(hn::And(hn::Lt(hn::Abs(u), big), hn::Lt(hn::Abs(v), big)))));
+    const VD p = hn::Mul(u, v);
+    VD s, err;
+    TwoSum(sh[j], p, s, err);
+    sh[j] = s;
+    sl[j] = hn::Add(sl[j], hn::Add(err, Fma(u, v, hn::Neg(p))));
+  });
+  double hs[kBlock64], ls[kBlock64];
+  for (size_t j = 0; j < kSub64; ++j) {
+    Lanes64(sh[j], hs + j * kLanes);
+    Lanes64(sl[j], ls + j * kLanes);
+  }
+  double h = 0, l = 0;
+  for (size_t i = 0; i < kBlock64; ++i) {
+    const double s = h + hs[i], bb = s - h;
+    l += ((h - (s - bb)) + (hs[i] - bb)) + ls[i];
+    h = s;
+  }
+  *hi = h;
+  *lo = l;
+  *nonfinite = !hn::AllFalse(DU(), hn::Ne(hn::BitCast(DU(), bad), hn::Zero(DU())));
+}
+
+// dx[i] = RN(y[i] (dy[i] - (dh + dl))): the difference in double-double
+// (TwoSum), times y with the low part fused: one rounding of a value
+// within 2^-104 of the terms.
+void SoftmaxBackwardF64(const double *y, const double *dy, int64_t n, double dh, double dl,
+                        double *dx) {
+  const DD d;
+  const VD th = hn::Neg(hn::Set(d, dh)), tl = hn::Set(d, dl);
+  Blocks64(n, [&](int64_t i, size_t j, size_t count) {
+    const VD yv = LoadPart64(y + i, j, count, 0.0);
+    VD s, e;
+    TwoSum(LoadPart64(dy + i, j, count, 0.0), th, s, e);
+    StorePart64(Fma(yv, s, hn::Mul(yv, hn::Sub(e, tl))), dx + i, j, count);
+  });
+}
+
 int64_t Which() { return HWY_TARGET; }
 
 } // namespace HWY_NAMESPACE
@@ -458,6 +802,44 @@ HWY_EXPORT(SoftmaxBackwardF32);
 HWY_EXPORT(LogSoftmaxBackwardF32);
 HWY_EXPORT(Which);
 HWY_EXPORT(Log1pF64);
+HWY_EXPORT(RowStatsF64);
+HWY_EXPORT(SoftmaxF64);
+HWY_EXPORT(LogSoftmaxF64);
+HWY_EXPORT(CeBackwardF64);
+HWY_EXPORT(SumF64);
+HWY_EXPORT(LogSoftmaxBackwardF64);
+HWY_EXPORT(DotF64);
+HWY_EXPORT(SoftmaxBackwardF64);
+
+void dot_f64(const double *a, const double *b, int64_t n, double *hi, double *lo, bool *nonfinite) {
+  HWY_DYNAMIC_DISPATCH(DotF64)(a, b, n, hi, lo, nonfinite);
+}
+void softmax_backward_f64(const double *y, const double *dy, int64_t n, double dh, double dl,
+                          double *dx) {
+  HWY_DYNAMIC_DISPATCH(SoftmaxBackwardF64)(y, dy, n, dh, dl, dx);
+}
+
+void ce_backward_f64(const double *eh, const double *el, int64_t n, double ih, double il, double gh,
+                     double gl, double ah, double al, double *dx) {
+  HWY_DYNAMIC_DISPATCH(CeBackwardF64)(eh, el, n, ih, il, gh, gl, ah, al, dx);
+}
+void sum_f64(const double *a, int64_t n, double *hi, double *lo, bool *nonfinite) {
+  HWY_DYNAMIC_DISPATCH(SumF64)(a, n, hi, lo, nonfinite);
+}
+bool log_softmax_backward_f64(const double *y, const double *dy, int64_t n, double th, double tl,
+                              double *dx) {
+  return HWY_DYNAMIC_DISPATCH(LogSoftmaxBackwardF64)(y, dy, n, th, tl, dx);
+}
+
+void row_stats_f64(const double *x, int64_t n, double *eh, double *el, RowF64 *out) {
+  HWY_DYNAMIC_DISPATCH(RowStatsF64)(x, n, eh, el, out);
+}
+void softmax_f64(const double *eh, const double *el, int64_t n, double ih, double il, double *y) {
+  HWY_DYNAMIC_DISPATCH(SoftmaxF64)(eh, el, n, ih, il, y);
+}
+void log_softmax_f64(const double *x, int64_t n, double m, double lh, double ll, double *y) {
+  HWY_DYNAMIC_DISPATCH(LogSoftmaxF64)(x, n, m, lh, ll, y);
+}
 
 void piece_f32(const float *x, int64_t len, double *e, Piece *out, bool accurate) {
   HWY_DYNAMIC_DISPATCH(PieceF32)(x, len, e, out, accurate);

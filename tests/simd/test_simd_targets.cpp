@@ -1,8 +1,10 @@
 // Every Highway target compiled in and supported here (AVX-512, AVX2, the
-// portable fallback) gives the float kernels the same bits as the best one,
-// and the built-in set's thread count never changes a bit: the summation
-// order is fixed (16 accumulators, a fixed tree, pieces of 4096 combined in
-// order) and the portable target fuses its multiply-adds in software.
+// portable fallback) gives the float and double kernels the same bits as
+// the best one, and the built-in set's thread count never changes a bit:
+// the summation order is fixed (float: 16 accumulators, a fixed tree,
+// pieces of 4096 combined in order; double: 8 accumulators added in
+// order, a row never split) and the portable target fuses its multiply-adds
+// in software.
 #include "simd.hpp"
 
 #include <softcheck/kernels.hpp>
@@ -14,41 +16,42 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace {
 
-struct Input {
+template <class T> struct Input {
   softcheck_shape shape;
-  std::vector<float> x, p, logp, dy;
+  std::vector<T> x, p, logp, dy;
   std::vector<int64_t> target;
 };
 
 // Rows of every length class (tails of 1..15, a whole block, several
 // pieces), at several scales, with -inf, NaN, +inf, ties, all -inf rows.
-std::vector<Input> inputs() {
+template <class T> std::vector<Input<T>> inputs() {
   std::mt19937_64 rng(20261126);
-  std::normal_distribution<float> normal(0, 1);
-  const float inf = std::numeric_limits<float>::infinity();
-  std::vector<Input> out;
+  std::normal_distribution<T> normal(0, 1);
+  const T inf = std::numeric_limits<T>::infinity();
+  std::vector<Input<T>> out;
   const int64_t lengths[] = {1, 2, 7, 15, 16, 17, 33, 1000, 4096, 4097, 9000};
-  const float scales[] = {1, 30, 1000};
+  const T scales[] = {1, 30, 1000};
   for (int64_t n : lengths)
-    for (float scale : scales)
+    for (T scale : scales)
       for (int64_t rows : {int64_t(1), int64_t(3)}) {
-        Input in;
+        Input<T> in;
         in.shape = {rows, n, 1};
         const size_t e = size_t(rows * n);
         in.x.resize(e);
         in.dy.resize(e);
-        for (float &v : in.x) v = scale * normal(rng);
-        for (float &v : in.dy) v = normal(rng);
+        for (T &v : in.x) v = scale * normal(rng);
+        for (T &v : in.dy) v = normal(rng);
         if (n > 2) {
           in.x[1] = -inf;    // a masked logit
           in.x[2] = in.x[0]; // a tie
         }
         if (rows == 3 && n > 1) {
-          in.x[size_t(n + 1)] = std::nanf("");                            // row 1: NaN
+          in.x[size_t(n + 1)] = std::numeric_limits<T>::quiet_NaN();      // row 1: NaN
           for (int64_t c = 0; c < n; ++c) in.x[size_t(2 * n + c)] = -inf; // row 2: all -inf
         }
         in.target.resize(size_t(rows));
@@ -57,7 +60,7 @@ std::vector<Input> inputs() {
         in.logp.resize(e);
         out.push_back(std::move(in));
       }
-  Input pos;
+  Input<T> pos;
   pos.shape = {1, 5, 1};
   pos.x = {1, inf, 2, 3, 4};
   pos.dy = {1, 2, 3, 4, 5};
@@ -68,14 +71,15 @@ std::vector<Input> inputs() {
   return out;
 }
 
-// Every float op of the set on every input, outputs concatenated.
-std::vector<float> run_all(const softcheck_kernel_set &set, std::vector<Input> &ins) {
-  std::vector<float> all;
-  const softcheck_ops &k = set.f32;
-  for (Input &in : ins) {
+// Every op of the set in T on every input, outputs concatenated.
+template <class T>
+std::vector<T> run_all(const softcheck_kernel_set &set, std::vector<Input<T>> &ins) {
+  std::vector<T> all;
+  const softcheck_ops &k = sizeof(T) == 4 ? set.f32 : set.f64;
+  for (Input<T> &in : ins) {
     const size_t e = in.x.size(), rows = size_t(in.shape.outer);
-    std::vector<float> y(e), r(rows);
-    auto take = [&](const std::vector<float> &v) { all.insert(all.end(), v.begin(), v.end()); };
+    std::vector<T> y(e), r(rows);
+    auto take = [&](const std::vector<T> &v) { all.insert(all.end(), v.begin(), v.end()); };
     REQUIRE(k.softmax(in.shape, in.x.data(), in.p.data()) == SOFTCHECK_OK);
     take(in.p);
     REQUIRE(k.log_softmax(in.shape, in.x.data(), in.logp.data()) == SOFTCHECK_OK);
@@ -92,7 +96,7 @@ std::vector<float> run_all(const softcheck_kernel_set &set, std::vector<Input> &
       REQUIRE(k.cross_entropy(in.shape, in.x.data(), in.target.data(), &none, r.data()) ==
               SOFTCHECK_OK);
       take(r);
-      float one = 1;
+      T one = 1;
       REQUIRE(k.cross_entropy_backward(in.shape, in.x.data(), in.target.data(), &mean, &one,
                                        y.data()) == SOFTCHECK_OK);
       take(y);
@@ -101,20 +105,21 @@ std::vector<float> run_all(const softcheck_kernel_set &set, std::vector<Input> &
   return all;
 }
 
-bool same_bits(const std::vector<float> &a, const std::vector<float> &b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+template <class T> bool same_bits(const std::vector<T> &a, const std::vector<T> &b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
 }
 
-size_t first_difference(const std::vector<float> &a, const std::vector<float> &b) {
+template <class T> size_t first_difference(const std::vector<T> &a, const std::vector<T> &b) {
   for (size_t i = 0; i < std::min(a.size(), b.size()); ++i)
-    if (std::memcmp(&a[i], &b[i], sizeof(float)) != 0) return i;
+    if (std::memcmp(&a[i], &b[i], sizeof(T)) != 0) return i;
   return std::min(a.size(), b.size());
 }
 
 } // namespace
 
 TEST_CASE("every compiled SIMD target gives the same bits", "[simd]") {
-  const std::vector<std::string> targets = softcheck::simd_targets();
+  // Read once: each section ends pinned to the best target.
+  static const std::vector<std::string> targets = softcheck::simd_targets();
   REQUIRE(!targets.empty());
   INFO("targets: " << [&] {
     std::string s;
@@ -125,48 +130,56 @@ TEST_CASE("every compiled SIMD target gives the same bits", "[simd]") {
   // portable fallback); the CI machine has three.
   CHECK(targets.size() >= 2);
   const softcheck_kernel_set &set = softcheck::builtin_kernel_set();
-  std::vector<Input> ins = inputs();
-  REQUIRE(softcheck::simd::select_target(targets.front()));
-  const std::vector<float> best = run_all(set, ins);
-  for (const std::string &t : targets) {
-    REQUIRE(softcheck::simd::select_target(t));
-    REQUIRE(softcheck::simd_target() == t);
-    const std::vector<float> got = run_all(set, ins);
-    INFO(t << " vs " << targets.front() << ": first difference at output "
-           << first_difference(got, best) << " of " << best.size());
-    CHECK(same_bits(got, best));
-  }
+  auto check = [&](auto ins) {
+    REQUIRE(softcheck::simd::select_target(targets.front()));
+    const auto best = run_all(set, ins);
+    for (const std::string &t : targets) {
+      REQUIRE(softcheck::simd::select_target(t));
+      REQUIRE(softcheck::simd_target() == t);
+      const auto got = run_all(set, ins);
+      INFO(t << " vs " << targets.front() << ": first difference at output "
+             << first_difference(got, best) << " of " << best.size());
+      CHECK(same_bits(got, best));
+    }
+  };
+  SECTION("float32") { check(inputs<float>()); }
+  SECTION("float64") { check(inputs<double>()); }
   softcheck::simd::select_target(targets.front());
 }
 
 TEST_CASE("the thread count never changes a bit", "[simd]") {
   const softcheck_kernel_set &set = softcheck::builtin_kernel_set();
-  std::vector<Input> ins = inputs();
-  // Inputs past the threads' grain (65536 elements): one long row (its
-  // pieces are spread over the threads) and 8 rows of 20000 (rows are).
-  std::mt19937_64 rng(5);
-  std::normal_distribution<float> normal(0, 10);
-  for (softcheck_shape shape : {softcheck_shape{1, 200000, 1}, softcheck_shape{8, 20000, 1}}) {
-    Input big;
-    big.shape = shape;
-    const size_t e = size_t(shape.outer * shape.classes);
-    big.x.resize(e);
-    big.dy.resize(e);
-    for (float &v : big.x) v = normal(rng);
-    for (float &v : big.dy) v = normal(rng);
-    big.p.resize(e);
-    big.logp.resize(e);
-    big.target.assign(size_t(shape.outer), 777);
-    ins.push_back(big);
-  }
-  REQUIRE(set.set_num_threads(1) == SOFTCHECK_OK);
-  const std::vector<float> one = run_all(set, ins);
-  for (int t : {2, 3, 8}) {
-    REQUIRE(set.set_num_threads(t) == SOFTCHECK_OK);
-    const std::vector<float> got = run_all(set, ins);
-    INFO(t << " threads: first difference at output " << first_difference(got, one));
-    CHECK(same_bits(got, one));
-  }
+  auto check = [&](auto ins) {
+    using T = std::decay_t<decltype(ins[0].x[0])>;
+    // Inputs past the threads' grain (65536 elements): one long row (a
+    // float row's pieces are spread over the threads) and 8 rows of 20000
+    // (rows are).
+    std::mt19937_64 rng(5);
+    std::normal_distribution<T> normal(0, 10);
+    for (softcheck_shape shape : {softcheck_shape{1, 200000, 1}, softcheck_shape{8, 20000, 1}}) {
+      Input<T> big;
+      big.shape = shape;
+      const size_t e = size_t(shape.outer * shape.classes);
+      big.x.resize(e);
+      big.dy.resize(e);
+      for (T &v : big.x) v = normal(rng);
+      for (T &v : big.dy) v = normal(rng);
+      big.p.resize(e);
+      big.logp.resize(e);
+      big.target.assign(size_t(shape.outer), 777);
+      ins.push_back(big);
+    }
+    REQUIRE(set.set_num_threads(1) == SOFTCHECK_OK);
+    const auto one = run_all(set, ins);
+    for (int t : {2, 3, 8}) {
+      REQUIRE(set.set_num_threads(t) == SOFTCHECK_OK);
+      const auto got = run_all(set, ins);
+      INFO(t << " threads: first difference at output " << first_difference(got, one));
+      CHECK(same_bits(got, one));
+    }
+  };
+  SECTION("float32") { check(inputs<float>()); }
+  SECTION("float64") { check(inputs<double>()); }
   set.set_num_threads(1);
   CHECK(set.set_num_threads(0) != SOFTCHECK_OK);
 }

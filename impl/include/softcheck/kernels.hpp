@@ -31,10 +31,21 @@
 //   order with Neumaier compensation (error below (256 + 20) 2^-53 of the
 //   sum), log1p of the rest below 2^-40. A float result is the double
 //   value rounded once: |err| <= 1/2 ulp + 2^-9 ulp, at most 1 ulp apart.
-// - double rows, and the losses' per-row terms, run in careful scalar code:
-//   every elementwise value is computed in a wider format W (x87 long
-//   double; __float128 where the logsumexp cancels) with relative error
-//   below 2^-(53+5), and rounded once.
+// - double rows (any inner, gathered like float rows) run in SIMD too, in
+//   double lanes with double-double arithmetic where one rounding is not
+//   enough: x - max exactly (TwoSum), exp(x - max) as a double-double with
+//   relative error below 2^-56.5, sums in double-double (8 fixed
+//   accumulators, every target the same bits), 1 / (1 + rest) and
+//   log1p(rest) once per row in long double; a probability errs by less
+//   than 2^-55.3 and a log-probability by less than 2^-56.2 before its one
+//   rounding (below 1/4 ulp: within 1 ulp), the backward ops by less than
+//   2^-55 of their terms. Rows the vector code does not take (a NaN or
+//   infinity, an entry of 2^1020 or more, max - min > 700, one class;
+//   backward: y outside [-700, 0], products past 2^1000) go to the scalar
+//   code, as do class-weighted losses and the losses' per-row terms: every
+//   elementwise value computed in a wider format W (x87 long double;
+//   __float128 where the logsumexp cancels) with relative error below
+//   2^-(53+5), and rounded once.
 // Both: x - max without loss; the normaliser is 1 + s, s = sum of
 // exp(x_c - max) over the non-max terms, and its log is log1p(s): the max
 // element's log-probability -log1p(s) keeps every digit when s is 1e-30,
