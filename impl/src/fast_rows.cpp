@@ -123,6 +123,12 @@ Stats combine(const Piece *p, int64_t k) {
   return s;
 }
 
+// exp(m_c - M), a piece's share of the row's max: exactly 1 for the pieces
+// that hold the max (every piece of a short row), without a call to exp.
+double piece_scale(float piece_max, float row_max) {
+  return piece_max == row_max ? 1.0 : std::exp(double(piece_max) - double(row_max));
+}
+
 void fill(float *y, int64_t len, float v) {
   for (int64_t i = 0; i < len; ++i) y[i] = v;
 }
@@ -198,8 +204,7 @@ void softmax(const float *x, float *y, int64_t rows, int64_t n) {
         switch (s.kind) {
         case Kind::finite:
           // p_i = exp(x_i - m_c) exp(m_c - M) / (1 + rest); exp(x_i - m_c) is in exps.
-          simd::scale_f32(exps.row(r) + off, len,
-                          std::exp(double(p.max) - double(s.max)) / (1 + s.rest), yr);
+          simd::scale_f32(exps.row(r) + off, len, piece_scale(p.max, s.max) / (1 + s.rest), yr);
           break;
         case Kind::all_neg_inf: fill(yr, len, 0.0f); break;
         default: fill(yr, len, kNaN); break;
@@ -302,7 +307,7 @@ void cross_entropy_backward(const float *x, float *dx, int64_t rows, int64_t n,
         if (s.kind == Kind::nan || s.kind == Kind::pos_inf) return fill(d, len, kNaN);
         // p_k = e_k * exp(m_c - M) / (1 + rest), e_k in dx; all -inf rows: p = 0.
         const bool finite = s.kind == Kind::finite;
-        const double scale = finite ? std::exp(double(p.max) - double(s.max)) / (1 + s.rest) : 0;
+        const double scale = finite ? piece_scale(p.max, s.max) / (1 + s.rest) : 0;
         simd::scale_shift_f32(exps.row(r) + off, len, cr.sr * scale, cr.g, cr.a0, d);
         if (cr.target >= off && cr.target < off + len) {
           const double pt =

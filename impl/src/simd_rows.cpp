@@ -251,6 +251,8 @@ HWY_INLINE void SumBlock(const float *xb, size_t count, VD md, VD *acc, int64_t 
   const float inf = std::numeric_limits<float>::infinity();
   HWY_UNROLL(16)
   for (size_t j = 0; j < kSub; ++j) {
+    // Parts past the row add +0 to their accumulators: skipped.
+    if (j * kLanes >= count) break;
     // Missing lanes hold -inf: exp gives 0 there and they are not ties.
     const VD dl = hn::Sub(LoadPart(xb, j, count, -inf), md); // exact x - max
     const VD ex = Exp<false, kNegInf, kAccurate>(dl);
@@ -330,7 +332,7 @@ template <class F> HWY_INLINE void FromDouble(const double *e, int64_t len, floa
   for (int64_t i = 0; i < len; i += int64_t(kBlock)) {
     const size_t count = size_t(std::min<int64_t>(int64_t(kBlock), len - i));
     HWY_UNROLL(16)
-    for (size_t j = 0; j < kSub; ++j)
+    for (size_t j = 0; j < kSub && j * kLanes < count; ++j)
       StorePart(f(hn::LoadU(d, e + i + j * kLanes)), y + i, j, count);
   }
 }
