@@ -264,6 +264,24 @@ std::vector<fast::Stats> float_row_stats(const float *x, Shape s, int64_t rows) 
   return stats;
 }
 
+// Every row's RowInfo, on all threads (a row's never depends on the thread).
+template <class T> std::vector<RowInfo<T>> row_infos(const T *x, Shape s, int64_t rows) {
+  std::vector<RowInfo<T>> infos(static_cast<size_t>(rows)); // Kind::empty for classes = 0
+  if (s.classes == 0) return infos;
+  if constexpr (is_f32<T>) {
+    const std::vector<fast::Stats> stats = float_row_stats(x, s, rows);
+    for (int64_t r = 0; r < rows; ++r) infos[size_t(r)] = from_stats(stats[size_t(r)]);
+  } else {
+    detail::parallel_for(
+        rows,
+        [&](int64_t r0, int64_t r1) {
+          for (int64_t r = r0; r < r1; ++r) infos[size_t(r)] = analyze(row_of(x, s, r));
+        },
+        rows * s.classes);
+  }
+  return infos;
+}
+
 } // namespace
 
 template <class T> void softmax_row(Row<const T> xr, Row<T> yr, const RowInfo<T> &info) {
@@ -385,15 +403,10 @@ template <class T> Status log_softmax(Shape s, const T *x, T *y) {
 template <class T> Status logsumexp(Shape s, const T *x, T *out) {
   Extent e;
   if (Status st = forward_checks<T>(s, x, out, e, 1)) return st;
-  std::vector<fast::Stats> stats;
-  if constexpr (is_f32<T>) stats = float_row_stats(x, s, e.rows);
+  const std::vector<RowInfo<T>> infos = row_infos(x, s, e.rows);
   for (int64_t r = 0; r < e.rows; ++r) {
     Row<const T> xr = row_of(x, s, r);
-    RowInfo<T> info;
-    if constexpr (is_f32<T>)
-      info = from_stats(stats[size_t(r)]);
-    else
-      info = analyze(xr);
+    const RowInfo<T> &info = infos[size_t(r)];
     T v;
     switch (info.kind) {
     case Kind::finite: v = finite_lse(xr, info); break;
@@ -682,17 +695,11 @@ Status cross_entropy(Shape s, const T *logits, const int64_t *target, const Loss
                      T *out) {
   // Float rows: every row's max and sum first, on all threads (once the
   // arguments are checked).
-  std::vector<fast::Stats> stats;
-  auto prepare = [&](const Extent &e) {
-    if constexpr (is_f32<T>) stats = float_row_stats(logits, s, e.rows);
-  };
+  std::vector<RowInfo<T>> infos;
+  auto prepare = [&](const Extent &e) { infos = row_infos(logits, s, e.rows); };
   return class_index_loss(s, logits, target, o, out, prepare, [&](int64_t r) {
     Row<const T> x = row_of(logits, s, r);
-    RowInfo<T> info;
-    if constexpr (is_f32<T>)
-      info = from_stats(stats[size_t(r)]);
-    else
-      info = analyze(x);
+    const RowInfo<T> info = infos[size_t(r)];
     return [x, info](int64_t k) { return logit_logp(info, x[k]); };
   });
 }
