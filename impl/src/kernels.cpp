@@ -782,8 +782,8 @@ void logits_grad_row(const RowInfo<T> &info, Row<const T> x, Row<T> dx,
 // coefficient but the target's; g sr and g a0 in long double split in two
 // doubles, p in double-double (2^-55.3), the product and difference in
 // double-double: below 2^-55 of g (sr p + a0) before the one rounding. The
-// target's element again in long double. False (nothing written) when the
-// row is not a vector row.
+// target's element from its e in long double (2^-56.4 of g sr p_t). False
+// (nothing written) when the row is not a vector row.
 template <class A>
 bool ce_backward_row_f64(const double *x, double *dx, int64_t n, int64_t t, long double g,
                          A &&coefficient) {
@@ -792,23 +792,20 @@ bool ce_backward_row_f64(const double *x, double *dx, int64_t n, int64_t t, long
   coefficient(t == 0 ? 1 : 0, a0);
   coefficient(t, at);
   const long double sr = at + static_cast<long double>(n - 1) * a0;
-  const double xt = x[t]; // dx may be x
   thread_local std::vector<double> lo;
   if (lo.size() < size_t(n)) lo.resize(size_t(n));
   simd::RowF64 st;
   simd::row_stats_f64(x, n, dx, lo.data(), &st);
   if (st.special) return false;
-  RowInfo<double> info;
-  info.kind = Kind::finite;
-  info.max = st.max;
-  info.argmax = -1;
-  info.rest = (static_cast<long double>(st.ties - 1) + st.rest_hi) + st.rest_lo;
-  const long double inv = 1.0L / (1.0L + info.rest);
+  const long double rest = (static_cast<long double>(st.ties - 1) + st.rest_hi) + st.rest_lo;
+  const long double inv = 1.0L / (1.0L + rest);
   const double ih = double(inv), il = double(inv - ih);
+  // The target's e, before dx is written: p_t = e_t / (1 + rest) in long double.
+  const long double pt = (static_cast<long double>(dx[t]) + lo[size_t(t)]) * inv;
   const long double gs = g * sr, ga = g * a0;
   const double gh = double(gs), ah = double(ga);
   simd::ce_backward_f64(dx, lo.data(), n, ih, il, gh, double(gs - gh), ah, double(ga - ah), dx);
-  dx[t] = double(g * (sr * prob(info, xt) - at));
+  dx[t] = double(g * (sr * pt - at));
   return true;
 }
 
@@ -858,19 +855,20 @@ Status cross_entropy_backward(Shape s, const T *logits, const int64_t *target,
   std::vector<fast::CrossEntropyRow> fast_rows;
   if constexpr (is_f32<T>)
     if (!o.weight && s.classes > 0) fast_rows.resize(size_t(e.rows));
-  for (int64_t r = 0; r < e.rows; ++r) {
+  // Rows on all threads: each writes its own row of dx (and fast_rows[r]).
+  auto one_row = [&](int64_t r) {
     Row<const T> x = row_of(logits, s, r);
     Row<T> dx = row_of(dlogits, s, r);
     bool ignored = target[r] == o.ignore_index;
     if (ignored) {
       for (int64_t k = 0; k < s.classes; ++k) dx[k] = T(0);
-      continue;
+      return;
     }
     auto coefficient = [&](int64_t k, W &a) { return coef.index(target[r], k, a); };
     const W g = g_of(o, dout, r, den);
     if ((o.reduction == Reduction::mean && den == 0) || std::isinf(g)) {
       undefined_row(dx, s.classes, coefficient); // infinite upstream gradient (plugin.h)
-      continue;
+      return;
     }
     if (!fast_rows.empty()) {
       fast::CrossEntropyRow &fr = fast_rows[size_t(r)];
@@ -879,15 +877,21 @@ Status cross_entropy_backward(Shape s, const T *logits, const int64_t *target,
       if (t + 1 < s.classes || t > 0) coefficient(t == 0 ? 1 : 0, a0);
       coefficient(t, at);
       fr = {true, t, double(g), double(at + W(s.classes - 1) * a0), double(a0), double(at)};
-      continue;
+      return;
     }
     if constexpr (!is_f32<T>)
       if (!o.weight && x.stride == 1 &&
           ce_backward_row_f64(x.p, dx.p, s.classes, target[r], g, coefficient))
-        continue;
+        return;
     RowInfo<T> info = analyze(x);
     logits_grad_row(info, x, dx, g, coefficient);
-  }
+  };
+  detail::parallel_for(
+      e.rows,
+      [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) one_row(r);
+      },
+      e.rows * s.classes);
   if constexpr (is_f32<T>)
     if (!fast_rows.empty()) {
       // Rows that are not active keep what the loop above wrote.
