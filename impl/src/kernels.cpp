@@ -1,4 +1,5 @@
-// The built-in careful scalar kernels. Semantics: <softcheck/plugin.h>;
+// The built-in kernels: float and double rows to the vector code (fast_rows,
+// simd.hpp), the rest careful scalar code. Semantics: <softcheck/plugin.h>;
 // contract and error analysis: <softcheck/kernels.hpp>.
 #include "fast_rows.hpp"
 #include "parallel.hpp"
@@ -264,6 +265,17 @@ std::vector<fast::Stats> float_row_stats(const float *x, Shape s, int64_t rows) 
   return stats;
 }
 
+// f(r) for rows [0, rows) of `elements` elements in all, on all threads
+// (each call writes its own row: the bits never depend on the thread).
+template <class F> void each_row(int64_t rows, int64_t elements, F &&f) {
+  detail::parallel_for(
+      rows,
+      [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) f(r);
+      },
+      elements);
+}
+
 // Every row's RowInfo, on all threads (a row's never depends on the thread).
 template <class T> std::vector<RowInfo<T>> row_infos(const T *x, Shape s, int64_t rows) {
   std::vector<RowInfo<T>> infos(static_cast<size_t>(rows)); // Kind::empty for classes = 0
@@ -272,12 +284,8 @@ template <class T> std::vector<RowInfo<T>> row_infos(const T *x, Shape s, int64_
     const std::vector<fast::Stats> stats = float_row_stats(x, s, rows);
     for (int64_t r = 0; r < rows; ++r) infos[size_t(r)] = from_stats(stats[size_t(r)]);
   } else {
-    detail::parallel_for(
-        rows,
-        [&](int64_t r0, int64_t r1) {
-          for (int64_t r = r0; r < r1; ++r) infos[size_t(r)] = analyze(row_of(x, s, r));
-        },
-        rows * s.classes);
+    each_row(rows, rows * s.classes,
+             [&](int64_t r) { infos[size_t(r)] = analyze(row_of(x, s, r)); });
   }
   return infos;
 }
@@ -321,27 +329,19 @@ template <class T> void log_softmax_row(Row<const T> xr, Row<T> yr, const RowInf
 // rounding, p errs by less than 2^-55.3 relative (below 1/4 ulp).
 void softmax_rows_f64(const double *x, double *y, int64_t rows, int64_t n) {
   if (n == 0) return;
-  detail::parallel_for(
-      rows,
-      [&](int64_t r0, int64_t r1) {
-        thread_local std::vector<double> lo;
-        if (lo.size() < size_t(n)) lo.resize(size_t(n));
-        for (int64_t r = r0; r < r1; ++r) {
-          const double *xr = x + r * n;
-          double *yr = y + r * n;
-          bool vector = false;
-          // x may be y: pass 2 reads each x before it writes that e.
-          const RowInfo<double> info = analyze_f64(xr, n, yr, lo.data(), &vector);
-          if (!vector) {
-            softmax_row(Row<const double>{xr, n, 1}, Row<double>{yr, n, 1}, info);
-            continue;
-          }
-          const long double inv = 1.0L / (1.0L + info.rest);
-          const double ih = double(inv), il = double(inv - ih);
-          simd::softmax_f64(yr, lo.data(), n, ih, il, yr);
-        }
-      },
-      rows * n);
+  each_row(rows, rows * n, [&](int64_t r) {
+    thread_local std::vector<double> lo;
+    if (lo.size() < size_t(n)) lo.resize(size_t(n));
+    const double *xr = x + r * n;
+    double *yr = y + r * n;
+    bool vector = false;
+    // x may be y: pass 2 reads each x before it writes that e.
+    const RowInfo<double> info = analyze_f64(xr, n, yr, lo.data(), &vector);
+    if (!vector) return softmax_row(Row<const double>{xr, n, 1}, Row<double>{yr, n, 1}, info);
+    const long double inv = 1.0L / (1.0L + info.rest);
+    const double ih = double(inv), il = double(inv - ih);
+    simd::softmax_f64(yr, lo.data(), n, ih, il, yr);
+  });
 }
 
 // log_softmax: y = (x - max) - log1p(rest), x - max exact, log1p(rest) in
@@ -351,52 +351,43 @@ void softmax_rows_f64(const double *x, double *y, int64_t rows, int64_t n) {
 // exp below e^-700), so y is never 0 there.
 void log_softmax_rows_f64(const double *x, double *y, int64_t rows, int64_t n) {
   if (n == 0) return;
-  detail::parallel_for(
-      rows,
-      [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; ++r) {
-          const double *xr = x + r * n;
-          double *yr = y + r * n;
-          bool vector = false;
-          const RowInfo<double> info = analyze_f64(xr, n, nullptr, nullptr, &vector);
-          if (!vector) {
-            log_softmax_row(Row<const double>{xr, n, 1}, Row<double>{yr, n, 1}, info);
-            continue;
-          }
-          const double lh = double(info.log_s), ll = double(info.log_s - lh);
-          simd::log_softmax_f64(xr, n, info.max, lh, ll, yr);
-        }
+  each_row(rows, rows * n, [&](int64_t r) {
+    const double *xr = x + r * n;
+    double *yr = y + r * n;
+    bool vector = false;
+    const RowInfo<double> info = analyze_f64(xr, n, nullptr, nullptr, &vector);
+    if (!vector) return log_softmax_row(Row<const double>{xr, n, 1}, Row<double>{yr, n, 1}, info);
+    const double lh = double(info.log_s), ll = double(info.log_s - lh);
+    simd::log_softmax_f64(xr, n, info.max, lh, ll, yr);
+  });
+}
+
+// An op's row kernel for T (the float one or the double one, both
+// k(in..., out, rows, classes)) on rows of stride 1, through contiguous().
+template <class T, class K32, class K64, class... In>
+void rows_kernel(Shape s, int64_t rows, K32 &&k32, K64 &&k64, T *out, const In *...in) {
+  contiguous(
+      s, rows,
+      [&](const In *...c, T *o) {
+        if constexpr (is_f32<T>)
+          k32(c..., o, rows, s.classes);
+        else
+          k64(c..., o, rows, s.classes);
       },
-      rows * n);
+      out, in...);
 }
 
 template <class T> Status softmax(Shape s, const T *x, T *y) {
   Extent e;
   if (Status st = forward_checks<T>(s, x, y, e, 0)) return st;
-  contiguous(
-      s, e.rows,
-      [&](const T *xc, T *yc) {
-        if constexpr (is_f32<T>)
-          fast::softmax(xc, yc, e.rows, s.classes);
-        else
-          softmax_rows_f64(xc, yc, e.rows, s.classes);
-      },
-      y, x);
+  rows_kernel(s, e.rows, fast::softmax, softmax_rows_f64, y, x);
   return SOFTCHECK_OK;
 }
 
 template <class T> Status log_softmax(Shape s, const T *x, T *y) {
   Extent e;
   if (Status st = forward_checks<T>(s, x, y, e, 0)) return st;
-  contiguous(
-      s, e.rows,
-      [&](const T *xc, T *yc) {
-        if constexpr (is_f32<T>)
-          fast::log_softmax(xc, yc, e.rows, s.classes);
-        else
-          log_softmax_rows_f64(xc, yc, e.rows, s.classes);
-      },
-      y, x);
+  rows_kernel(s, e.rows, fast::log_softmax, log_softmax_rows_f64, y, x);
   return SOFTCHECK_OK;
 }
 
@@ -436,22 +427,17 @@ template <class T> void softmax_backward_row(Row<const T> yr, Row<const T> dyr, 
 void softmax_backward_rows_f64(const double *y, const double *dy, double *dx, int64_t rows,
                                int64_t n) {
   if (n == 0) return;
-  detail::parallel_for(
-      rows,
-      [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; ++r) {
-          const int64_t o = r * n;
-          double hi = 0, lo = 0;
-          bool nonfinite = false;
-          simd::dot_f64(y + o, dy + o, n, &hi, &lo, &nonfinite);
-          if (nonfinite)
-            softmax_backward_row(Row<const double>{y + o, n, 1}, Row<const double>{dy + o, n, 1},
-                                 Row<double>{dx + o, n, 1});
-          else
-            simd::softmax_backward_f64(y + o, dy + o, n, hi, lo, dx + o);
-        }
-      },
-      rows * n);
+  each_row(rows, rows * n, [&](int64_t r) {
+    const int64_t o = r * n;
+    double hi = 0, lo = 0;
+    bool nonfinite = false;
+    simd::dot_f64(y + o, dy + o, n, &hi, &lo, &nonfinite);
+    if (nonfinite)
+      softmax_backward_row(Row<const double>{y + o, n, 1}, Row<const double>{dy + o, n, 1},
+                           Row<double>{dx + o, n, 1});
+    else
+      simd::softmax_backward_f64(y + o, dy + o, n, hi, lo, dx + o);
+  });
 }
 
 template <class T> Status softmax_backward(Shape s, const T *y, const T *dy, T *dx) {
@@ -459,15 +445,7 @@ template <class T> Status softmax_backward(Shape s, const T *y, const T *dy, T *
   if (Status st = detail::check_shape<T>(s, e)) return st;
   if (missing(y, e.elems) || missing(dy, e.elems) || missing(dx, e.elems))
     return SOFTCHECK_ERR_NULL_POINTER;
-  contiguous(
-      s, e.rows,
-      [&](const T *yc, const T *dyc, T *dxc) {
-        if constexpr (is_f32<T>)
-          fast::softmax_backward(yc, dyc, dxc, e.rows, s.classes);
-        else
-          softmax_backward_rows_f64(yc, dyc, dxc, e.rows, s.classes);
-      },
-      dx, y, dy);
+  rows_kernel(s, e.rows, fast::softmax_backward, softmax_backward_rows_f64, dx, y, dy);
   return SOFTCHECK_OK;
 }
 
@@ -500,21 +478,15 @@ template <class T> void log_softmax_backward_row(Row<const T> yr, Row<const T> d
 void log_softmax_backward_rows_f64(const double *y, const double *dy, double *dx, int64_t rows,
                                    int64_t n) {
   if (n == 0) return;
-  detail::parallel_for(
-      rows,
-      [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; ++r) {
-          const int64_t o = r * n;
-          double hi = 0, lo = 0;
-          bool nonfinite = false;
-          simd::sum_f64(dy + o, n, &hi, &lo, &nonfinite);
-          if (nonfinite || hi == 0 ||
-              !simd::log_softmax_backward_f64(y + o, dy + o, n, hi, lo, dx + o))
-            log_softmax_backward_row(Row<const double>{y + o, n, 1},
-                                     Row<const double>{dy + o, n, 1}, Row<double>{dx + o, n, 1});
-        }
-      },
-      rows * n);
+  each_row(rows, rows * n, [&](int64_t r) {
+    const int64_t o = r * n;
+    double hi = 0, lo = 0;
+    bool nonfinite = false;
+    simd::sum_f64(dy + o, n, &hi, &lo, &nonfinite);
+    if (nonfinite || hi == 0 || !simd::log_softmax_backward_f64(y + o, dy + o, n, hi, lo, dx + o))
+      log_softmax_backward_row(Row<const double>{y + o, n, 1}, Row<const double>{dy + o, n, 1},
+                               Row<double>{dx + o, n, 1});
+  });
 }
 
 template <class T> Status log_softmax_backward(Shape s, const T *y, const T *dy, T *dx) {
@@ -522,15 +494,7 @@ template <class T> Status log_softmax_backward(Shape s, const T *y, const T *dy,
   if (Status st = detail::check_shape<T>(s, e)) return st;
   if (missing(y, e.elems) || missing(dy, e.elems) || missing(dx, e.elems))
     return SOFTCHECK_ERR_NULL_POINTER;
-  contiguous(
-      s, e.rows,
-      [&](const T *yc, const T *dyc, T *dxc) {
-        if constexpr (is_f32<T>)
-          fast::log_softmax_backward(yc, dyc, dxc, e.rows, s.classes);
-        else
-          log_softmax_backward_rows_f64(yc, dyc, dxc, e.rows, s.classes);
-      },
-      dx, y, dy);
+  rows_kernel(s, e.rows, fast::log_softmax_backward, log_softmax_backward_rows_f64, dx, y, dy);
   return SOFTCHECK_OK;
 }
 
@@ -886,12 +850,7 @@ Status cross_entropy_backward(Shape s, const T *logits, const int64_t *target,
     RowInfo<T> info = analyze(x);
     logits_grad_row(info, x, dx, g, coefficient);
   };
-  detail::parallel_for(
-      e.rows,
-      [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; ++r) one_row(r);
-      },
-      e.rows * s.classes);
+  each_row(e.rows, e.rows * s.classes, [&](int64_t r) { one_row(r); });
   if constexpr (is_f32<T>)
     if (!fast_rows.empty()) {
       // Rows that are not active keep what the loop above wrote.

@@ -563,6 +563,30 @@ template <class F> HWY_INLINE void Blocks64(int64_t len, F &&f) {
 // The lanes of v, in lane order, into out (kLanes of them).
 HWY_INLINE void Lanes64(VD v, double *out) { hn::StoreU(v, DD(), out); }
 
+// The 8 double-double slots in slot order (slot i is lane i % kLanes of
+// vector i / kLanes): TwoSum of the high parts, the low parts and the
+// errors added in double. Every target performs the same additions.
+HWY_INLINE void CombineSlots(const VD *sh, const VD *sl, double *hi, double *lo) {
+  double hs[kBlock64], ls[kBlock64];
+  for (size_t j = 0; j < kSub64; ++j) {
+    Lanes64(sh[j], hs + j * kLanes);
+    Lanes64(sl[j], ls + j * kLanes);
+  }
+  double h = 0, l = 0;
+  for (size_t i = 0; i < kBlock64; ++i) {
+    const double s = h + hs[i], bb = s - h;
+    l += ((h - (s - bb)) + (hs[i] - bb)) + ls[i];
+    h = s;
+  }
+  *hi = h;
+  *lo = l;
+}
+
+// Whether some lane of v (a mask as a vector) is set.
+HWY_INLINE bool AnySet(VD v) {
+  return !hn::AllFalse(DU(), hn::Ne(hn::BitCast(DU(), v), hn::Zero(DU())));
+}
+
 void RowStatsF64(const double *x, int64_t n, double *eh, double *el, RowF64 *out) {
   const DD d;
   const VD inf = hn::Set(d, std::numeric_limits<double>::infinity());
@@ -589,8 +613,7 @@ void RowStatsF64(const double *x, int64_t n, double *eh, double *el, RowF64 *out
   out->max = m;
   out->rest_hi = out->rest_lo = 0;
   out->ties = 0;
-  out->special = !hn::AllFalse(DU(), hn::Ne(hn::BitCast(DU(), bad), hn::Zero(DU()))) ||
-                 !(m - lo <= 700.0) || n < 2;
+  out->special = AnySet(bad) || !(m - lo <= 700.0) || n < 2;
   if (out->special) return;
   // Pass 2: e = exp(x - max) over x < max (x - max = dh + dl exactly),
   // accumulated in double-double: sh + sl per slot, TwoSum for the high
@@ -615,20 +638,7 @@ void RowStatsF64(const double *x, int64_t n, double *eh, double *el, RowF64 *out
     sh[j] = s;
     sl[j] = hn::Add(sl[j], hn::Add(err, hn::IfThenElseZero(add, elo)));
   });
-  // The slots in order: slot i is lane i % kLanes of vector i / kLanes.
-  double hs[kBlock64], ls[kBlock64];
-  for (size_t j = 0; j < kSub64; ++j) {
-    Lanes64(sh[j], hs + j * kLanes);
-    Lanes64(sl[j], ls + j * kLanes);
-  }
-  double h = 0, l = 0;
-  for (size_t i = 0; i < kBlock64; ++i) {
-    const double s = h + hs[i], bb = s - h;
-    l += ((h - (s - bb)) + (hs[i] - bb)) + ls[i];
-    h = s;
-  }
-  out->rest_hi = h;
-  out->rest_lo = l;
+  CombineSlots(sh, sl, &out->rest_hi, &out->rest_lo);
   out->ties = ties;
 }
 
@@ -694,20 +704,8 @@ void SumF64(const double *a, int64_t n, double *hi, double *lo, bool *nonfinite)
     sh[j] = s;
     sl[j] = hn::Add(sl[j], err);
   });
-  double hs[kBlock64], ls[kBlock64];
-  for (size_t j = 0; j < kSub64; ++j) {
-    Lanes64(sh[j], hs + j * kLanes);
-    Lanes64(sl[j], ls + j * kLanes);
-  }
-  double h = 0, l = 0;
-  for (size_t i = 0; i < kBlock64; ++i) {
-    const double s = h + hs[i], bb = s - h;
-    l += ((h - (s - bb)) + (hs[i] - bb)) + ls[i];
-    h = s;
-  }
-  *hi = h;
-  *lo = l;
-  *nonfinite = !hn::AllFalse(DU(), hn::Ne(hn::BitCast(DU(), bad), hn::Zero(DU())));
+  CombineSlots(sh, sl, hi, lo);
+  *nonfinite = AnySet(bad);
 }
 
 // dx[i] = RN(dy[i] - exp(y[i]) (th + tl)), exp in double-double (2^-56.5),
@@ -722,7 +720,7 @@ bool LogSoftmaxBackwardF64(const double *y, const double *dy, int64_t n, double 
     out = hn::Or(out, hn::VecFromMask(d, hn::Not(hn::And(hn::Ge(v, hn::Set(d, -700.0)),
                                                          hn::Le(v, hn::Zero(d))))));
   });
-  if (!hn::AllFalse(DU(), hn::Ne(hn::BitCast(DU(), out), hn::Zero(DU())))) return false;
+  if (AnySet(out)) return false;
   const VD vh = hn::Set(d, th), vl = hn::Set(d, tl);
   Blocks64(n, [&](int64_t i, size_t j, size_t count) {
     VD eh, el, s, e;
@@ -754,20 +752,8 @@ void DotF64(const double *a, const double *b, int64_t n, double *hi, double *lo,
     sh[j] = s;
     sl[j] = hn::Add(sl[j], hn::Add(err, Fma(u, v, hn::Neg(p))));
   });
-  double hs[kBlock64], ls[kBlock64];
-  for (size_t j = 0; j < kSub64; ++j) {
-    Lanes64(sh[j], hs + j * kLanes);
-    Lanes64(sl[j], ls + j * kLanes);
-  }
-  double h = 0, l = 0;
-  for (size_t i = 0; i < kBlock64; ++i) {
-    const double s = h + hs[i], bb = s - h;
-    l += ((h - (s - bb)) + (hs[i] - bb)) + ls[i];
-    h = s;
-  }
-  *hi = h;
-  *lo = l;
-  *nonfinite = !hn::AllFalse(DU(), hn::Ne(hn::BitCast(DU(), bad), hn::Zero(DU())));
+  CombineSlots(sh, sl, hi, lo);
+  *nonfinite = AnySet(bad);
 }
 
 // dx[i] = RN(y[i] (dy[i] - (dh + dl))): the difference in double-double
