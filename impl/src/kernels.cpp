@@ -110,6 +110,11 @@ template <class T> RowInfo<T> scalar_analyze(Row<const T> x) {
   return info;
 }
 
+// rest = (ties - 1) + the double-double sum of a vector row, in long double.
+long double rest_of(const simd::RowF64 &st) {
+  return (static_cast<long double>(st.ties - 1) + st.rest_hi) + st.rest_lo;
+}
+
 // A double row of stride 1 by the vector statistics (simd.hpp) where they
 // apply (*vector set), else by the scalar code. rest = (ties - 1) + the
 // double-double sum, in long double (2^-64 per step): relative error below
@@ -124,7 +129,7 @@ RowInfo<double> analyze_f64(const double *x, int64_t n, double *eh, double *el, 
   info.kind = Kind::finite;
   info.max = st.max;
   info.argmax = -1; // found when needed
-  info.rest = (static_cast<long double>(st.ties - 1) + st.rest_hi) + st.rest_lo;
+  info.rest = rest_of(st);
   info.log_s = std::log1p(info.rest);
   return info;
 }
@@ -761,8 +766,7 @@ bool ce_backward_row_f64(const double *x, double *dx, int64_t n, int64_t t, long
   simd::RowF64 st;
   simd::row_stats_f64(x, n, dx, lo.data(), &st);
   if (st.special) return false;
-  const long double rest = (static_cast<long double>(st.ties - 1) + st.rest_hi) + st.rest_lo;
-  const long double inv = 1.0L / (1.0L + rest);
+  const long double inv = 1.0L / (1.0L + rest_of(st));
   const double ih = double(inv), il = double(inv - ih);
   // The target's e, before dx is written: p_t = e_t / (1 + rest) in long double.
   const long double pt = (static_cast<long double>(dx[t]) + lo[size_t(t)]) * inv;
