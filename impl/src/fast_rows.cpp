@@ -133,6 +133,19 @@ void fill(float *y, int64_t len, float v) {
   for (int64_t i = 0; i < len; ++i) y[i] = v;
 }
 
+// Rows of 1 to simd::kShortRow elements, one row per vector lane
+// (simd::short_rows_f32: the bits of the path above), on all threads.
+bool short_rows(const float *x, float *y, int64_t rows, int64_t n, simd::ShortOp op) {
+  if (n < 1 || n > simd::kShortRow) return false;
+  detail::parallel_for(
+      rows,
+      [&](int64_t r0, int64_t r1) {
+        simd::short_rows_f32(x + r0 * n, r1 - r0, n, op, y + r0 * n, nullptr);
+      },
+      rows * n);
+  return true;
+}
+
 } // namespace
 
 Stats analyze(const float *x, int64_t n) {
@@ -155,6 +168,18 @@ auto sums_of(const float *x, int64_t n) {
 }
 
 void stats(const float *x, int64_t rows, int64_t n, Stats *out) {
+  if (n >= 1 && n <= simd::kShortRow) {
+    detail::parallel_for(
+        rows,
+        [&](int64_t r0, int64_t r1) {
+          std::vector<Piece> ps(static_cast<size_t>(r1 - r0));
+          simd::short_rows_f32(x + r0 * n, r1 - r0, n, simd::ShortOp::pieces, nullptr, ps.data());
+          for (int64_t r = r0; r < r1; ++r) out[r] = combine(&ps[size_t(r - r0)], 1);
+          log_s_of(out + r0, r1 - r0);
+        },
+        rows * n);
+    return;
+  }
   run_rows<Piece, Stats>(
       rows, n, sums_of(x, n), [](int64_t, const Piece *p, int64_t k) { return combine(p, k); },
       log_s_of,
@@ -190,6 +215,7 @@ private:
 };
 
 void softmax(const float *x, float *y, int64_t rows, int64_t n) {
+  if (short_rows(x, y, rows, n, simd::ShortOp::softmax)) return;
   ExpRows exps(rows, n);
   run_rows<Piece, Stats>(
       rows, n,
@@ -213,6 +239,7 @@ void softmax(const float *x, float *y, int64_t rows, int64_t n) {
 }
 
 void log_softmax(const float *x, float *y, int64_t rows, int64_t n) {
+  if (short_rows(x, y, rows, n, simd::ShortOp::log_softmax)) return;
   run_rows<Piece, Stats>(
       rows, n, sums_of(x, n), [](int64_t, const Piece *p, int64_t k) { return combine(p, k); },
       log_s_of,
@@ -226,7 +253,22 @@ void log_softmax(const float *x, float *y, int64_t rows, int64_t n) {
       });
 }
 
+namespace {
+// The backward ops on rows of 1 to simd::kShortRow elements, in lanes.
+bool short_backward(const float *y, const float *dy, float *dx, int64_t rows, int64_t n, bool log) {
+  if (n < 1 || n > simd::kShortRow) return false;
+  detail::parallel_for(
+      rows,
+      [&](int64_t r0, int64_t r1) {
+        simd::short_backward_f32(y + r0 * n, dy + r0 * n, r1 - r0, n, log, dx + r0 * n);
+      },
+      rows * n);
+  return true;
+}
+} // namespace
+
 void softmax_backward(const float *y, const float *dy, float *dx, int64_t rows, int64_t n) {
+  if (short_backward(y, dy, dx, rows, n, false)) return;
   run_rows<double, double>(
       rows, n,
       [&](int64_t r, int64_t off, int64_t len) {
@@ -252,6 +294,7 @@ struct Total {
 } // namespace
 
 void log_softmax_backward(const float *y, const float *dy, float *dx, int64_t rows, int64_t n) {
+  if (short_backward(y, dy, dx, rows, n, true)) return;
   run_rows<Total, Total>(
       rows, n,
       [&](int64_t r, int64_t off, int64_t len) {

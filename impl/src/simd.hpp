@@ -51,6 +51,20 @@ void softmax_backward_f32(const float *y, const float *dy, int64_t len, double d
 void log_softmax_backward_f32(const float *y, const float *dy, int64_t len, double total,
                               float *dx);
 
+// Rows of 1 to kShortRow elements, one row per vector lane: for
+// ShortOp::pieces, pieces[r] = the Piece piece_f32 gives for row r;
+// for softmax and log_softmax, row r of y = the op's float outputs, as the
+// one-piece row path gives them (scale_f32 and log_prob_f32 after
+// piece_f32 and the one-piece combine): the same bits.
+inline constexpr int64_t kShortRow = 32;
+enum class ShortOp { pieces, softmax, log_softmax };
+void short_rows_f32(const float *x, int64_t rows, int64_t n, ShortOp op, float *y, Piece *pieces);
+// softmax_backward (log = false) and log_softmax_backward on rows of 1 to
+// kShortRow elements, one row per lane: the bits of dot_f32 or sum_f32
+// and the one-piece finish (fast_rows.cpp).
+void short_backward_f32(const float *y, const float *dy, int64_t rows, int64_t n, bool log,
+                        float *dx);
+
 // out[i] = log1p(in[i]) for in[i] >= 0, +inf or NaN, relative error below
 // 2^-40 (plenty for float results), the same bits on every target.
 void log1p_f64(const double *in, double *out, int64_t n);

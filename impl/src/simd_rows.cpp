@@ -401,43 +401,295 @@ double SumF32(const float *a, int64_t len, bool *infinite) {
 // u = 2^e m, m in [sqrt(1/2), sqrt(2)), log(m) = 2 atanh(z), z = (m-1)/(m+1),
 // |z| <= 0.1716, by the series up to z^15 (the next term is below 2^-44 of
 // the sum); log1p(s) = log(u) + c.
-void Log1pF64(const double *in, double *out, int64_t n) {
+HWY_INLINE VD Log1p(VD s) {
   const DD d;
   const DI di;
+  const VD one = hn::Set(d, 1.0);
+  const VD u = hn::Add(one, s);
+  const VD c = hn::Div(hn::Sub(s, hn::Sub(u, one)), u);
+  // u = 2^e m with m in [sqrt(1/2), sqrt(2)), from the exponent bits of u.
+  const auto bits = hn::BitCast(di, u);
+  auto e = hn::Sub(hn::ShiftRight<52>(bits), hn::Set(di, 1023));
+  VD m = hn::BitCast(d, hn::Or(hn::And(bits, hn::Set(di, 0x000FFFFFFFFFFFFFLL)),
+                               hn::Set(di, 0x3FF0000000000000LL)));
+  const auto big = hn::Gt(m, hn::Set(d, 1.4142135623730951));
+  m = hn::IfThenElse(big, hn::Mul(m, hn::Set(d, 0.5)), m);
+  e = hn::Add(e, hn::IfThenElseZero(hn::RebindMask(di, big), hn::Set(di, 1)));
+  const VD z = hn::Div(hn::Sub(m, one), hn::Add(m, one));
+  const VD w = hn::Mul(z, z);
+  VD p = hn::Set(d, 1.0 / 15);
+  p = Fma(p, w, hn::Set(d, 1.0 / 13));
+  p = Fma(p, w, hn::Set(d, 1.0 / 11));
+  p = Fma(p, w, hn::Set(d, 1.0 / 9));
+  p = Fma(p, w, hn::Set(d, 1.0 / 7));
+  p = Fma(p, w, hn::Set(d, 1.0 / 5));
+  p = Fma(p, w, hn::Set(d, 1.0 / 3));
+  p = Fma(p, w, one);
+  const VD logm = hn::Mul(hn::Add(z, z), p);
+  const VD ed = hn::ConvertTo(d, e);
+  VD r = hn::Add(Fma(ed, hn::Set(d, 0.6931471805599453), logm), c);
+  // s = +inf: log1p = +inf; NaN stays NaN; s = 0 gives exactly 0 above.
+  r = hn::IfThenElse(hn::Eq(s, hn::Set(d, std::numeric_limits<double>::infinity())), s, r);
+  return hn::IfThenElse(hn::Eq(s, s), r, s);
+}
+
+void Log1pF64(const double *in, double *out, int64_t n) {
+  const DD d;
   const int64_t lanes = int64_t(kLanes);
   for (int64_t i = 0; i < n; i += lanes) {
     double buf[kLanes] = {};
     for (int64_t l = 0; l < lanes && i + l < n; ++l) buf[l] = in[i + l];
-    const VD s = hn::LoadU(d, buf);
-    const VD one = hn::Set(d, 1.0);
-    const VD u = hn::Add(one, s);
-    const VD c = hn::Div(hn::Sub(s, hn::Sub(u, one)), u);
-    // u = 2^e m with m in [sqrt(1/2), sqrt(2)): from the exponent bits of u / sqrt(2)... of u.
-    const auto bits = hn::BitCast(di, u);
-    auto e = hn::Sub(hn::ShiftRight<52>(bits), hn::Set(di, 1023));
-    VD m = hn::BitCast(d, hn::Or(hn::And(bits, hn::Set(di, 0x000FFFFFFFFFFFFFLL)),
-                                 hn::Set(di, 0x3FF0000000000000LL)));
-    const auto big = hn::Gt(m, hn::Set(d, 1.4142135623730951));
-    m = hn::IfThenElse(big, hn::Mul(m, hn::Set(d, 0.5)), m);
-    e = hn::Add(e, hn::IfThenElseZero(hn::RebindMask(di, big), hn::Set(di, 1)));
-    const VD z = hn::Div(hn::Sub(m, one), hn::Add(m, one));
-    const VD w = hn::Mul(z, z);
-    VD p = hn::Set(d, 1.0 / 15);
-    p = Fma(p, w, hn::Set(d, 1.0 / 13));
-    p = Fma(p, w, hn::Set(d, 1.0 / 11));
-    p = Fma(p, w, hn::Set(d, 1.0 / 9));
-    p = Fma(p, w, hn::Set(d, 1.0 / 7));
-    p = Fma(p, w, hn::Set(d, 1.0 / 5));
-    p = Fma(p, w, hn::Set(d, 1.0 / 3));
-    p = Fma(p, w, one);
-    const VD logm = hn::Mul(hn::Add(z, z), p);
-    const VD ed = hn::ConvertTo(d, e);
-    VD r = hn::Add(Fma(ed, hn::Set(d, 0.6931471805599453), logm), c);
-    // s = +inf: log1p = +inf; NaN stays NaN; s = 0 gives exactly 0 above.
-    r = hn::IfThenElse(hn::Eq(s, hn::Set(d, std::numeric_limits<double>::infinity())), s, r);
-    r = hn::IfThenElse(hn::Eq(s, s), r, s);
-    hn::StoreU(r, d, buf);
+    hn::StoreU(Log1p(hn::LoadU(d, buf)), d, buf);
     for (int64_t l = 0; l < lanes && i + l < n; ++l) out[i + l] = buf[l];
+  }
+}
+
+// The kLanes rows of a group moved between row order (x, y: rows of n
+// floats) and lane order (v: element c of every row at v[c * kLanes], in
+// double). Rows past m (the last group's) repeat row 0: computed, never
+// stored. AVX2 moves 4 x 4 blocks through registers (masked at a row's
+// end); the other targets gather and store element by element.
+#if HWY_TARGET == HWY_AVX2
+HWY_INLINE void Transpose4(hn::Vec<DH> &a, hn::Vec<DH> &b, hn::Vec<DH> &c, hn::Vec<DH> &e) {
+  const DH d4;
+  const auto t0 = hn::InterleaveLower(d4, a, b), t1 = hn::InterleaveLower(d4, c, e);
+  const auto t2 = hn::InterleaveUpper(d4, a, b), t3 = hn::InterleaveUpper(d4, c, e);
+  a = hn::ConcatLowerLower(d4, t1, t0);
+  b = hn::ConcatUpperUpper(d4, t1, t0);
+  c = hn::ConcatLowerLower(d4, t3, t2);
+  e = hn::ConcatUpperUpper(d4, t3, t2);
+}
+#endif
+
+HWY_INLINE void ToLanes(const float *x, int64_t n, int64_t m, double *v) {
+  const DD d;
+#if HWY_TARGET == HWY_AVX2
+  // (v has room for whole blocks of 4 elements: kShortRow is a multiple of 4.)
+  const DH d4;
+  const float *x0 = x, *x1 = x + (m > 1 ? n : 0), *x2 = x + (m > 2 ? 2 * n : 0),
+              *x3 = x + (m > 3 ? 3 * n : 0);
+  for (int64_t c0 = 0; c0 < n; c0 += 4) {
+    hn::Vec<DH> q0, q1, q2, q3;
+    if (c0 + 4 <= n) {
+      q0 = hn::LoadU(d4, x0 + c0), q1 = hn::LoadU(d4, x1 + c0);
+      q2 = hn::LoadU(d4, x2 + c0), q3 = hn::LoadU(d4, x3 + c0);
+    } else {
+      const auto mask = hn::FirstN(d4, size_t(n - c0));
+      q0 = hn::MaskedLoad(mask, d4, x0 + c0), q1 = hn::MaskedLoad(mask, d4, x1 + c0);
+      q2 = hn::MaskedLoad(mask, d4, x2 + c0), q3 = hn::MaskedLoad(mask, d4, x3 + c0);
+    }
+    Transpose4(q0, q1, q2, q3);
+    hn::Store(hn::PromoteTo(d, q0), d, v + c0 * 4);
+    hn::Store(hn::PromoteTo(d, q1), d, v + c0 * 4 + 4);
+    hn::Store(hn::PromoteTo(d, q2), d, v + c0 * 4 + 8);
+    hn::Store(hn::PromoteTo(d, q3), d, v + c0 * 4 + 12);
+  }
+#else
+  const hn::Rebind<int32_t, DH> di32;
+  HWY_ALIGN int32_t off[kLanes];
+  for (int64_t l = 0; l < int64_t(kLanes); ++l) off[l] = int32_t((l < m ? l : 0) * n);
+  const auto offsets = hn::Load(di32, off);
+  for (int64_t c = 0; c < n; ++c)
+    hn::Store(hn::PromoteTo(d, hn::GatherIndex(DH(), x + c, offsets)), d, v + c * int64_t(kLanes));
+#endif
+}
+
+// Rounds v (lane order) to float once and stores rows 0..m-1 of y.
+HWY_INLINE void FromLanes(const double *v, int64_t n, int64_t m, float *y) {
+  const DD d;
+#if HWY_TARGET == HWY_AVX2
+  const DH d4;
+  for (int64_t c0 = 0; c0 < n; c0 += 4) {
+    const int64_t cnt = std::min<int64_t>(4, n - c0);
+    const auto none = hn::Zero(d4);
+    hn::Vec<DH> q0 = Demote(hn::Load(d, v + c0 * 4)),
+                q1 = cnt > 1 ? Demote(hn::Load(d, v + c0 * 4 + 4)) : none,
+                q2 = cnt > 2 ? Demote(hn::Load(d, v + c0 * 4 + 8)) : none,
+                q3 = cnt > 3 ? Demote(hn::Load(d, v + c0 * 4 + 12)) : none;
+    Transpose4(q0, q1, q2, q3);
+    if (cnt == 4) {
+      hn::StoreU(q0, d4, y + c0);
+      if (m > 1) hn::StoreU(q1, d4, y + n + c0);
+      if (m > 2) hn::StoreU(q2, d4, y + 2 * n + c0);
+      if (m > 3) hn::StoreU(q3, d4, y + 3 * n + c0);
+    } else {
+      const auto mask = hn::FirstN(d4, size_t(cnt));
+      hn::BlendedStore(q0, mask, d4, y + c0);
+      if (m > 1) hn::BlendedStore(q1, mask, d4, y + n + c0);
+      if (m > 2) hn::BlendedStore(q2, mask, d4, y + 2 * n + c0);
+      if (m > 3) hn::BlendedStore(q3, mask, d4, y + 3 * n + c0);
+    }
+  }
+#else
+  HWY_ALIGN float f[kShortRow * kLanes];
+  for (int64_t c = 0; c < n; ++c)
+    hn::Store(Demote(hn::Load(d, v + c * int64_t(kLanes))), DH(), f + c * int64_t(kLanes));
+  for (int64_t l = 0; l < m; ++l)
+    for (int64_t c = 0; c < n; ++c) y[l * n + c] = f[c * int64_t(kLanes) + l];
+#endif
+}
+
+// Short rows, one row per lane: kLanes rows at a time, copied in
+// transposed ([element][row], in double), so a row's max and sums are
+// lane-wise operations with no horizontal step and no part-filled vector.
+// Element c of a row goes to accumulator c mod 16 in element order and the
+// 16 accumulators are added in TreeSum's tree (+8, +4, +2, +1): the very
+// additions piece_f32 performs on the row, so both paths give the same
+// bits (test_simd_targets compares them).
+template <ShortOp kOp>
+void ShortRowsImpl(const float *x, int64_t rows, int64_t n, float *y, Piece *pieces) {
+  const DD d;
+  const double inf = std::numeric_limits<double>::infinity();
+  const VD ninf = hn::Set(d, -inf), zero = hn::Zero(d), one = hn::Set(d, 1.0);
+  HWY_ALIGN double v[kShortRow * kLanes];
+  HWY_ALIGN double out[kShortRow * kLanes];
+  for (int64_t r0 = 0; r0 < rows; r0 += int64_t(kLanes)) {
+    const int64_t m = std::min(int64_t(kLanes), rows - r0);
+    ToLanes(x + r0 * n, n, m, v);
+    // The max of the elements that are not NaN (PieceMax's), and NaN flags.
+    VD mx = ninf;
+    auto nan = hn::Lt(zero, zero);
+    for (int64_t c = 0; c < n; ++c) {
+      const VD e = hn::Load(d, v + c * int64_t(kLanes));
+      const auto bad = hn::IsNaN(e);
+      nan = hn::Or(nan, bad);
+      mx = hn::Max(mx, hn::IfThenElse(bad, ninf, e));
+    }
+    const auto fin = hn::AndNot(nan, hn::IsFinite(mx)); // the rows the sums are for
+    VD acc[kBlock];
+    for (size_t j = 0; j < kBlock; ++j) acc[j] = zero;
+    VD ties = zero;
+    for (int64_t c0 = 0; c0 < n; c0 += int64_t(kBlock)) {
+      HWY_UNROLL(16)
+      for (size_t j = 0; j < kBlock; ++j) {
+        const int64_t c = c0 + int64_t(j);
+        if (c >= n) break;
+        const VD dl = hn::Sub(hn::Load(d, v + c * int64_t(kLanes)), mx); // exact x - max
+        const VD ex = Exp<false, true, false>(dl);
+        const auto tie = hn::Eq(dl, zero);
+        acc[j] = hn::Add(acc[j], hn::IfThenZeroElse(tie, ex));
+        ties = hn::Add(ties, hn::IfThenElseZero(tie, one));
+        if constexpr (kOp == ShortOp::softmax) hn::Store(ex, d, out + c * int64_t(kLanes));
+      }
+    }
+    HWY_UNROLL(4)
+    for (size_t w = kBlock / 2; w >= 1; w /= 2) {
+      HWY_UNROLL(8)
+      for (size_t j = 0; j < w; ++j) acc[j] = hn::Add(acc[j], acc[j + w]);
+    }
+    if constexpr (kOp == ShortOp::pieces) {
+      HWY_ALIGN double mxs[kLanes], rest[kLanes], tie[kLanes];
+      hn::Store(mx, d, mxs);
+      hn::Store(hn::IfThenElseZero(fin, acc[0]), d, rest);
+      // A special piece's ties: its length when its max is -inf, else 0.
+      const VD len = hn::IfThenElseZero(hn::Eq(mx, ninf), hn::Set(d, double(n)));
+      hn::Store(hn::IfThenElse(fin, ties, len), d, tie);
+      HWY_ALIGN uint8_t nans[kLanes * 8];
+      hn::StoreMaskBits(d, nan, nans);
+      for (int64_t l = 0; l < m; ++l) {
+        Piece &p = pieces[r0 + l];
+        p.max = float(mxs[l]);
+        p.nan = (nans[l / 8] >> (l % 8)) & 1;
+        p.rest = rest[l];
+        p.ties = tie[l];
+      }
+    } else {
+      // combine()'s rest of a one-piece row: (ties - 1) + the piece's rest.
+      // (Zero in the special rows, whose sums mean nothing: no division by 0.)
+      const VD total = hn::IfThenElseZero(fin, hn::Add(hn::Sub(ties, one), acc[0]));
+      const VD nanv = hn::Set(d, std::numeric_limits<double>::quiet_NaN());
+      const auto all_ninf = hn::AndNot(nan, hn::Eq(mx, ninf));
+      if constexpr (kOp == ShortOp::softmax) {
+        // p = exp(x - max) / (1 + rest); 0 in all -inf rows, NaN in the other special ones.
+        const VD scale = hn::Div(one, hn::Add(one, total));
+        const VD special = hn::IfThenElse(all_ninf, zero, nanv);
+        for (int64_t c = 0; c < n; ++c) {
+          const VD p = hn::Mul(hn::Load(d, out + c * int64_t(kLanes)), scale);
+          hn::Store(hn::IfThenElse(fin, p, special), d, out + c * int64_t(kLanes));
+        }
+      } else {
+        // log p = (x - max) - log1p(rest); -inf in all -inf rows, NaN in the other special ones.
+        const VD log_s = Log1p(total);
+        const VD special = hn::IfThenElse(all_ninf, ninf, nanv);
+        for (int64_t c = 0; c < n; ++c) {
+          const VD lp = hn::Sub(hn::Sub(hn::Load(d, v + c * int64_t(kLanes)), mx), log_s);
+          hn::Store(hn::IfThenElse(fin, lp, special), d, out + c * int64_t(kLanes));
+        }
+      }
+      FromLanes(out, n, m, y + r0 * n);
+    }
+  }
+}
+
+// The backward ops on short rows, one row per lane, with the additions
+// and roundings of DotF32 + SoftmaxBackwardF32 (softmax) or SumF32 +
+// LogSoftmaxBackwardF32 (log_softmax) and the one-piece finish: the same
+// bits. A log_softmax row with an infinite dy gives NaN (undefined); a
+// row whose dy sums to 0 gives dy (NaN where y is NaN or +inf).
+template <bool kLog>
+void ShortBackwardImpl(const float *y, const float *dy, int64_t rows, int64_t n, float *dx) {
+  const DD d;
+  const VD zero = hn::Zero(d);
+  HWY_ALIGN double yv[kShortRow * kLanes];
+  HWY_ALIGN double gv[kShortRow * kLanes];
+  for (int64_t r0 = 0; r0 < rows; r0 += int64_t(kLanes)) {
+    const int64_t m = std::min(int64_t(kLanes), rows - r0);
+    ToLanes(y + r0 * n, n, m, yv);
+    ToLanes(dy + r0 * n, n, m, gv);
+    VD acc[kBlock];
+    for (size_t j = 0; j < kBlock; ++j) acc[j] = zero;
+    auto infinite = hn::Lt(zero, zero);
+    for (int64_t c0 = 0; c0 < n; c0 += int64_t(kBlock)) {
+      HWY_UNROLL(16)
+      for (size_t j = 0; j < kBlock; ++j) {
+        const int64_t c = c0 + int64_t(j);
+        if (c >= n) break;
+        const VD g = hn::Load(d, gv + c * int64_t(kLanes));
+        if constexpr (kLog) {
+          acc[j] = hn::Add(acc[j], g);
+          infinite = hn::Or(infinite, hn::IsInf(g));
+        } else {
+          acc[j] = hn::Add(acc[j], hn::Mul(hn::Load(d, yv + c * int64_t(kLanes)), g)); // exact
+        }
+      }
+    }
+    HWY_UNROLL(4)
+    for (size_t w = kBlock / 2; w >= 1; w /= 2) {
+      HWY_UNROLL(8)
+      for (size_t j = 0; j < w; ++j) acc[j] = hn::Add(acc[j], acc[j + w]);
+    }
+    const VD t = acc[0];
+    for (int64_t c = 0; c < n; ++c) {
+      const VD yc = hn::Load(d, yv + c * int64_t(kLanes));
+      const VD g = hn::Load(d, gv + c * int64_t(kLanes));
+      VD r;
+      if constexpr (kLog) {
+        const VD nanv = hn::Set(d, std::numeric_limits<double>::quiet_NaN());
+        const auto bad_y =
+            hn::Or(hn::IsNaN(yc), hn::Eq(yc, hn::Set(d, std::numeric_limits<double>::infinity())));
+        const VD zero_sum = hn::IfThenElse(bad_y, nanv, g);
+        r = hn::Sub(g, hn::Mul(Exp<true, true, true>(yc), t));
+        r = hn::IfThenElse(hn::Eq(t, zero), zero_sum, r);
+        r = hn::IfThenElse(infinite, nanv, r);
+      } else {
+        r = hn::Mul(yc, hn::Sub(g, t));
+      }
+      hn::Store(r, d, gv + c * int64_t(kLanes));
+    }
+    FromLanes(gv, n, m, dx + r0 * n);
+  }
+}
+
+void ShortBackwardF32(const float *y, const float *dy, int64_t rows, int64_t n, bool log,
+                      float *dx) {
+  log ? ShortBackwardImpl<true>(y, dy, rows, n, dx) : ShortBackwardImpl<false>(y, dy, rows, n, dx);
+}
+
+void ShortRowsF32(const float *x, int64_t rows, int64_t n, ShortOp op, float *y, Piece *pieces) {
+  switch (op) {
+  case ShortOp::pieces: return ShortRowsImpl<ShortOp::pieces>(x, rows, n, y, pieces);
+  case ShortOp::softmax: return ShortRowsImpl<ShortOp::softmax>(x, rows, n, y, pieces);
+  case ShortOp::log_softmax: return ShortRowsImpl<ShortOp::log_softmax>(x, rows, n, y, pieces);
   }
 }
 
@@ -790,6 +1042,8 @@ HWY_EXPORT(SoftmaxBackwardF32);
 HWY_EXPORT(LogSoftmaxBackwardF32);
 HWY_EXPORT(Which);
 HWY_EXPORT(Log1pF64);
+HWY_EXPORT(ShortRowsF32);
+HWY_EXPORT(ShortBackwardF32);
 HWY_EXPORT(RowStatsF64);
 HWY_EXPORT(SoftmaxF64);
 HWY_EXPORT(LogSoftmaxF64);
@@ -857,6 +1111,14 @@ void log_softmax_backward_f32(const float *y, const float *dy, int64_t len, doub
 
 void log1p_f64(const double *in, double *out, int64_t n) {
   HWY_DYNAMIC_DISPATCH(Log1pF64)(in, out, n);
+}
+
+void short_rows_f32(const float *x, int64_t rows, int64_t n, ShortOp op, float *y, Piece *pieces) {
+  HWY_DYNAMIC_DISPATCH(ShortRowsF32)(x, rows, n, op, y, pieces);
+}
+void short_backward_f32(const float *y, const float *dy, int64_t rows, int64_t n, bool log,
+                        float *dx) {
+  HWY_DYNAMIC_DISPATCH(ShortBackwardF32)(y, dy, rows, n, log, dx);
 }
 
 std::vector<std::string> targets() {

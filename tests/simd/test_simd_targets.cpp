@@ -11,7 +11,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -231,4 +233,143 @@ TEST_CASE("a float row gives the same bits in every layout", "[simd]") {
             SOFTCHECK_OK);
     same_rows("cross_entropy_backward");
   }
+}
+
+namespace {
+
+// The first index where a and b differ in bits, NaN matching any NaN: a
+// NaN's sign and payload follow the operand order the compiler picks for
+// a commutative add, which the two paths need not share (a row never takes
+// both: the path is chosen by the row's length).
+size_t first_value_difference(const std::vector<float> &a, const std::vector<float> &b) {
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i)
+    if (!(std::isnan(a[i]) && std::isnan(b[i])) && std::memcmp(&a[i], &b[i], sizeof(float)) != 0)
+      return i;
+  return std::min(a.size(), b.size());
+}
+
+// Rows of 1..kShortRow elements of every kind: normal at several scales,
+// with ties (of +0 and -0 too), -inf, NaN, +inf, all -inf, NaN beside
+// -inf only, and spreads past exp's range.
+std::vector<float> short_rows_input(int64_t rows, int64_t n, std::mt19937_64 &rng) {
+  const float inf = std::numeric_limits<float>::infinity();
+  std::normal_distribution<float> normal(0, 1);
+  std::vector<float> x(size_t(rows * n));
+  for (int64_t r = 0; r < rows; ++r) {
+    float *xr = x.data() + r * n;
+    const float scale = r % 3 == 0 ? 1.0f : r % 3 == 1 ? 30.0f : 1000.0f;
+    for (int64_t c = 0; c < n; ++c) xr[c] = scale * normal(rng);
+    const uint64_t k = rng() % 10, c0 = rng() % uint64_t(n), c1 = rng() % uint64_t(n);
+    switch (k) {
+    case 0: xr[c1] = xr[c0]; break;
+    case 1: xr[c0] = 0.0f, xr[c1] = -0.0f; break;
+    case 2: xr[c0] = -inf; break;
+    case 3: xr[c0] = std::numeric_limits<float>::quiet_NaN(); break;
+    case 4: xr[c0] = inf; break;
+    case 5: std::fill(xr, xr + n, -inf); break;
+    case 6: std::fill(xr, xr + n, -inf), xr[c0] = std::numeric_limits<float>::quiet_NaN(); break;
+    case 7: xr[c0] = 1e30f; break;
+    default: break;
+    }
+  }
+  return x;
+}
+
+} // namespace
+
+TEST_CASE("short rows in lanes give the bits of the row path", "[simd]") {
+  // simd::short_rows_f32 against piece_f32 and the one-piece finish
+  // (fast_rows.cpp: rest = (ties - 1) + the piece's rest; softmax scales by
+  // 1 / (1 + rest), log_softmax subtracts max and log1p(rest); all -inf rows
+  // give 0 / -inf, the other special rows NaN), on every target.
+  namespace simd = softcheck::simd;
+  static const std::vector<std::string> targets = softcheck::simd_targets();
+  std::mt19937_64 rng(20261202);
+  for (const std::string &t : targets) {
+    REQUIRE(simd::select_target(t));
+    for (int64_t n = 1; n <= simd::kShortRow; ++n)
+      for (int64_t rows : {int64_t(1), int64_t(3), int64_t(9), int64_t(30)}) {
+        INFO(t << ", " << rows << " rows of " << n);
+        const std::vector<float> x = short_rows_input(rows, n, rng);
+        std::vector<float> ys(x.size()), ls(x.size()), yr(x.size()), lr(x.size());
+        std::vector<simd::Piece> ps(static_cast<size_t>(rows));
+        simd::short_rows_f32(x.data(), rows, n, simd::ShortOp::softmax, ys.data(), nullptr);
+        simd::short_rows_f32(x.data(), rows, n, simd::ShortOp::log_softmax, ls.data(), nullptr);
+        simd::short_rows_f32(x.data(), rows, n, simd::ShortOp::pieces, nullptr, ps.data());
+        std::vector<double> e(size_t(n + 16));
+        for (int64_t r = 0; r < rows; ++r) {
+          const float *xr = x.data() + r * n;
+          simd::Piece p;
+          simd::piece_f32(xr, n, e.data(), &p, false);
+          const simd::Piece &q = ps[size_t(r)];
+          CHECK(q.nan == p.nan);
+          if (!p.nan) CHECK(q.max == p.max); // a NaN row's max is never read
+          CHECK(q.rest == p.rest);
+          CHECK(q.ties == p.ties);
+          float *y = yr.data() + r * n, *l = lr.data() + r * n;
+          if (p.nan || p.max == std::numeric_limits<float>::infinity()) {
+            std::fill(y, y + n, std::numeric_limits<float>::quiet_NaN());
+            std::fill(l, l + n, std::numeric_limits<float>::quiet_NaN());
+          } else if (p.max == -std::numeric_limits<float>::infinity()) {
+            std::fill(y, y + n, 0.0f);
+            std::fill(l, l + n, -std::numeric_limits<float>::infinity());
+          } else {
+            const double rest = (p.ties - 1) + p.rest;
+            double log_s;
+            simd::log1p_f64(&rest, &log_s, 1);
+            simd::scale_f32(e.data(), n, 1.0 / (1 + rest), y);
+            simd::log_prob_f32(xr, n, p.max, log_s, l);
+          }
+        }
+        CHECK(first_value_difference(ys, yr) == x.size());
+        CHECK(first_value_difference(ls, lr) == x.size());
+      }
+  }
+  simd::select_target(targets.front());
+}
+
+TEST_CASE("short backward rows in lanes give the bits of the row path", "[simd]") {
+  // simd::short_backward_f32 against dot_f32 / sum_f32 and the row finish
+  // (fast_rows.cpp): softmax_backward dx = y (dy - dot); log_softmax_backward
+  // dx = NaN when some dy is infinite, dy (NaN where y is NaN or +inf) when
+  // the dy sum to 0, else dy - exp(y) sum.
+  namespace simd = softcheck::simd;
+  static const std::vector<std::string> targets = softcheck::simd_targets();
+  std::mt19937_64 rng(20261203);
+  const float inf = std::numeric_limits<float>::infinity();
+  for (const std::string &t : targets) {
+    REQUIRE(simd::select_target(t));
+    for (int64_t n = 1; n <= simd::kShortRow; ++n)
+      for (int64_t rows : {int64_t(1), int64_t(5), int64_t(30)}) {
+        INFO(t << ", " << rows << " rows of " << n);
+        std::vector<float> y = short_rows_input(rows, n, rng), dy = short_rows_input(rows, n, rng);
+        for (int64_t r = 0; r < rows; r += 4) // rows whose dy sum to 0
+          for (int64_t c = 0; c < n; ++c) dy[size_t(r * n + c)] = c % 2 ? 1.0f : -1.0f;
+        for (int64_t r = 2; r < rows; r += 4) dy[size_t(r * n)] = inf;
+        const size_t e = y.size();
+        std::vector<float> got_s(e), got_l(e), want_s(e), want_l(e);
+        simd::short_backward_f32(y.data(), dy.data(), rows, n, false, got_s.data());
+        simd::short_backward_f32(y.data(), dy.data(), rows, n, true, got_l.data());
+        for (int64_t r = 0; r < rows; ++r) {
+          const size_t o = size_t(r * n);
+          const double dot = simd::dot_f32(y.data() + o, dy.data() + o, n);
+          simd::softmax_backward_f32(y.data() + o, dy.data() + o, n, dot, want_s.data() + o);
+          bool infinite = false;
+          const double sum = simd::sum_f32(dy.data() + o, n, &infinite);
+          if (infinite)
+            std::fill(want_l.begin() + long(o), want_l.begin() + long(o) + n,
+                      std::numeric_limits<float>::quiet_NaN());
+          else if (sum == 0)
+            for (int64_t c = 0; c < n; ++c)
+              want_l[o + size_t(c)] = std::isnan(y[o + size_t(c)]) || y[o + size_t(c)] == inf
+                                          ? std::numeric_limits<float>::quiet_NaN()
+                                          : dy[o + size_t(c)];
+          else
+            simd::log_softmax_backward_f32(y.data() + o, dy.data() + o, n, sum, want_l.data() + o);
+        }
+        CHECK(first_value_difference(got_s, want_s) == e);
+        CHECK(first_value_difference(got_l, want_l) == e);
+      }
+  }
+  simd::select_target(targets.front());
 }
