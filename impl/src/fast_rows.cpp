@@ -135,12 +135,18 @@ void fill(float *y, int64_t len, float v) {
 
 // Rows of 1 to simd::kShortRow elements, one row per vector lane
 // (simd::short_rows_f32: the bits of the path above), on all threads.
+// Rows of one piece (up to simd::kChunk elements), one call per thread's
+// share of the rows (simd::one_piece_rows_f32, the same bits again).
 bool short_rows(const float *x, float *y, int64_t rows, int64_t n, simd::ShortOp op) {
-  if (n < 1 || n > simd::kShortRow) return false;
+  if (n < 1 || n > simd::kChunk) return false;
   detail::parallel_for(
       rows,
       [&](int64_t r0, int64_t r1) {
-        simd::short_rows_f32(x + r0 * n, r1 - r0, n, op, y + r0 * n, nullptr);
+        if (n <= simd::kShortRow)
+          return simd::short_rows_f32(x + r0 * n, r1 - r0, n, op, y + r0 * n, nullptr);
+        thread_local std::vector<double> e;
+        if (e.size() < size_t(n + 16)) e.resize(size_t(n + 16));
+        simd::one_piece_rows_f32(x + r0 * n, r1 - r0, n, op, y + r0 * n, e.data());
       },
       rows * n);
   return true;

@@ -59,6 +59,10 @@ void log_softmax_backward_f32(const float *y, const float *dy, int64_t len, doub
 inline constexpr int64_t kShortRow = 32;
 enum class ShortOp { pieces, softmax, log_softmax };
 void short_rows_f32(const float *x, int64_t rows, int64_t n, ShortOp op, float *y, Piece *pieces);
+// softmax or log_softmax on rows of 1 to kChunk elements, one call for
+// all of them: the bits of piece_f32, the one-piece combine and scale_f32
+// or log_prob_f32. e: room for n rounded up to a multiple of 16 (softmax).
+void one_piece_rows_f32(const float *x, int64_t rows, int64_t n, ShortOp op, float *y, double *e);
 // softmax_backward (log = false) and log_softmax_backward on rows of 1 to
 // kShortRow elements, one row per lane: the bits of dot_f32 or sum_f32
 // and the one-piece finish (fast_rows.cpp).

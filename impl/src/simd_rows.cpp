@@ -685,6 +685,38 @@ void ShortBackwardF32(const float *y, const float *dy, int64_t rows, int64_t n, 
   log ? ShortBackwardImpl<true>(y, dy, rows, n, dx) : ShortBackwardImpl<false>(y, dy, rows, n, dx);
 }
 
+// Whole rows of one piece (n <= kChunk), start to finish in one call:
+// piece_f32, the one-piece combine, then scale_f32 or log_prob_f32, as the
+// piece path runs them (the same bits), without a call per step.
+template <ShortOp kOp>
+void OnePieceRowsImpl(const float *x, int64_t rows, int64_t n, float *y, double *e) {
+  const DD d;
+  const float inf = std::numeric_limits<float>::infinity();
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *xr = x + r * n;
+    float *yr = y + r * n;
+    Piece p;
+    PieceImpl<false>(xr, n, kOp == ShortOp::softmax ? e : nullptr, &p);
+    if (p.nan || p.max == inf) {
+      std::fill(yr, yr + n, std::numeric_limits<float>::quiet_NaN());
+    } else if (p.max == -inf) {
+      std::fill(yr, yr + n, kOp == ShortOp::softmax ? 0.0f : -inf);
+    } else {
+      const double total = (p.ties - 1) + p.rest;
+      if constexpr (kOp == ShortOp::softmax) {
+        ScaleF32(e, n, 1.0 / (1 + total), yr);
+      } else {
+        LogProbF32(xr, n, p.max, hn::GetLane(Log1p(hn::Set(d, total))), yr);
+      }
+    }
+  }
+}
+
+void OnePieceRowsF32(const float *x, int64_t rows, int64_t n, ShortOp op, float *y, double *e) {
+  op == ShortOp::softmax ? OnePieceRowsImpl<ShortOp::softmax>(x, rows, n, y, e)
+                         : OnePieceRowsImpl<ShortOp::log_softmax>(x, rows, n, y, e);
+}
+
 void ShortRowsF32(const float *x, int64_t rows, int64_t n, ShortOp op, float *y, Piece *pieces) {
   switch (op) {
   case ShortOp::pieces: return ShortRowsImpl<ShortOp::pieces>(x, rows, n, y, pieces);
@@ -1044,6 +1076,7 @@ HWY_EXPORT(Which);
 HWY_EXPORT(Log1pF64);
 HWY_EXPORT(ShortRowsF32);
 HWY_EXPORT(ShortBackwardF32);
+HWY_EXPORT(OnePieceRowsF32);
 HWY_EXPORT(RowStatsF64);
 HWY_EXPORT(SoftmaxF64);
 HWY_EXPORT(LogSoftmaxF64);
@@ -1115,6 +1148,9 @@ void log1p_f64(const double *in, double *out, int64_t n) {
 
 void short_rows_f32(const float *x, int64_t rows, int64_t n, ShortOp op, float *y, Piece *pieces) {
   HWY_DYNAMIC_DISPATCH(ShortRowsF32)(x, rows, n, op, y, pieces);
+}
+void one_piece_rows_f32(const float *x, int64_t rows, int64_t n, ShortOp op, float *y, double *e) {
+  HWY_DYNAMIC_DISPATCH(OnePieceRowsF32)(x, rows, n, op, y, e);
 }
 void short_backward_f32(const float *y, const float *dy, int64_t rows, int64_t n, bool log,
                         float *dx) {

@@ -277,8 +277,9 @@ std::vector<float> short_rows_input(int64_t rows, int64_t n, std::mt19937_64 &rn
 
 } // namespace
 
-TEST_CASE("short rows in lanes give the bits of the row path", "[simd]") {
-  // simd::short_rows_f32 against piece_f32 and the one-piece finish
+TEST_CASE("short rows in lanes and one-piece rows give the bits of the piece path", "[simd]") {
+  // simd::short_rows_f32 (and one_piece_rows_f32 past kShortRow elements)
+  // against piece_f32 and the one-piece finish
   // (fast_rows.cpp: rest = (ties - 1) + the piece's rest; softmax scales by
   // 1 / (1 + rest), log_softmax subtracts max and log1p(rest); all -inf rows
   // give 0 / -inf, the other special rows NaN), on every target.
@@ -287,25 +288,37 @@ TEST_CASE("short rows in lanes give the bits of the row path", "[simd]") {
   std::mt19937_64 rng(20261202);
   for (const std::string &t : targets) {
     REQUIRE(simd::select_target(t));
-    for (int64_t n = 1; n <= simd::kShortRow; ++n)
+    std::vector<int64_t> lengths;
+    for (int64_t n = 1; n <= simd::kShortRow; ++n) lengths.push_back(n);
+    for (int64_t n : {33, 47, 128, 1000, 4096}) lengths.push_back(n); // one_piece_rows_f32
+    for (int64_t n : lengths)
       for (int64_t rows : {int64_t(1), int64_t(3), int64_t(9), int64_t(30)}) {
         INFO(t << ", " << rows << " rows of " << n);
+        const bool lanes = n <= simd::kShortRow;
         const std::vector<float> x = short_rows_input(rows, n, rng);
         std::vector<float> ys(x.size()), ls(x.size()), yr(x.size()), lr(x.size());
         std::vector<simd::Piece> ps(static_cast<size_t>(rows));
-        simd::short_rows_f32(x.data(), rows, n, simd::ShortOp::softmax, ys.data(), nullptr);
-        simd::short_rows_f32(x.data(), rows, n, simd::ShortOp::log_softmax, ls.data(), nullptr);
-        simd::short_rows_f32(x.data(), rows, n, simd::ShortOp::pieces, nullptr, ps.data());
         std::vector<double> e(size_t(n + 16));
+        if (lanes) {
+          simd::short_rows_f32(x.data(), rows, n, simd::ShortOp::softmax, ys.data(), nullptr);
+          simd::short_rows_f32(x.data(), rows, n, simd::ShortOp::log_softmax, ls.data(), nullptr);
+          simd::short_rows_f32(x.data(), rows, n, simd::ShortOp::pieces, nullptr, ps.data());
+        } else {
+          simd::one_piece_rows_f32(x.data(), rows, n, simd::ShortOp::softmax, ys.data(), e.data());
+          simd::one_piece_rows_f32(x.data(), rows, n, simd::ShortOp::log_softmax, ls.data(),
+                                   e.data());
+        }
         for (int64_t r = 0; r < rows; ++r) {
           const float *xr = x.data() + r * n;
           simd::Piece p;
           simd::piece_f32(xr, n, e.data(), &p, false);
-          const simd::Piece &q = ps[size_t(r)];
-          CHECK(q.nan == p.nan);
-          if (!p.nan) CHECK(q.max == p.max); // a NaN row's max is never read
-          CHECK(q.rest == p.rest);
-          CHECK(q.ties == p.ties);
+          if (lanes) {
+            const simd::Piece &q = ps[size_t(r)];
+            CHECK(q.nan == p.nan);
+            if (!p.nan) CHECK(q.max == p.max); // a NaN row's max is never read
+            CHECK(q.rest == p.rest);
+            CHECK(q.ties == p.ties);
+          }
           float *y = yr.data() + r * n, *l = lr.data() + r * n;
           if (p.nan || p.max == std::numeric_limits<float>::infinity()) {
             std::fill(y, y + n, std::numeric_limits<float>::quiet_NaN());
