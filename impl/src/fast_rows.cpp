@@ -178,10 +178,19 @@ void stats(const float *x, int64_t rows, int64_t n, Stats *out) {
     detail::parallel_for(
         rows,
         [&](int64_t r0, int64_t r1) {
-          std::vector<Piece> ps(static_cast<size_t>(r1 - r0));
-          simd::short_rows_f32(x + r0 * n, r1 - r0, n, simd::ShortOp::pieces, nullptr, ps.data());
-          for (int64_t r = r0; r < r1; ++r) out[r] = combine(&ps[size_t(r - r0)], 1);
-          log_s_of(out + r0, r1 - r0);
+          std::vector<simd::RowStats> st(static_cast<size_t>(r1 - r0));
+          simd::short_rows_f32(x + r0 * n, r1 - r0, n, simd::ShortOp::stats, nullptr, st.data());
+          for (int64_t r = r0; r < r1; ++r) {
+            const simd::RowStats &q = st[size_t(r - r0)];
+            Stats &o = out[r]; // combine()'s kinds
+            o.max = q.nan ? -kInf : q.max;
+            o.kind = q.nan            ? Kind::nan
+                     : q.max == kInf  ? Kind::pos_inf
+                     : q.max == -kInf ? Kind::all_neg_inf
+                                      : Kind::finite;
+            o.rest = q.rest;
+            o.log_s = q.log_s;
+          }
         },
         rows * n);
     return;
@@ -333,18 +342,28 @@ void log_softmax_backward(const float *y, const float *dy, float *dx, int64_t ro
 
 void cross_entropy_backward(const float *x, float *dx, int64_t rows, int64_t n,
                             const CrossEntropyRow *row) {
+  if (n >= 1 && n <= simd::kShortRow) {
+    detail::parallel_for(
+        rows,
+        [&](int64_t r0, int64_t r1) {
+          simd::short_ce_backward_f32(x + r0 * n, dx + r0 * n, r1 - r0, n, row + r0);
+        },
+        rows * n);
+    return;
+  }
   ExpRows exps(rows, n);
-  // Each row's target logit, read before any of dx is written: dx may be x
-  // (in place, plugin.h), and the target's piece may be written first.
+  // Each row's target logit, read by the piece round (while the row is in
+  // cache), before any of the row's dx is written: dx may be x (in place,
+  // plugin.h), and the target's piece may be finished first.
   std::vector<float> target_logit(size_t(rows), 0.0f);
-  for (int64_t r = 0; r < rows; ++r)
-    if (row[r].active && row[r].target >= 0 && row[r].target < n)
-      target_logit[size_t(r)] = x[r * n + row[r].target];
   run_rows<Piece, Stats>(
       rows, n,
       [&](int64_t r, int64_t off, int64_t len) {
         Piece p{};
-        if (row[r].active) simd::piece_f32(x + r * n + off, len, exps.row(r) + off, &p, true);
+        if (!row[r].active) return p;
+        simd::piece_f32(x + r * n + off, len, exps.row(r) + off, &p, true);
+        if (row[r].target >= off && row[r].target < off + len)
+          target_logit[size_t(r)] = x[r * n + row[r].target];
         return p;
       },
       [&](int64_t r, const Piece *p, int64_t k) { return row[r].active ? combine(p, k) : Stats{}; },

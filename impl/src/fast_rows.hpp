@@ -6,6 +6,8 @@
 // are fewer rows than threads, the pieces of each row are.
 #pragma once
 
+#include "simd.hpp"
+
 #include <cstdint>
 
 namespace softcheck::fast {
@@ -35,11 +37,7 @@ void log_softmax_backward(const float *y, const float *dy, float *dx, int64_t ro
 // Cross-entropy backward with class-index targets and no class weights:
 // dx[r, k] = float(g * (sr * p_k - a_k)), a_k = a0 except a_t at the
 // target t. Rows that are not active are left untouched.
-struct CrossEntropyRow {
-  bool active = false;
-  int64_t target = 0;
-  double g = 0, sr = 0, a0 = 0, at = 0;
-};
+using CrossEntropyRow = simd::CeRow;
 void cross_entropy_backward(const float *x, float *dx, int64_t rows, int64_t n,
                             const CrossEntropyRow *row);
 

@@ -9,6 +9,7 @@
 #include <softcheck/kernels.hpp>
 #include <softcheck/validate.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <type_traits>
@@ -662,11 +663,31 @@ Status nll_loss(Shape s, const T *logp, const int64_t *target, const LossOptions
 template <class T>
 Status cross_entropy(Shape s, const T *logits, const int64_t *target, const LossOptions<T> &o,
                      T *out) {
-  // Float rows: every row's max and sum first, on all threads (once the
-  // arguments are checked).
+  // Every row's max and sum on all threads (once the arguments are
+  // checked), a block of rows at a time when rows are contiguous: the
+  // losses read the block's target logits while it is still in cache
+  // (else each row's costs a miss). Row order is kept, and a row's
+  // statistics never depend on the block: the bits of one pass.
+  constexpr int64_t kBlockElements = int64_t(1) << 17;
   std::vector<RowInfo<T>> infos;
-  auto prepare = [&](const Extent &e) { infos = row_infos(logits, s, e.rows); };
+  int64_t rows = 0, done = 0, block = 0;
+  auto prepare = [&](const Extent &e) {
+    rows = e.rows;
+    if (s.inner != 1 || s.classes == 0) {
+      infos = row_infos(logits, s, rows);
+      done = rows;
+    } else {
+      infos.resize(size_t(rows));
+      block = std::max<int64_t>(1, kBlockElements / s.classes);
+    }
+  };
   return class_index_loss(s, logits, target, o, out, prepare, [&](int64_t r) {
+    if (r >= done) { // rows [done, r) are ignored ones: no statistics needed
+      const int64_t r1 = std::min(rows, r + block);
+      const std::vector<RowInfo<T>> b = row_infos(logits + r * s.classes, s, r1 - r);
+      std::copy(b.begin(), b.end(), infos.begin() + r);
+      done = r1;
+    }
     Row<const T> x = row_of(logits, s, r);
     const RowInfo<T> info = infos[size_t(r)];
     return [x, info](int64_t k) { return logit_logp(info, x[k]); };

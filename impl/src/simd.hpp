@@ -51,14 +51,36 @@ void softmax_backward_f32(const float *y, const float *dy, int64_t len, double d
 void log_softmax_backward_f32(const float *y, const float *dy, int64_t len, double total,
                               float *dx);
 
+// A one-piece row's statistics: max and nan as piece_f32 gives them
+// (the max of the elements that are not NaN) and, for a finite row (no
+// NaN, finite max), rest = (ties - 1) + the piece's rest (the one-piece
+// combine) and log_s = log1p(rest) as log1p_f64 gives it; 0 and 0 else.
+struct RowStats {
+  float max;
+  bool nan;
+  double rest, log_s;
+};
+
 // Rows of 1 to kShortRow elements, one row per vector lane: for
-// ShortOp::pieces, pieces[r] = the Piece piece_f32 gives for row r;
-// for softmax and log_softmax, row r of y = the op's float outputs, as the
-// one-piece row path gives them (scale_f32 and log_prob_f32 after
-// piece_f32 and the one-piece combine): the same bits.
+// ShortOp::stats, stats[r] = row r's RowStats; for softmax and
+// log_softmax, row r of y = the op's float outputs, as the one-piece row
+// path gives them (scale_f32 and log_prob_f32 after piece_f32 and the
+// one-piece combine): the same bits.
 inline constexpr int64_t kShortRow = 32;
-enum class ShortOp { pieces, softmax, log_softmax };
-void short_rows_f32(const float *x, int64_t rows, int64_t n, ShortOp op, float *y, Piece *pieces);
+enum class ShortOp { stats, softmax, log_softmax };
+void short_rows_f32(const float *x, int64_t rows, int64_t n, ShortOp op, float *y, RowStats *stats);
+// A row of cross_entropy_backward (fast::cross_entropy_backward):
+// dx[k] = float(g * (sr * p_k - a_k)), a_k = a0 except a_t at the target t.
+struct CeRow {
+  bool active = false;
+  int64_t target = 0;
+  double g = 0, sr = 0, a0 = 0, at = 0;
+};
+// cross_entropy_backward on rows of 1 to kShortRow elements, one row per
+// lane, with the bits of the piece path (piece_f32 accurate, the one-piece
+// combine, scale_shift_f32, the target's p_t from std::exp); rows that are
+// not active are left untouched. dx may be x.
+void short_ce_backward_f32(const float *x, float *dx, int64_t rows, int64_t n, const CeRow *row);
 // softmax or log_softmax on rows of 1 to kChunk elements, one call for
 // all of them: the bits of piece_f32, the one-piece combine and scale_f32
 // or log_prob_f32. e: room for n rounded up to a multiple of 16 (softmax).

@@ -529,6 +529,52 @@ HWY_INLINE void FromLanes(const double *v, int64_t n, int64_t m, float *y) {
 #endif
 }
 
+// The statistics of a group of rows in lane order (ToLanes' v): mx = the
+// max of the elements that are not NaN (PieceMax's), nan, fin = the rows
+// the sums are for (no NaN, finite max), and total = combine()'s rest of a
+// one-piece row, (ties - 1) + the sum of exp(x - max) over x < max, 0 in
+// the other rows (whose sums mean nothing: no division by 0 follows).
+// When ex is not NULL, ex[c * kLanes] = exp(x_c - max) (0 in rows that are
+// not fin).
+template <bool kAccurate>
+HWY_INLINE void LaneStats(const double *v, int64_t n, double *ex_out, VD &mx, hn::Mask<DD> &nan,
+                          hn::Mask<DD> &fin, VD &total) {
+  const DD d;
+  const VD ninf = hn::Set(d, -std::numeric_limits<double>::infinity()), zero = hn::Zero(d),
+           one = hn::Set(d, 1.0);
+  mx = ninf;
+  nan = hn::Lt(zero, zero);
+  for (int64_t c = 0; c < n; ++c) {
+    const VD e = hn::Load(d, v + c * int64_t(kLanes));
+    const auto bad = hn::IsNaN(e);
+    nan = hn::Or(nan, bad);
+    mx = hn::Max(mx, hn::IfThenElse(bad, ninf, e));
+  }
+  fin = hn::AndNot(nan, hn::IsFinite(mx));
+  VD acc[kBlock];
+  for (size_t j = 0; j < kBlock; ++j) acc[j] = zero;
+  VD ties = zero;
+  for (int64_t c0 = 0; c0 < n; c0 += int64_t(kBlock)) {
+    HWY_UNROLL(16)
+    for (size_t j = 0; j < kBlock; ++j) {
+      const int64_t c = c0 + int64_t(j);
+      if (c >= n) break;
+      const VD dl = hn::Sub(hn::Load(d, v + c * int64_t(kLanes)), mx); // exact x - max
+      const VD ex = Exp<false, true, kAccurate>(dl);
+      const auto tie = hn::Eq(dl, zero);
+      acc[j] = hn::Add(acc[j], hn::IfThenZeroElse(tie, ex));
+      ties = hn::Add(ties, hn::IfThenElseZero(tie, one));
+      if (ex_out) hn::Store(hn::IfThenElseZero(fin, ex), d, ex_out + c * int64_t(kLanes));
+    }
+  }
+  HWY_UNROLL(4)
+  for (size_t w = kBlock / 2; w >= 1; w /= 2) {
+    HWY_UNROLL(8)
+    for (size_t j = 0; j < w; ++j) acc[j] = hn::Add(acc[j], acc[j + w]);
+  }
+  total = hn::IfThenElseZero(fin, hn::Add(hn::Sub(ties, one), acc[0]));
+}
+
 // Short rows, one row per lane: kLanes rows at a time, copied in
 // transposed ([element][row], in double), so a row's max and sums are
 // lane-wise operations with no horizontal step and no part-filled vector.
@@ -537,7 +583,7 @@ HWY_INLINE void FromLanes(const double *v, int64_t n, int64_t m, float *y) {
 // additions piece_f32 performs on the row, so both paths give the same
 // bits (test_simd_targets compares them).
 template <ShortOp kOp>
-void ShortRowsImpl(const float *x, int64_t rows, int64_t n, float *y, Piece *pieces) {
+void ShortRowsImpl(const float *x, int64_t rows, int64_t n, float *y, RowStats *stats) {
   const DD d;
   const double inf = std::numeric_limits<double>::infinity();
   const VD ninf = hn::Set(d, -inf), zero = hn::Zero(d), one = hn::Set(d, 1.0);
@@ -546,57 +592,24 @@ void ShortRowsImpl(const float *x, int64_t rows, int64_t n, float *y, Piece *pie
   for (int64_t r0 = 0; r0 < rows; r0 += int64_t(kLanes)) {
     const int64_t m = std::min(int64_t(kLanes), rows - r0);
     ToLanes(x + r0 * n, n, m, v);
-    // The max of the elements that are not NaN (PieceMax's), and NaN flags.
-    VD mx = ninf;
-    auto nan = hn::Lt(zero, zero);
-    for (int64_t c = 0; c < n; ++c) {
-      const VD e = hn::Load(d, v + c * int64_t(kLanes));
-      const auto bad = hn::IsNaN(e);
-      nan = hn::Or(nan, bad);
-      mx = hn::Max(mx, hn::IfThenElse(bad, ninf, e));
-    }
-    const auto fin = hn::AndNot(nan, hn::IsFinite(mx)); // the rows the sums are for
-    VD acc[kBlock];
-    for (size_t j = 0; j < kBlock; ++j) acc[j] = zero;
-    VD ties = zero;
-    for (int64_t c0 = 0; c0 < n; c0 += int64_t(kBlock)) {
-      HWY_UNROLL(16)
-      for (size_t j = 0; j < kBlock; ++j) {
-        const int64_t c = c0 + int64_t(j);
-        if (c >= n) break;
-        const VD dl = hn::Sub(hn::Load(d, v + c * int64_t(kLanes)), mx); // exact x - max
-        const VD ex = Exp<false, true, false>(dl);
-        const auto tie = hn::Eq(dl, zero);
-        acc[j] = hn::Add(acc[j], hn::IfThenZeroElse(tie, ex));
-        ties = hn::Add(ties, hn::IfThenElseZero(tie, one));
-        if constexpr (kOp == ShortOp::softmax) hn::Store(ex, d, out + c * int64_t(kLanes));
-      }
-    }
-    HWY_UNROLL(4)
-    for (size_t w = kBlock / 2; w >= 1; w /= 2) {
-      HWY_UNROLL(8)
-      for (size_t j = 0; j < w; ++j) acc[j] = hn::Add(acc[j], acc[j + w]);
-    }
-    if constexpr (kOp == ShortOp::pieces) {
-      HWY_ALIGN double mxs[kLanes], rest[kLanes], tie[kLanes];
+    VD mx, total;
+    hn::Mask<DD> nan, fin;
+    LaneStats<false>(v, n, kOp == ShortOp::softmax ? out : nullptr, mx, nan, fin, total);
+    if constexpr (kOp == ShortOp::stats) {
+      HWY_ALIGN double mxs[kLanes], rest[kLanes], log_s[kLanes];
       hn::Store(mx, d, mxs);
-      hn::Store(hn::IfThenElseZero(fin, acc[0]), d, rest);
-      // A special piece's ties: its length when its max is -inf, else 0.
-      const VD len = hn::IfThenElseZero(hn::Eq(mx, ninf), hn::Set(d, double(n)));
-      hn::Store(hn::IfThenElse(fin, ties, len), d, tie);
+      hn::Store(total, d, rest);
+      hn::Store(Log1p(total), d, log_s);
       HWY_ALIGN uint8_t nans[kLanes * 8];
       hn::StoreMaskBits(d, nan, nans);
       for (int64_t l = 0; l < m; ++l) {
-        Piece &p = pieces[r0 + l];
-        p.max = float(mxs[l]);
-        p.nan = (nans[l / 8] >> (l % 8)) & 1;
-        p.rest = rest[l];
-        p.ties = tie[l];
+        RowStats &st = stats[r0 + l];
+        st.max = float(mxs[l]);
+        st.nan = (nans[l / 8] >> (l % 8)) & 1;
+        st.rest = rest[l];
+        st.log_s = log_s[l];
       }
     } else {
-      // combine()'s rest of a one-piece row: (ties - 1) + the piece's rest.
-      // (Zero in the special rows, whose sums mean nothing: no division by 0.)
-      const VD total = hn::IfThenElseZero(fin, hn::Add(hn::Sub(ties, one), acc[0]));
       const VD nanv = hn::Set(d, std::numeric_limits<double>::quiet_NaN());
       const auto all_ninf = hn::AndNot(nan, hn::Eq(mx, ninf));
       if constexpr (kOp == ShortOp::softmax) {
@@ -717,11 +730,69 @@ void OnePieceRowsF32(const float *x, int64_t rows, int64_t n, ShortOp op, float 
                          : OnePieceRowsImpl<ShortOp::log_softmax>(x, rows, n, y, e);
 }
 
-void ShortRowsF32(const float *x, int64_t rows, int64_t n, ShortOp op, float *y, Piece *pieces) {
+void ShortCeBackwardF32(const float *x, float *dx, int64_t rows, int64_t n, const CeRow *row) {
+  const DD d;
+  const VD one = hn::Set(d, 1.0), nanv = hn::Set(d, std::numeric_limits<double>::quiet_NaN());
+  HWY_ALIGN double v[kShortRow * kLanes];
+  HWY_ALIGN double ex[kShortRow * kLanes];
+  for (int64_t r0 = 0; r0 < rows; r0 += int64_t(kLanes)) {
+    const int64_t m = std::min(int64_t(kLanes), rows - r0);
+    bool all_active = true, any_active = false;
+    HWY_ALIGN double g[kLanes] = {}, sr[kLanes] = {}, a0[kLanes] = {};
+    for (int64_t l = 0; l < m; ++l) {
+      const CeRow &cr = row[r0 + l];
+      all_active = all_active && cr.active;
+      any_active = any_active || cr.active;
+      g[l] = cr.g, sr[l] = cr.sr, a0[l] = cr.a0;
+    }
+    if (!any_active) continue;
+    ToLanes(x + r0 * n, n, m, v);
+    VD mx, total;
+    hn::Mask<DD> nan, fin;
+    LaneStats<true>(v, n, ex, mx, nan, fin, total);
+    // dx = g (e sr scale - a0), scale = 1 / (1 + rest) (0 in all -inf
+    // rows, whose e are 0 too); NaN in rows with a NaN or +inf.
+    const VD scale = hn::IfThenElseZero(fin, hn::Div(one, hn::Add(one, total)));
+    const VD s = hn::Mul(hn::Load(d, sr), scale), gv = hn::Load(d, g), av = hn::Load(d, a0);
+    const auto undefined =
+        hn::Or(nan, hn::Eq(mx, hn::Set(d, std::numeric_limits<double>::infinity())));
+    for (int64_t c = 0; c < n; ++c) {
+      const VD r = hn::Mul(gv, hn::Sub(hn::Mul(hn::Load(d, ex + c * int64_t(kLanes)), s), av));
+      hn::Store(hn::IfThenElse(undefined, nanv, r), d, ex + c * int64_t(kLanes));
+    }
+    // The target's entry, from its logit (read before dx is written: dx may be x).
+    HWY_ALIGN double mxs[kLanes], rest[kLanes];
+    hn::Store(mx, d, mxs);
+    hn::Store(total, d, rest);
+    HWY_ALIGN uint8_t bits[kLanes * 8], undef[kLanes * 8];
+    hn::StoreMaskBits(d, fin, bits);
+    hn::StoreMaskBits(d, undefined, undef);
+    for (int64_t l = 0; l < m; ++l) {
+      const CeRow &cr = row[r0 + l];
+      if (!cr.active || (undef[l / 8] >> (l % 8)) & 1 || cr.target < 0 || cr.target >= n) continue;
+      const bool finite = (bits[l / 8] >> (l % 8)) & 1;
+      const double pt =
+          finite ? std::exp(v[cr.target * int64_t(kLanes) + l] - mxs[l]) / (1 + rest[l]) : 0;
+      ex[cr.target * int64_t(kLanes) + l] = cr.g * (cr.sr * pt - cr.at);
+    }
+    if (all_active) {
+      FromLanes(ex, n, m, dx + r0 * n);
+    } else {
+      HWY_ALIGN float f[kShortRow * kLanes];
+      for (int64_t c = 0; c < n; ++c)
+        hn::Store(Demote(hn::Load(d, ex + c * int64_t(kLanes))), DH(), f + c * int64_t(kLanes));
+      for (int64_t l = 0; l < m; ++l)
+        if (row[r0 + l].active)
+          for (int64_t c = 0; c < n; ++c) dx[(r0 + l) * n + c] = f[c * int64_t(kLanes) + l];
+    }
+  }
+}
+
+void ShortRowsF32(const float *x, int64_t rows, int64_t n, ShortOp op, float *y, RowStats *stats) {
   switch (op) {
-  case ShortOp::pieces: return ShortRowsImpl<ShortOp::pieces>(x, rows, n, y, pieces);
-  case ShortOp::softmax: return ShortRowsImpl<ShortOp::softmax>(x, rows, n, y, pieces);
-  case ShortOp::log_softmax: return ShortRowsImpl<ShortOp::log_softmax>(x, rows, n, y, pieces);
+  case ShortOp::stats: return ShortRowsImpl<ShortOp::stats>(x, rows, n, y, stats);
+  case ShortOp::softmax: return ShortRowsImpl<ShortOp::softmax>(x, rows, n, y, stats);
+  case ShortOp::log_softmax: return ShortRowsImpl<ShortOp::log_softmax>(x, rows, n, y, stats);
   }
 }
 
@@ -1076,6 +1147,7 @@ HWY_EXPORT(Which);
 HWY_EXPORT(Log1pF64);
 HWY_EXPORT(ShortRowsF32);
 HWY_EXPORT(ShortBackwardF32);
+HWY_EXPORT(ShortCeBackwardF32);
 HWY_EXPORT(OnePieceRowsF32);
 HWY_EXPORT(RowStatsF64);
 HWY_EXPORT(SoftmaxF64);
@@ -1146,11 +1218,15 @@ void log1p_f64(const double *in, double *out, int64_t n) {
   HWY_DYNAMIC_DISPATCH(Log1pF64)(in, out, n);
 }
 
-void short_rows_f32(const float *x, int64_t rows, int64_t n, ShortOp op, float *y, Piece *pieces) {
-  HWY_DYNAMIC_DISPATCH(ShortRowsF32)(x, rows, n, op, y, pieces);
+void short_rows_f32(const float *x, int64_t rows, int64_t n, ShortOp op, float *y,
+                    RowStats *stats) {
+  HWY_DYNAMIC_DISPATCH(ShortRowsF32)(x, rows, n, op, y, stats);
 }
 void one_piece_rows_f32(const float *x, int64_t rows, int64_t n, ShortOp op, float *y, double *e) {
   HWY_DYNAMIC_DISPATCH(OnePieceRowsF32)(x, rows, n, op, y, e);
+}
+void short_ce_backward_f32(const float *x, float *dx, int64_t rows, int64_t n, const CeRow *row) {
+  HWY_DYNAMIC_DISPATCH(ShortCeBackwardF32)(x, dx, rows, n, row);
 }
 void short_backward_f32(const float *y, const float *dy, int64_t rows, int64_t n, bool log,
                         float *dx) {

@@ -297,12 +297,12 @@ TEST_CASE("short rows in lanes and one-piece rows give the bits of the piece pat
         const bool lanes = n <= simd::kShortRow;
         const std::vector<float> x = short_rows_input(rows, n, rng);
         std::vector<float> ys(x.size()), ls(x.size()), yr(x.size()), lr(x.size());
-        std::vector<simd::Piece> ps(static_cast<size_t>(rows));
+        std::vector<simd::RowStats> st(static_cast<size_t>(rows));
         std::vector<double> e(size_t(n + 16));
         if (lanes) {
           simd::short_rows_f32(x.data(), rows, n, simd::ShortOp::softmax, ys.data(), nullptr);
           simd::short_rows_f32(x.data(), rows, n, simd::ShortOp::log_softmax, ls.data(), nullptr);
-          simd::short_rows_f32(x.data(), rows, n, simd::ShortOp::pieces, nullptr, ps.data());
+          simd::short_rows_f32(x.data(), rows, n, simd::ShortOp::stats, nullptr, st.data());
         } else {
           simd::one_piece_rows_f32(x.data(), rows, n, simd::ShortOp::softmax, ys.data(), e.data());
           simd::one_piece_rows_f32(x.data(), rows, n, simd::ShortOp::log_softmax, ls.data(),
@@ -312,13 +312,6 @@ TEST_CASE("short rows in lanes and one-piece rows give the bits of the piece pat
           const float *xr = x.data() + r * n;
           simd::Piece p;
           simd::piece_f32(xr, n, e.data(), &p, false);
-          if (lanes) {
-            const simd::Piece &q = ps[size_t(r)];
-            CHECK(q.nan == p.nan);
-            if (!p.nan) CHECK(q.max == p.max); // a NaN row's max is never read
-            CHECK(q.rest == p.rest);
-            CHECK(q.ties == p.ties);
-          }
           float *y = yr.data() + r * n, *l = lr.data() + r * n;
           if (p.nan || p.max == std::numeric_limits<float>::infinity()) {
             std::fill(y, y + n, std::numeric_limits<float>::quiet_NaN());
@@ -326,10 +319,19 @@ TEST_CASE("short rows in lanes and one-piece rows give the bits of the piece pat
           } else if (p.max == -std::numeric_limits<float>::infinity()) {
             std::fill(y, y + n, 0.0f);
             std::fill(l, l + n, -std::numeric_limits<float>::infinity());
-          } else {
-            const double rest = (p.ties - 1) + p.rest;
-            double log_s;
-            simd::log1p_f64(&rest, &log_s, 1);
+          }
+          const bool finite = !p.nan && std::isfinite(p.max);
+          const double rest = finite ? (p.ties - 1) + p.rest : 0;
+          double log_s;
+          simd::log1p_f64(&rest, &log_s, 1);
+          if (lanes) {
+            const simd::RowStats &q = st[size_t(r)];
+            CHECK(q.nan == p.nan);
+            if (!p.nan) CHECK(q.max == p.max); // a NaN row's max is never read
+            CHECK(q.rest == rest);
+            CHECK(std::memcmp(&q.log_s, &log_s, sizeof(double)) == 0);
+          }
+          if (finite) {
             simd::scale_f32(e.data(), n, 1.0 / (1 + rest), y);
             simd::log_prob_f32(xr, n, p.max, log_s, l);
           }
@@ -382,6 +384,64 @@ TEST_CASE("short backward rows in lanes give the bits of the row path", "[simd]"
         }
         CHECK(first_value_difference(got_s, want_s) == e);
         CHECK(first_value_difference(got_l, want_l) == e);
+      }
+  }
+  simd::select_target(targets.front());
+}
+
+TEST_CASE("short cross-entropy gradient rows in lanes give the bits of the piece path", "[simd]") {
+  // simd::short_ce_backward_f32 against piece_f32 (accurate) and the row
+  // finish (fast_rows.cpp): NaN rows where the row has a NaN or +inf; else
+  // dx = g (e sr / (1 + rest) - a0) (e and the scale 0 in all -inf rows),
+  // the target's g (sr p_t - a_t) with p_t from std::exp; inactive rows
+  // untouched. In place (dx = x) too.
+  namespace simd = softcheck::simd;
+  static const std::vector<std::string> targets = softcheck::simd_targets();
+  std::mt19937_64 rng(20261204);
+  for (const std::string &t : targets) {
+    REQUIRE(simd::select_target(t));
+    for (int64_t n = 1; n <= simd::kShortRow; ++n)
+      for (int64_t rows : {int64_t(1), int64_t(6), int64_t(30)}) {
+        INFO(t << ", " << rows << " rows of " << n);
+        const std::vector<float> x = short_rows_input(rows, n, rng);
+        std::vector<simd::CeRow> cr(static_cast<size_t>(rows));
+        for (int64_t r = 0; r < rows; ++r)
+          cr[size_t(r)] = {r % 5 != 3,       int64_t(rng() % uint64_t(n)),
+                           0.5 + double(r),  1.0 + 0.1 * double(r),
+                           0.01 * double(r), 0.9};
+        std::vector<float> got(x.size(), 7.0f), want(x.size(), 7.0f), in_place = x;
+        simd::short_ce_backward_f32(x.data(), got.data(), rows, n, cr.data());
+        simd::short_ce_backward_f32(in_place.data(), in_place.data(), rows, n, cr.data());
+        std::vector<double> e(size_t(n + 16));
+        for (int64_t r = 0; r < rows; ++r) {
+          const simd::CeRow &c = cr[size_t(r)];
+          const float *xr = x.data() + r * n;
+          float *w = want.data() + r * n;
+          if (!c.active) continue; // filled below
+          simd::Piece p;
+          simd::piece_f32(xr, n, e.data(), &p, true);
+          if (p.nan || p.max == std::numeric_limits<float>::infinity()) {
+            std::fill(w, w + n, std::numeric_limits<float>::quiet_NaN());
+            continue;
+          }
+          const bool finite = p.max != -std::numeric_limits<float>::infinity();
+          const double rest = (p.ties - 1) + p.rest;
+          const double scale = finite ? 1.0 / (1 + rest) : 0;
+          simd::scale_shift_f32(e.data(), n, c.sr * scale, c.g, c.a0, w);
+          const double pt =
+              finite ? std::exp(double(xr[c.target]) - double(p.max)) / (1 + rest) : 0;
+          w[c.target] = float(c.g * (c.sr * pt - c.at));
+        }
+        // Inactive rows: got keeps 7, in_place keeps x.
+        std::vector<float> want_in_place = want;
+        for (int64_t r = 0; r < rows; ++r)
+          if (!cr[size_t(r)].active)
+            for (int64_t k = 0; k < n; ++k) {
+              want[size_t(r * n + k)] = 7.0f;
+              want_in_place[size_t(r * n + k)] = x[size_t(r * n + k)];
+            }
+        CHECK(first_value_difference(got, want) == x.size());
+        CHECK(first_value_difference(in_place, want_in_place) == x.size());
       }
   }
   simd::select_target(targets.front());
