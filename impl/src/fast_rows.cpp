@@ -133,10 +133,10 @@ void fill(float *y, int64_t len, float v) {
   for (int64_t i = 0; i < len; ++i) y[i] = v;
 }
 
-// Rows of 1 to simd::kShortRow elements, one row per vector lane
-// (simd::short_rows_f32: the bits of the path above), on all threads.
-// Rows of one piece (up to simd::kChunk elements), one call per thread's
-// share of the rows (simd::one_piece_rows_f32, the same bits again).
+// Rows of one piece (1 to simd::kChunk elements) on all threads, one call
+// per thread's share of the rows: up to simd::kShortRow elements one row
+// per vector lane (simd::short_rows_f32), longer ones row by row
+// (simd::one_piece_rows_f32). Both give the bits of run_rows' piece path.
 bool short_rows(const float *x, float *y, int64_t rows, int64_t n, simd::ShortOp op) {
   if (n < 1 || n > simd::kChunk) return false;
   detail::parallel_for(
