@@ -30,6 +30,7 @@ constexpr size_t kBlock = 16; // elements per step; 16 fixed accumulators
 constexpr size_t kLanes = HWY_LANES(double);
 constexpr size_t kSub = kBlock / kLanes; // double vectors per step
 static_assert(kBlock % kLanes == 0, "a step is a whole number of vectors");
+static_assert(kLanes <= 32, "a group's rows fit the bits of a uint32_t (FromLanes)");
 
 // a * b + c with one rounding on every target. Targets without a fused
 // multiply-add (the portable EMU128 fallback) fuse in software, so they
@@ -444,6 +445,21 @@ void Log1pF64(const double *in, double *out, int64_t n) {
   }
 }
 
+// The 16 lane-wise accumulators of short rows added in TreeSum's tree
+// (level w adds accumulator j + w to j, w = 8, 4, 2, 1): the row path's
+// additions.
+HWY_INLINE VD LaneTree(VD *acc) {
+  HWY_UNROLL(4)
+  for (size_t w = kBlock / 2; w >= 1; w /= 2) {
+    HWY_UNROLL(8)
+    for (size_t j = 0; j < w; ++j) acc[j] = hn::Add(acc[j], acc[j + w]);
+  }
+  return acc[0];
+}
+
+// Lane l's bit of a mask stored by StoreMaskBits.
+HWY_INLINE bool LaneBit(const uint8_t *bits, int64_t l) { return (bits[l / 8] >> (l % 8)) & 1; }
+
 // The kLanes rows of a group moved between row order (x, y: rows of n
 // floats) and lane order (v: element c of every row at v[c * kLanes], in
 // double). Rows past m (the last group's) repeat row 0: computed, never
@@ -494,9 +510,12 @@ HWY_INLINE void ToLanes(const float *x, int64_t n, int64_t m, double *v) {
 #endif
 }
 
-// Rounds v (lane order) to float once and stores rows 0..m-1 of y.
-HWY_INLINE void FromLanes(const double *v, int64_t n, int64_t m, float *y) {
+// Rounds v (lane order) to float once and stores the rows l < m of y
+// whose bit l is set in `write` (all of them by default).
+HWY_INLINE void FromLanes(const double *v, int64_t n, int64_t m, float *y,
+                          uint32_t write = ~uint32_t(0)) {
   const DD d;
+  auto keep = [&](int64_t l) { return l < m && ((write >> l) & 1); };
 #if HWY_TARGET == HWY_AVX2
   const DH d4;
   for (int64_t c0 = 0; c0 < n; c0 += 4) {
@@ -508,16 +527,16 @@ HWY_INLINE void FromLanes(const double *v, int64_t n, int64_t m, float *y) {
                 q3 = cnt > 3 ? Demote(hn::Load(d, v + c0 * 4 + 12)) : none;
     Transpose4(q0, q1, q2, q3);
     if (cnt == 4) {
-      hn::StoreU(q0, d4, y + c0);
-      if (m > 1) hn::StoreU(q1, d4, y + n + c0);
-      if (m > 2) hn::StoreU(q2, d4, y + 2 * n + c0);
-      if (m > 3) hn::StoreU(q3, d4, y + 3 * n + c0);
+      if (keep(0)) hn::StoreU(q0, d4, y + c0);
+      if (keep(1)) hn::StoreU(q1, d4, y + n + c0);
+      if (keep(2)) hn::StoreU(q2, d4, y + 2 * n + c0);
+      if (keep(3)) hn::StoreU(q3, d4, y + 3 * n + c0);
     } else {
       const auto mask = hn::FirstN(d4, size_t(cnt));
-      hn::BlendedStore(q0, mask, d4, y + c0);
-      if (m > 1) hn::BlendedStore(q1, mask, d4, y + n + c0);
-      if (m > 2) hn::BlendedStore(q2, mask, d4, y + 2 * n + c0);
-      if (m > 3) hn::BlendedStore(q3, mask, d4, y + 3 * n + c0);
+      if (keep(0)) hn::BlendedStore(q0, mask, d4, y + c0);
+      if (keep(1)) hn::BlendedStore(q1, mask, d4, y + n + c0);
+      if (keep(2)) hn::BlendedStore(q2, mask, d4, y + 2 * n + c0);
+      if (keep(3)) hn::BlendedStore(q3, mask, d4, y + 3 * n + c0);
     }
   }
 #else
@@ -525,7 +544,8 @@ HWY_INLINE void FromLanes(const double *v, int64_t n, int64_t m, float *y) {
   for (int64_t c = 0; c < n; ++c)
     hn::Store(Demote(hn::Load(d, v + c * int64_t(kLanes))), DH(), f + c * int64_t(kLanes));
   for (int64_t l = 0; l < m; ++l)
-    for (int64_t c = 0; c < n; ++c) y[l * n + c] = f[c * int64_t(kLanes) + l];
+    if (keep(l))
+      for (int64_t c = 0; c < n; ++c) y[l * n + c] = f[c * int64_t(kLanes) + l];
 #endif
 }
 
@@ -567,12 +587,7 @@ HWY_INLINE void LaneStats(const double *v, int64_t n, double *ex_out, VD &mx, hn
       if (ex_out) hn::Store(hn::IfThenElseZero(fin, ex), d, ex_out + c * int64_t(kLanes));
     }
   }
-  HWY_UNROLL(4)
-  for (size_t w = kBlock / 2; w >= 1; w /= 2) {
-    HWY_UNROLL(8)
-    for (size_t j = 0; j < w; ++j) acc[j] = hn::Add(acc[j], acc[j + w]);
-  }
-  total = hn::IfThenElseZero(fin, hn::Add(hn::Sub(ties, one), acc[0]));
+  total = hn::IfThenElseZero(fin, hn::Add(hn::Sub(ties, one), LaneTree(acc)));
 }
 
 // Short rows, one row per lane: kLanes rows at a time, copied in
@@ -605,7 +620,7 @@ void ShortRowsImpl(const float *x, int64_t rows, int64_t n, float *y, RowStats *
       for (int64_t l = 0; l < m; ++l) {
         RowStats &st = stats[r0 + l];
         st.max = float(mxs[l]);
-        st.nan = (nans[l / 8] >> (l % 8)) & 1;
+        st.nan = LaneBit(nans, l);
         st.rest = rest[l];
         st.log_s = log_s[l];
       }
@@ -666,12 +681,7 @@ void ShortBackwardImpl(const float *y, const float *dy, int64_t rows, int64_t n,
         }
       }
     }
-    HWY_UNROLL(4)
-    for (size_t w = kBlock / 2; w >= 1; w /= 2) {
-      HWY_UNROLL(8)
-      for (size_t j = 0; j < w; ++j) acc[j] = hn::Add(acc[j], acc[j + w]);
-    }
-    const VD t = acc[0];
+    const VD t = LaneTree(acc);
     for (int64_t c = 0; c < n; ++c) {
       const VD yc = hn::Load(d, yv + c * int64_t(kLanes));
       const VD g = hn::Load(d, gv + c * int64_t(kLanes));
@@ -737,15 +747,14 @@ void ShortCeBackwardF32(const float *x, float *dx, int64_t rows, int64_t n, cons
   HWY_ALIGN double ex[kShortRow * kLanes];
   for (int64_t r0 = 0; r0 < rows; r0 += int64_t(kLanes)) {
     const int64_t m = std::min(int64_t(kLanes), rows - r0);
-    bool all_active = true, any_active = false;
+    uint32_t active = 0; // bit l: row r0 + l
     HWY_ALIGN double g[kLanes] = {}, sr[kLanes] = {}, a0[kLanes] = {};
     for (int64_t l = 0; l < m; ++l) {
       const CeRow &cr = row[r0 + l];
-      all_active = all_active && cr.active;
-      any_active = any_active || cr.active;
+      active |= uint32_t(cr.active) << l;
       g[l] = cr.g, sr[l] = cr.sr, a0[l] = cr.a0;
     }
-    if (!any_active) continue;
+    if (!active) continue;
     ToLanes(x + r0 * n, n, m, v);
     VD mx, total;
     hn::Mask<DD> nan, fin;
@@ -769,22 +778,13 @@ void ShortCeBackwardF32(const float *x, float *dx, int64_t rows, int64_t n, cons
     hn::StoreMaskBits(d, undefined, undef);
     for (int64_t l = 0; l < m; ++l) {
       const CeRow &cr = row[r0 + l];
-      if (!cr.active || (undef[l / 8] >> (l % 8)) & 1 || cr.target < 0 || cr.target >= n) continue;
-      const bool finite = (bits[l / 8] >> (l % 8)) & 1;
+      if (!cr.active || LaneBit(undef, l) || cr.target < 0 || cr.target >= n) continue;
+      const bool finite = LaneBit(bits, l);
       const double pt =
           finite ? std::exp(v[cr.target * int64_t(kLanes) + l] - mxs[l]) / (1 + rest[l]) : 0;
       ex[cr.target * int64_t(kLanes) + l] = cr.g * (cr.sr * pt - cr.at);
     }
-    if (all_active) {
-      FromLanes(ex, n, m, dx + r0 * n);
-    } else {
-      HWY_ALIGN float f[kShortRow * kLanes];
-      for (int64_t c = 0; c < n; ++c)
-        hn::Store(Demote(hn::Load(d, ex + c * int64_t(kLanes))), DH(), f + c * int64_t(kLanes));
-      for (int64_t l = 0; l < m; ++l)
-        if (row[r0 + l].active)
-          for (int64_t c = 0; c < n; ++c) dx[(r0 + l) * n + c] = f[c * int64_t(kLanes) + l];
-    }
+    FromLanes(ex, n, m, dx + r0 * n, active); // inactive rows untouched
   }
 }
 
