@@ -1132,6 +1132,22 @@ std::vector<const softcheck_kernel_set *> load_in_process(const std::string &plu
 }
 
 std::string confinement() {
+  {
+    // The tree's supervisor sends its note while the worker loads the
+    // plugin, so a load may be answered first: wait for the note (a
+    // second at most per tree) rather than report nothing.
+    std::lock_guard<std::mutex> g(g_load_lock);
+    for (const auto &plugin : g_plugins) {
+      Plugin &p = *plugin;
+      std::lock_guard<std::mutex> pg(p.lock);
+      const double until = now() + 1.0;
+      while (p.tree.pid > 0 && p.tree.confined < 0 && !p.tree.ended && now() < until) {
+        pollfd f{p.tree.status, POLLIN, 0};
+        ::poll(&f, 1, 10);
+        read_status(p);
+      }
+    }
+  }
   if (g_confined < 0) return "";
   std::vector<std::string> parts;
   parts.push_back(g_confined & kConfinedPidNamespace ? "a pid namespace of its own"
