@@ -111,29 +111,40 @@ template <class T> RowInfo<T> scalar_analyze(Row<const T> x) {
   return info;
 }
 
-// rest = (ties - 1) + the double-double sum of a vector row, in long double.
-long double rest_of(const simd::RowF64 &st) {
-  return (static_cast<long double>(st.ties - 1) + st.rest_hi) + st.rest_lo;
-}
+using simd::rest_of;
 
-// A double row of stride 1 by the vector statistics (simd.hpp) where they
-// apply (*vector set), else by the scalar code. rest = (ties - 1) + the
-// double-double sum, in long double (2^-64 per step): relative error below
-// 2^-56.4, so a probability e / (1 + rest) errs by less than 2^-55.4
-// before its one rounding, and log1p(rest) by less than 2^-56.3.
-RowInfo<double> analyze_f64(const double *x, int64_t n, double *eh, double *el, bool *vector) {
-  simd::RowF64 st;
-  simd::row_stats_f64(x, n, eh, el, &st);
-  *vector = !st.special;
+// The RowInfo of the double row of n elements at x (stride 1) whose
+// vector statistics (simd.hpp) are st; a special row's by the scalar code.
+// rest = (ties - 1) + the double-double sum, in long double (2^-64 per
+// step): relative error below 2^-56.4, so a probability e / (1 + rest)
+// errs by less than 2^-55.4 before its one rounding. log_s =
+// simd::log1p_rest_f64 from the double-double sum itself: the sum's 2^-56.4
+// (r / ((1 + r) log1p(r)) <= 1), the log's 2^-60.5 and long double's 2^-64
+// keep it below 2^-56.3. log_s is left 0 on a vector row when with_log is
+// false (softmax needs only rest).
+RowInfo<double> info_of(const double *x, int64_t n, const simd::RowF64 &st, bool with_log = true) {
   if (st.special) return scalar_analyze(Row<const double>{x, n, 1});
   RowInfo<double> info;
   info.kind = Kind::finite;
   info.max = st.max;
   info.argmax = -1; // found when needed
   info.rest = rest_of(st);
-  info.log_s = std::log1p(info.rest);
+  if (with_log) info.log_s = st.log_s >= 0 ? st.log_s : simd::log1p_rest_f64(st);
   return info;
 }
+
+// A double row of stride 1 by the vector statistics where they apply
+// (*vector set), else by the scalar code.
+RowInfo<double> analyze_f64(const double *x, int64_t n, double *eh, double *el, bool *vector,
+                            bool with_log = true) {
+  simd::RowF64 st;
+  simd::row_stats_f64(x, n, eh, el, &st);
+  *vector = !st.special;
+  return info_of(x, n, st, with_log);
+}
+
+// Whether double rows of n elements take the lane path (simd::short_rows_f64).
+bool short_f64(int64_t n) { return n >= 2 && n <= simd::kShortRow64; }
 
 template <class T> RowInfo<T> analyze(Row<const T> x) {
   if (x.n == 0) return RowInfo<T>{};
@@ -282,6 +293,30 @@ template <class F> void each_row(int64_t rows, int64_t elements, F &&f) {
       elements);
 }
 
+// Double rows of 2 to kShortRow64 elements through simd::short_rows_f64,
+// spread over threads, kLanes rows at a time in blocks of 64 per call; op
+// stats gives every row's RowInfo to special(r, info), softmax and
+// log_softmax only the special rows' (which the lanes leave to the scalar
+// code).
+template <class F>
+void short_rows_f64(const double *x, double *y, int64_t rows, int64_t n, simd::ShortOp op,
+                    F &&special) {
+  detail::parallel_for(
+      rows,
+      [&](int64_t r0, int64_t r1) {
+        constexpr int64_t kBlockRows = 64;
+        simd::RowF64 st[kBlockRows];
+        for (int64_t b = r0; b < r1; b += kBlockRows) {
+          const int64_t k = std::min(kBlockRows, r1 - b);
+          simd::short_rows_f64(x + b * n, k, n, op, y ? y + b * n : nullptr, st);
+          for (int64_t i = 0; i < k; ++i)
+            if (op == simd::ShortOp::stats || st[i].special)
+              special(b + i, info_of(x + (b + i) * n, n, st[i]));
+        }
+      },
+      rows * n);
+}
+
 // Every row's RowInfo, on all threads (a row's never depends on the thread).
 template <class T> std::vector<RowInfo<T>> row_infos(const T *x, Shape s, int64_t rows) {
   std::vector<RowInfo<T>> infos(static_cast<size_t>(rows)); // Kind::empty for classes = 0
@@ -290,8 +325,12 @@ template <class T> std::vector<RowInfo<T>> row_infos(const T *x, Shape s, int64_
     const std::vector<fast::Stats> stats = float_row_stats(x, s, rows);
     for (int64_t r = 0; r < rows; ++r) infos[size_t(r)] = from_stats(stats[size_t(r)]);
   } else {
-    each_row(rows, rows * s.classes,
-             [&](int64_t r) { infos[size_t(r)] = analyze(row_of(x, s, r)); });
+    if (s.inner == 1 && short_f64(s.classes))
+      short_rows_f64(x, nullptr, rows, s.classes, simd::ShortOp::stats,
+                     [&](int64_t r, const RowInfo<T> &info) { infos[size_t(r)] = info; });
+    else
+      each_row(rows, rows * s.classes,
+               [&](int64_t r) { infos[size_t(r)] = analyze(row_of(x, s, r)); });
   }
   return infos;
 }
@@ -335,6 +374,10 @@ template <class T> void log_softmax_row(Row<const T> xr, Row<T> yr, const RowInf
 // rounding, p errs by less than 2^-55.3 relative (below 1/4 ulp).
 void softmax_rows_f64(const double *x, double *y, int64_t rows, int64_t n) {
   if (n == 0) return;
+  if (short_f64(n))
+    return short_rows_f64(x, y, rows, n, simd::ShortOp::softmax, [&](int64_t r, const auto &info) {
+      softmax_row(Row<const double>{x + r * n, n, 1}, Row<double>{y + r * n, n, 1}, info);
+    });
   each_row(rows, rows * n, [&](int64_t r) {
     thread_local std::vector<double> lo;
     if (lo.size() < size_t(n)) lo.resize(size_t(n));
@@ -342,7 +385,7 @@ void softmax_rows_f64(const double *x, double *y, int64_t rows, int64_t n) {
     double *yr = y + r * n;
     bool vector = false;
     // x may be y: pass 2 reads each x before it writes that e.
-    const RowInfo<double> info = analyze_f64(xr, n, yr, lo.data(), &vector);
+    const RowInfo<double> info = analyze_f64(xr, n, yr, lo.data(), &vector, false);
     if (!vector) return softmax_row(Row<const double>{xr, n, 1}, Row<double>{yr, n, 1}, info);
     const long double inv = 1.0L / (1.0L + info.rest);
     const double ih = double(inv), il = double(inv - ih);
@@ -357,6 +400,11 @@ void softmax_rows_f64(const double *x, double *y, int64_t rows, int64_t n) {
 // exp below e^-700), so y is never 0 there.
 void log_softmax_rows_f64(const double *x, double *y, int64_t rows, int64_t n) {
   if (n == 0) return;
+  if (short_f64(n))
+    return short_rows_f64(
+        x, y, rows, n, simd::ShortOp::log_softmax, [&](int64_t r, const auto &info) {
+          log_softmax_row(Row<const double>{x + r * n, n, 1}, Row<double>{y + r * n, n, 1}, info);
+        });
   each_row(rows, rows * n, [&](int64_t r) {
     const double *xr = x + r * n;
     double *yr = y + r * n;

@@ -112,8 +112,27 @@ struct RowF64 {
   bool special;
   double rest_hi, rest_lo;
   int64_t ties;
+  long double log_s = -1; // log1p_rest_f64(*this) where short_rows_f64 gave it, else -1
 };
 void row_stats_f64(const double *x, int64_t n, double *eh, double *el, RowF64 *out);
+// rest = (ties - 1) + rest_hi + rest_lo in long double (2^-64 per step).
+inline long double rest_of(const RowF64 &st) {
+  return (static_cast<long double>(st.ties - 1) + st.rest_hi) + st.rest_lo;
+}
+// log1p(rest) of a row that is not special, from its double-double sum
+// (never rounded to long double first): relative error below 2^-60.5, then
+// rounded to long double; the same bits on every target.
+long double log1p_rest_f64(const RowF64 &st);
+// Rows of 2 to kShortRow64 elements, one row per vector lane: stats[r] =
+// row_stats_f64's RowF64 of row r (rest and ties 0 in special rows), with
+// log_s computed in lanes, with its bits, except by softmax; for
+// ShortOp::softmax and log_softmax, every row that is not special gets in
+// y the outputs softmax_f64 or log_softmax_f64 give it with ih + il = 1 /
+// (1 + rest_of) or lh + ll = log1p_rest_f64, each a long double split in
+// two doubles (kernels.cpp's finish): the same bits. Special rows of y are
+// not written. x may be y.
+inline constexpr int64_t kShortRow64 = 16;
+void short_rows_f64(const double *x, int64_t rows, int64_t n, ShortOp op, double *y, RowF64 *stats);
 // y[i] = RN((eh[i] + el[i]) (ih + il)), the product in double-double; eh may be y.
 void softmax_f64(const double *eh, const double *el, int64_t n, double ih, double il, double *y);
 // y[i] = RN((x[i] - m) - (lh + ll)), x - m exact; x may be y.

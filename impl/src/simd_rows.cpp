@@ -1126,6 +1126,220 @@ void SoftmaxBackwardF64(const double *y, const double *dy, int64_t n, double dh,
   });
 }
 
+// log1p(r) for r = a + rh + rl >= 0 (a = ties - 1, a whole number; rh >=
+// |rl|, a + rh < 2^52) as lh + ll with relative error below 2^-60.5:
+//   rh + rl renormalized (Fast2Sum, exact), then uh = RN(1 + a + rh)
+//   (TwoSum's error e exact), so
+//   log1p(r) = log(uh) + log1p(q), q = (e + rl) / uh = qh + ql (2^-100
+//   relative; |q| <= 2^-52), log1p(q) = q - q^2/2 to 2^-155 absolute. No
+//   part of r is ever added to 1 and rounded: a tiny r keeps its relative
+//   accuracy (uh = 1, log(uh) = 0, the result is q).
+//   uh = 2^k m, m in [sqrt(1/2), sqrt(2)), log(m) = 2 atanh(z), z = f / D,
+//   f = m - 1 exact (Sterbenz), D = m + 1 = dh + dl exactly (TwoSum), z =
+//   zh + zl with the exact FMA residual (2^-102 relative), |z| <= 0.1716,
+//   w = z^2 <= 0.02944: atanh(z) = z + z w/3 + z w^2 P(w), P = 1/5 + w/7 +
+//   ... + w^9/23; the terms left out are below 2^-65.6 |z|. z w/3 in
+//   double-double (2^-100 of it); z w^2 P(w) <= 2^-12.46 |z| in double:
+//   Horner on positive terms and 3 products, 21 roundings, and zh, wh for
+//   z, w, below 2^-48.3 of it: 2^-60.8 |z|, and |z| <= |atanh(z)|.
+//   k ln2 = k ln2_hi (exact: 32 bits, |k| <= 52) + k ln2_lo (ln2_hi +
+//   ln2_lo errs by 2^-85 relative). k >= 1 means m >= sqrt(1/2), so |log
+//   m| <= log1p(r) and nothing cancels by more than a factor of 2; the low
+//   parts are added in double (2^-100).
+HWY_INLINE void Log1pDD(VD a, VD rh, VD rl, VD &lh, VD &ll) {
+  const DD d;
+  const DI di;
+  const VD one = hn::Set(d, 1.0);
+  VD uh, e;
+  FastTwoSum(rh, rl, rh, rl);         // |rl| <= 2^-53 rh from here on
+  TwoSum(hn::Add(one, a), rh, uh, e); // 1 + a exact
+  const VD qh = hn::Div(e, uh);
+  const VD ql = hn::Div(hn::Add(Fma(hn::Neg(qh), uh, e), rl), uh);
+  // uh = 2^k m with m in [sqrt(1/2), sqrt(2)), from the exponent bits.
+  const auto bits = hn::BitCast(di, uh);
+  auto k = hn::Sub(hn::ShiftRight<52>(bits), hn::Set(di, 1023));
+  VD m = hn::BitCast(d, hn::Or(hn::And(bits, hn::Set(di, 0x000FFFFFFFFFFFFFLL)),
+                               hn::Set(di, 0x3FF0000000000000LL)));
+  const auto big = hn::Gt(m, hn::Set(d, 1.4142135623730951));
+  m = hn::IfThenElse(big, hn::Mul(m, hn::Set(d, 0.5)), m);
+  k = hn::Add(k, hn::IfThenElseZero(hn::RebindMask(di, big), hn::Set(di, 1)));
+  const VD f = hn::Sub(m, one);
+  VD dh, dl;
+  TwoSum(m, one, dh, dl);
+  const VD zh = hn::Div(f, dh);
+  const VD zl = hn::Div(hn::Sub(Fma(hn::Neg(zh), dh, f), hn::Mul(zh, dl)), dh);
+  const VD wh = hn::Mul(zh, zh);
+  const VD wl = Fma(zh, zh, hn::Neg(wh));
+  const VD w2 = hn::Add(wl, hn::Mul(hn::Add(zh, zh), zl)); // w = wh + w2 (2^-102)
+  // c = z w / 3 in double-double.
+  const VD ph = hn::Mul(zh, wh);
+  const VD pl = hn::Add(Fma(zh, wh, hn::Neg(ph)), hn::Add(hn::Mul(zh, w2), hn::Mul(zl, wh)));
+  const VD three = hn::Set(d, 3.0);
+  const VD ch = hn::Div(ph, three);
+  const VD cl = hn::Div(hn::Add(Fma(hn::Neg(ch), three, ph), pl), three);
+  VD p = hn::Set(d, 1.0 / 23);
+  p = Fma(p, wh, hn::Set(d, 1.0 / 21));
+  p = Fma(p, wh, hn::Set(d, 1.0 / 19));
+  p = Fma(p, wh, hn::Set(d, 1.0 / 17));
+  p = Fma(p, wh, hn::Set(d, 1.0 / 15));
+  p = Fma(p, wh, hn::Set(d, 1.0 / 13));
+  p = Fma(p, wh, hn::Set(d, 1.0 / 11));
+  p = Fma(p, wh, hn::Set(d, 1.0 / 9));
+  p = Fma(p, wh, hn::Set(d, 1.0 / 7));
+  p = Fma(p, wh, hn::Set(d, 1.0 / 5));
+  const VD tail = hn::Mul(hn::Mul(zh, hn::Mul(wh, wh)), p);
+  VD sh, se;
+  FastTwoSum(zh, ch, sh, se); // |zh| >= |ch|
+  const VD slo = hn::Add(hn::Add(se, zl), hn::Add(cl, tail));
+  // log(uh) = k ln2 + 2 (sh + slo).
+  const VD kd = hn::ConvertTo(d, k);
+  VD hh, he;
+  TwoSum(hn::Mul(kd, hn::Set(d, 6.93147180369123816490e-01)), hn::Add(sh, sh), hh, he);
+  const VD low = hn::Add(he, Fma(kd, hn::Set(d, 1.90821492927058770002e-10), hn::Add(slo, slo)));
+  // + log1p(q) = qh + (ql - qh^2 / 2).
+  VD s, t;
+  TwoSum(hh, qh, s, t);
+  const VD rest = hn::Add(hn::Add(t, low), hn::Sub(ql, hn::Mul(hn::Mul(qh, qh), hn::Set(d, 0.5))));
+  FastTwoSum(s, rest, lh, ll);
+}
+
+// log1p(rest_of(st)) of one row, by Log1pDD in every lane (the bits of
+// ShortRowsF64's lanes), rounded to long double.
+long double Log1pRestF64(const RowF64 &st) {
+  const DD d;
+  VD lh, ll;
+  Log1pDD(hn::Set(d, double(st.ties - 1)), hn::Set(d, st.rest_hi), hn::Set(d, st.rest_lo), lh, ll);
+  return static_cast<long double>(hn::GetLane(lh)) + hn::GetLane(ll);
+}
+
+// Float64 rows of 2 to kShortRow64 elements, one row per lane (kLanes rows
+// at a time, copied in transposed: v[c * kLanes + l] = row l's element c).
+// Every lane performs, on its row, the operations RowStatsF64 performs on
+// it: the same max, the same exact x - max, the same ExpDD, element c into
+// slot c mod 8 in element order (RowStatsF64's padding adds exact zeros,
+// which change no slot: a low part is never -0), CombineSlots' additions
+// in slot order; then kernels.cpp's finish in long double and SoftmaxF64's
+// or LogSoftmaxF64's per-element operations. So a row gives the bits of
+// the row path on every target (test_simd_targets compares them). Rows
+// past m (the last group's) repeat row 0: computed, never stored.
+template <ShortOp op>
+void ShortRowsF64Impl(const double *x, int64_t rows, int64_t n, double *y, RowF64 *stats) {
+  const DD d;
+  const int64_t L = int64_t(kLanes);
+  const double inf = std::numeric_limits<double>::infinity();
+  const VD ninf = hn::Set(d, -inf), pinf = hn::Set(d, inf), zero = hn::Zero(d),
+           one = hn::Set(d, 1.0), big = hn::Set(d, 0x1p1020), floor = hn::Set(d, -700.0);
+  HWY_ALIGN double v[kShortRow64 * kLanes];
+  HWY_ALIGN double eh[kShortRow64 * kLanes];
+  HWY_ALIGN double el[kShortRow64 * kLanes];
+  HWY_ALIGN double lanes[4][kLanes];
+  HWY_ALIGN uint8_t bits[kLanes * 8];
+  for (int64_t r0 = 0; r0 < rows; r0 += L) {
+    const int64_t m = std::min(L, rows - r0);
+    const double *xg = x + r0 * n;
+    for (int64_t l = 0; l < L; ++l) {
+      const double *row = xg + (l < m ? l : 0) * n;
+      for (int64_t c = 0; c < n; ++c) v[c * L + l] = row[c];
+    }
+    // Pass 1: max, min, and RowStatsF64's special rows.
+    VD mx = ninf, mn = pinf;
+    auto bad = hn::Lt(zero, zero);
+    for (int64_t c = 0; c < n; ++c) {
+      const VD e = hn::Load(d, v + c * L);
+      mx = hn::Max(mx, e);
+      mn = hn::Min(mn, e);
+      bad = hn::Or(bad, hn::Not(hn::Lt(hn::Abs(e), big)));
+    }
+    bad = hn::Or(bad, hn::Not(hn::Le(hn::Sub(mx, mn), hn::Set(d, 700.0))));
+    // Pass 2: e = exp(x - max) over x < max in double-double, by slot.
+    VD sh[kBlock64], sl[kBlock64];
+    for (size_t j = 0; j < kBlock64; ++j) sh[j] = sl[j] = zero;
+    VD ties = zero;
+    const VD negm = hn::Neg(mx);
+    for (int64_t c = 0; c < n; ++c) {
+      VD dh, dl, e, elo;
+      TwoSum(hn::Load(d, v + c * L), negm, dh, dl);
+      ExpDD(hn::Max(dh, floor), dl, e, elo);
+      if constexpr (op == ShortOp::softmax) {
+        hn::Store(e, d, eh + c * L);
+        hn::Store(elo, d, el + c * L);
+      }
+      const auto tie = hn::Eq(dh, zero);
+      ties = hn::Add(ties, hn::IfThenElseZero(tie, one));
+      const size_t j = size_t(c) % kBlock64;
+      VD s, err;
+      TwoSum(sh[j], hn::IfThenZeroElse(tie, e), s, err);
+      sh[j] = s;
+      sl[j] = hn::Add(sl[j], hn::Add(err, hn::IfThenZeroElse(tie, elo)));
+    }
+    VD h = zero, lo = zero;
+    for (size_t i = 0; i < kBlock64; ++i) {
+      const VD s = hn::Add(h, sh[i]), bb = hn::Sub(s, h);
+      lo = hn::Add(lo, hn::Add(hn::Add(hn::Sub(h, hn::Sub(s, bb)), hn::Sub(sh[i], bb)), sl[i]));
+      h = s;
+    }
+    hn::Store(mx, d, lanes[0]);
+    hn::Store(h, d, lanes[1]);
+    hn::Store(lo, d, lanes[2]);
+    hn::Store(ties, d, lanes[3]);
+    hn::StoreMaskBits(d, bad, bits);
+    // kernels.cpp's finish, row by row in long double: ih + il = 1 / (1 +
+    // rest) (softmax) or lh + ll = log1p(rest) (log_softmax, Log1pDD in
+    // lanes rounded to long double: Log1pRestF64's bits).
+    HWY_ALIGN double fh[kLanes] = {}, fl[kLanes] = {};
+    if constexpr (op != ShortOp::softmax) {
+      VD lh, ll;
+      Log1pDD(hn::Sub(ties, one), h, lo, lh, ll);
+      hn::Store(lh, d, fh);
+      hn::Store(ll, d, fl);
+    }
+    uint32_t write = 0;
+    for (int64_t l = 0; l < m; ++l) {
+      RowF64 &st = stats[r0 + l];
+      st.max = lanes[0][l];
+      st.special = LaneBit(bits, l);
+      st.rest_hi = st.special ? 0 : lanes[1][l];
+      st.rest_lo = st.special ? 0 : lanes[2][l];
+      st.ties = st.special ? 0 : int64_t(lanes[3][l]);
+      st.log_s =
+          st.special || op == ShortOp::softmax ? -1 : static_cast<long double>(fh[l]) + fl[l];
+      if (st.special || op == ShortOp::stats) continue;
+      write |= uint32_t(1) << l;
+      const long double f = op == ShortOp::softmax ? 1.0L / (1.0L + rest_of(st)) : st.log_s;
+      fh[l] = double(f);
+      fl[l] = double(f - fh[l]);
+    }
+    if (write == 0) continue;
+    const VD vh = hn::Load(d, fh), vl = hn::Load(d, fl);
+    for (int64_t c = 0; c < n; ++c) {
+      VD out;
+      if constexpr (op == ShortOp::softmax) {
+        const VD e = hn::Load(d, eh + c * L), elo = hn::Load(d, el + c * L);
+        const VD p = hn::Mul(e, vh);
+        out = hn::Add(p, hn::Add(Fma(e, vh, hn::Neg(p)), Fma(e, vl, hn::Mul(elo, vh))));
+      } else {
+        VD dh, dl, s, e;
+        TwoSum(hn::Load(d, v + c * L), negm, dh, dl);
+        TwoSum(dh, hn::Neg(vh), s, e);
+        out = hn::Add(s, hn::Sub(hn::Add(e, dl), vl));
+      }
+      hn::Store(out, d, v + c * L);
+    }
+    double *yg = y + r0 * n;
+    for (int64_t l = 0; l < m; ++l)
+      if ((write >> l) & 1)
+        for (int64_t c = 0; c < n; ++c) yg[l * n + c] = v[c * L + l];
+  }
+}
+
+void ShortRowsF64(const double *x, int64_t rows, int64_t n, ShortOp op, double *y, RowF64 *stats) {
+  switch (op) {
+  case ShortOp::stats: return ShortRowsF64Impl<ShortOp::stats>(x, rows, n, y, stats);
+  case ShortOp::softmax: return ShortRowsF64Impl<ShortOp::softmax>(x, rows, n, y, stats);
+  case ShortOp::log_softmax: return ShortRowsF64Impl<ShortOp::log_softmax>(x, rows, n, y, stats);
+  }
+}
+
 int64_t Which() { return HWY_TARGET; }
 
 } // namespace HWY_NAMESPACE
@@ -1157,6 +1371,8 @@ HWY_EXPORT(SumF64);
 HWY_EXPORT(LogSoftmaxBackwardF64);
 HWY_EXPORT(DotF64);
 HWY_EXPORT(SoftmaxBackwardF64);
+HWY_EXPORT(ShortRowsF64);
+HWY_EXPORT(Log1pRestF64);
 
 void dot_f64(const double *a, const double *b, int64_t n, double *hi, double *lo, bool *nonfinite) {
   HWY_DYNAMIC_DISPATCH(DotF64)(a, b, n, hi, lo, nonfinite);
@@ -1187,6 +1403,11 @@ void softmax_f64(const double *eh, const double *el, int64_t n, double ih, doubl
 void log_softmax_f64(const double *x, int64_t n, double m, double lh, double ll, double *y) {
   HWY_DYNAMIC_DISPATCH(LogSoftmaxF64)(x, n, m, lh, ll, y);
 }
+void short_rows_f64(const double *x, int64_t rows, int64_t n, ShortOp op, double *y,
+                    RowF64 *stats) {
+  HWY_DYNAMIC_DISPATCH(ShortRowsF64)(x, rows, n, op, y, stats);
+}
+long double log1p_rest_f64(const RowF64 &st) { return HWY_DYNAMIC_DISPATCH(Log1pRestF64)(st); }
 
 void piece_f32(const float *x, int64_t len, double *e, Piece *out, bool accurate) {
   HWY_DYNAMIC_DISPATCH(PieceF32)(x, len, e, out, accurate);

@@ -446,3 +446,139 @@ TEST_CASE("short cross-entropy gradient rows in lanes give the bits of the piece
   }
   simd::select_target(targets.front());
 }
+
+namespace {
+
+// Double rows of every kind the lanes must match or leave to the scalar
+// code: normal at several scales (the widest spreads past 700), ties of
+// +0 and -0, -inf, NaN, +inf, |x| at 2^1020, huge equal entries.
+std::vector<double> short_rows_input_f64(int64_t rows, int64_t n, std::mt19937_64 &rng) {
+  const double inf = std::numeric_limits<double>::infinity();
+  std::normal_distribution<double> normal(0, 1);
+  std::vector<double> x(size_t(rows * n));
+  for (int64_t r = 0; r < rows; ++r) {
+    double *xr = x.data() + r * n;
+    const double scale = r % 4 == 0 ? 1.0 : r % 4 == 1 ? 30.0 : r % 4 == 2 ? 200.0 : 1e-300;
+    for (int64_t c = 0; c < n; ++c) xr[c] = scale * normal(rng);
+    const uint64_t k = rng() % 12, c0 = rng() % uint64_t(n), c1 = rng() % uint64_t(n);
+    switch (k) {
+    case 0: xr[c1] = xr[c0]; break;
+    case 1: xr[c0] = 0.0, xr[c1] = -0.0; break;
+    case 2: xr[c0] = -inf; break;
+    case 3: xr[c0] = std::numeric_limits<double>::quiet_NaN(); break;
+    case 4: xr[c0] = inf; break;
+    case 5: xr[c0] = 0x1p1020; break;
+    case 6: std::fill(xr, xr + n, 1e300); break;
+    case 7: xr[c0] = 720.0, xr[c1] = 0.0; break;
+    default: break;
+    }
+  }
+  return x;
+}
+
+bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof(double)) == 0; }
+
+} // namespace
+
+TEST_CASE("double short rows in lanes give the bits of the row path", "[simd]") {
+  // simd::short_rows_f64 against row_stats_f64 and the row finish
+  // (kernels.cpp: 1 / (1 + rest) in long double or log1p_rest_f64, split
+  // in two doubles, then softmax_f64 or log_softmax_f64), on every target;
+  // special rows are left to the scalar code, unwritten.
+  namespace simd = softcheck::simd;
+  static const std::vector<std::string> targets = softcheck::simd_targets();
+  std::mt19937_64 rng(20261203);
+  const double unwritten = 12345.0;
+  for (const std::string &t : targets) {
+    REQUIRE(simd::select_target(t));
+    for (int64_t n = 2; n <= simd::kShortRow64; ++n)
+      for (int64_t rows : {int64_t(1), int64_t(3), int64_t(9), int64_t(30)}) {
+        INFO(t << ", " << rows << " rows of " << n);
+        const std::vector<double> x = short_rows_input_f64(rows, n, rng);
+        std::vector<double> ys(x.size(), unwritten), ls(x.size(), unwritten), in_place = x;
+        std::vector<simd::RowF64> st(static_cast<size_t>(rows)), sts(static_cast<size_t>(rows));
+        simd::short_rows_f64(x.data(), rows, n, simd::ShortOp::stats, nullptr, st.data());
+        simd::short_rows_f64(x.data(), rows, n, simd::ShortOp::softmax, ys.data(), sts.data());
+        simd::short_rows_f64(x.data(), rows, n, simd::ShortOp::log_softmax, ls.data(), sts.data());
+        simd::short_rows_f64(in_place.data(), rows, n, simd::ShortOp::softmax, in_place.data(),
+                             sts.data());
+        int64_t vector_rows = 0;
+        for (int64_t r = 0; r < rows; ++r) {
+          const double *xr = x.data() + r * n;
+          const size_t nn = static_cast<size_t>(n);
+          std::vector<double> eh(nn), el(nn), y(nn), l(nn);
+          simd::RowF64 want;
+          simd::row_stats_f64(xr, n, eh.data(), el.data(), &want);
+          const simd::RowF64 &got = st[size_t(r)];
+          REQUIRE(got.special == want.special);
+          const size_t o = size_t(r * n);
+          if (want.special) {
+            for (int64_t c = 0; c < n; ++c) {
+              CHECK(same_bits(ys[o + size_t(c)], unwritten));
+              CHECK(same_bits(ls[o + size_t(c)], unwritten));
+              CHECK(same_bits(in_place[o + size_t(c)], xr[c]));
+            }
+            continue;
+          }
+          ++vector_rows;
+          CHECK(got.max == want.max);
+          CHECK(same_bits(got.rest_hi, want.rest_hi));
+          CHECK(same_bits(got.rest_lo, want.rest_lo));
+          CHECK(got.ties == want.ties);
+          CHECK(got.log_s == simd::log1p_rest_f64(want));
+          const long double inv = 1.0L / (1.0L + simd::rest_of(want));
+          const long double log_s = simd::log1p_rest_f64(want);
+          simd::softmax_f64(eh.data(), el.data(), n, double(inv), double(inv - double(inv)),
+                            y.data());
+          simd::log_softmax_f64(xr, n, want.max, double(log_s), double(log_s - double(log_s)),
+                                l.data());
+          for (int64_t c = 0; c < n; ++c) {
+            CHECK(same_bits(ys[o + size_t(c)], y[size_t(c)]));
+            CHECK(same_bits(in_place[o + size_t(c)], y[size_t(c)]));
+            CHECK(same_bits(ls[o + size_t(c)], l[size_t(c)]));
+          }
+        }
+        if (rows == 30) CHECK(vector_rows > 0);
+      }
+  }
+  simd::select_target(targets.front());
+}
+
+TEST_CASE("log1p of a double row's sum is within its bound on every target", "[simd]") {
+  // simd::log1p_rest_f64 against log1pl of the sum in long double: the
+  // reference errs by at most 2^-64 (the sum) + 2^-63 (log1pl), so a
+  // result within the 2^-60.5 bound is within 2^-60 of it.
+  namespace simd = softcheck::simd;
+  static const std::vector<std::string> targets = softcheck::simd_targets();
+  std::mt19937_64 rng(20261204);
+  std::uniform_real_distribution<double> unit(0, 1);
+  std::vector<simd::RowF64> rows;
+  for (int i = 0; i < 4000; ++i) {
+    simd::RowF64 st{0, false, 0, 0, 1};
+    const int kind = i % 4;
+    if (kind == 0)
+      st.rest_hi = std::ldexp(unit(rng) + 0.5, -int(rng() % 1000)); // tiny to 1
+    else if (kind == 1)
+      st.rest_hi = std::ldexp(unit(rng) + 0.5, -int(rng() % 60));
+    else if (kind == 2)
+      st.rest_hi = 100 * unit(rng);
+    else
+      st.ties = 1 + int64_t(rng() % 20), st.rest_hi = unit(rng) * double(rng() % 50);
+    st.rest_lo = std::ldexp(st.rest_hi * (unit(rng) - 0.5), -52 + int(rng() % 8));
+    if (i % 7 == 0) st.rest_lo = 0;
+    rows.push_back(st);
+  }
+  for (const std::string &t : targets) {
+    REQUIRE(simd::select_target(t));
+    double worst = 0;
+    for (const simd::RowF64 &st : rows) {
+      const long double got = simd::log1p_rest_f64(st);
+      const long double want = std::log1p(simd::rest_of(st));
+      const double rel = want == 0 ? double(got) : double(std::fabs(got - want) / want);
+      worst = std::max(worst, rel);
+    }
+    INFO(t << ": worst relative error " << worst);
+    CHECK(worst <= 0x1p-60);
+  }
+  simd::select_target(targets.front());
+}
