@@ -474,6 +474,27 @@ template <class T> void softmax_backward_row(Row<const T> yr, Row<const T> dyr, 
   for (int64_t c = 0; c < yr.n; ++c) dxr[c] = T(W(yr[c]) * (W(dyr[c]) - d));
 }
 
+// Double backward rows of 2 to kShortRow64 elements through
+// simd::short_backward_f64, spread over threads in blocks of 64 rows; the
+// rows it leaves to the scalar code go to scalar(offset of the row).
+template <class F>
+void short_backward_f64(const double *y, const double *dy, double *dx, int64_t rows, int64_t n,
+                        bool log, F &&scalar) {
+  detail::parallel_for(
+      rows,
+      [&](int64_t r0, int64_t r1) {
+        constexpr int64_t kBlockRows = 64;
+        uint8_t flag[kBlockRows];
+        for (int64_t b = r0; b < r1; b += kBlockRows) {
+          const int64_t k = std::min(kBlockRows, r1 - b);
+          simd::short_backward_f64(y + b * n, dy + b * n, k, n, log, dx + b * n, flag);
+          for (int64_t i = 0; i < k; ++i)
+            if (flag[i]) scalar((b + i) * n);
+        }
+      },
+      rows * n);
+}
+
 // Double rows of stride 1: the dot product in double-double (2^-100 of
 // the sum of |y dy|), dy - dot in double-double, times y: one rounding of
 // a value within 2^-100 of the terms. Rows with an entry of 2^500 or more,
@@ -481,6 +502,11 @@ template <class T> void softmax_backward_row(Row<const T> yr, Row<const T> dyr, 
 void softmax_backward_rows_f64(const double *y, const double *dy, double *dx, int64_t rows,
                                int64_t n) {
   if (n == 0) return;
+  if (short_f64(n))
+    return short_backward_f64(y, dy, dx, rows, n, false, [&](int64_t o) {
+      softmax_backward_row(Row<const double>{y + o, n, 1}, Row<const double>{dy + o, n, 1},
+                           Row<double>{dx + o, n, 1});
+    });
   each_row(rows, rows * n, [&](int64_t r) {
     const int64_t o = r * n;
     double hi = 0, lo = 0;
@@ -532,6 +558,11 @@ template <class T> void log_softmax_backward_row(Row<const T> yr, Row<const T> d
 void log_softmax_backward_rows_f64(const double *y, const double *dy, double *dx, int64_t rows,
                                    int64_t n) {
   if (n == 0) return;
+  if (short_f64(n))
+    return short_backward_f64(y, dy, dx, rows, n, true, [&](int64_t o) {
+      log_softmax_backward_row(Row<const double>{y + o, n, 1}, Row<const double>{dy + o, n, 1},
+                               Row<double>{dx + o, n, 1});
+    });
   each_row(rows, rows * n, [&](int64_t r) {
     const int64_t o = r * n;
     double hi = 0, lo = 0;

@@ -131,8 +131,15 @@ long double log1p_rest_f64(const RowF64 &st);
 // (1 + rest_of) or lh + ll = log1p_rest_f64, each a long double split in
 // two doubles (kernels.cpp's finish): the same bits. Special rows of y are
 // not written. x may be y.
-inline constexpr int64_t kShortRow64 = 16;
+inline constexpr int64_t kShortRow64 = 16; // a multiple of 4 (AVX2 moves 4 x 4 blocks)
 void short_rows_f64(const double *x, int64_t rows, int64_t n, ShortOp op, double *y, RowF64 *stats);
+// softmax_backward (log = false) or log_softmax_backward on rows of 2 to
+// kShortRow64 elements, one row per lane, with the bits of dot_f64 +
+// softmax_backward_f64 or sum_f64 + log_softmax_backward_f64; the rows
+// those leave to the scalar code (kernels.cpp) get scalar[r] = 1 and are
+// not written, the others scalar[r] = 0. dx may be y or dy.
+void short_backward_f64(const double *y, const double *dy, int64_t rows, int64_t n, bool log,
+                        double *dx, uint8_t *scalar);
 // y[i] = RN((eh[i] + el[i]) (ih + il)), the product in double-double; eh may be y.
 void softmax_f64(const double *eh, const double *el, int64_t n, double ih, double il, double *y);
 // y[i] = RN((x[i] - m) - (lh + ll)), x - m exact; x may be y.

@@ -1126,6 +1126,86 @@ void SoftmaxBackwardF64(const double *y, const double *dy, int64_t n, double dh,
   });
 }
 
+// The kLanes rows of a double group moved between row order (rows of n
+// doubles) and lane order (v[c * kLanes + l] = row l's element c). Rows
+// past m (the last group's) repeat row 0 and are never stored; on the way
+// back only the rows whose bit is set in `write` are. AVX2 moves 4 x 4
+// blocks through registers (masked at a row's end); the other targets move
+// element by element. v has room for n rounded up to a multiple of 4.
+#if HWY_TARGET == HWY_AVX2
+HWY_INLINE void Transpose4x4(VD &a, VD &b, VD &c, VD &e) {
+  const DD d;
+  const VD t0 = hn::InterleaveLower(d, a, b), t1 = hn::InterleaveLower(d, c, e);
+  const VD t2 = hn::InterleaveUpper(d, a, b), t3 = hn::InterleaveUpper(d, c, e);
+  a = hn::ConcatLowerLower(d, t1, t0);
+  b = hn::ConcatLowerLower(d, t3, t2);
+  c = hn::ConcatUpperUpper(d, t1, t0);
+  e = hn::ConcatUpperUpper(d, t3, t2);
+}
+#endif
+
+HWY_INLINE void ToLanes64(const double *x, int64_t n, int64_t m, double *v) {
+#if HWY_TARGET == HWY_AVX2
+  const DD d;
+  const double *x0 = x, *x1 = x + (m > 1 ? n : 0), *x2 = x + (m > 2 ? 2 * n : 0),
+               *x3 = x + (m > 3 ? 3 * n : 0);
+  for (int64_t c0 = 0; c0 < n; c0 += 4) {
+    VD q0, q1, q2, q3;
+    if (c0 + 4 <= n) {
+      q0 = hn::LoadU(d, x0 + c0), q1 = hn::LoadU(d, x1 + c0);
+      q2 = hn::LoadU(d, x2 + c0), q3 = hn::LoadU(d, x3 + c0);
+    } else {
+      const auto mask = hn::FirstN(d, size_t(n - c0));
+      q0 = hn::MaskedLoad(mask, d, x0 + c0), q1 = hn::MaskedLoad(mask, d, x1 + c0);
+      q2 = hn::MaskedLoad(mask, d, x2 + c0), q3 = hn::MaskedLoad(mask, d, x3 + c0);
+    }
+    Transpose4x4(q0, q1, q2, q3);
+    hn::Store(q0, d, v + c0 * 4);
+    hn::Store(q1, d, v + c0 * 4 + 4);
+    hn::Store(q2, d, v + c0 * 4 + 8);
+    hn::Store(q3, d, v + c0 * 4 + 12);
+  }
+#else
+  const int64_t L = int64_t(kLanes);
+  for (int64_t l = 0; l < L; ++l) {
+    const double *row = x + (l < m ? l : 0) * n;
+    for (int64_t c = 0; c < n; ++c) v[c * L + l] = row[c];
+  }
+#endif
+}
+
+HWY_INLINE void FromLanes64(const double *v, int64_t n, int64_t m, double *y, uint32_t write) {
+  auto keep = [&](int64_t l) { return l < m && ((write >> l) & 1); };
+#if HWY_TARGET == HWY_AVX2
+  const DD d;
+  for (int64_t c0 = 0; c0 < n; c0 += 4) {
+    const int64_t cnt = std::min<int64_t>(4, n - c0);
+    const VD none = hn::Zero(d);
+    VD q0 = hn::Load(d, v + c0 * 4), q1 = cnt > 1 ? hn::Load(d, v + c0 * 4 + 4) : none,
+       q2 = cnt > 2 ? hn::Load(d, v + c0 * 4 + 8) : none,
+       q3 = cnt > 3 ? hn::Load(d, v + c0 * 4 + 12) : none;
+    Transpose4x4(q0, q1, q2, q3);
+    if (cnt == 4) {
+      if (keep(0)) hn::StoreU(q0, d, y + c0);
+      if (keep(1)) hn::StoreU(q1, d, y + n + c0);
+      if (keep(2)) hn::StoreU(q2, d, y + 2 * n + c0);
+      if (keep(3)) hn::StoreU(q3, d, y + 3 * n + c0);
+    } else {
+      const auto mask = hn::FirstN(d, size_t(cnt));
+      if (keep(0)) hn::BlendedStore(q0, mask, d, y + c0);
+      if (keep(1)) hn::BlendedStore(q1, mask, d, y + n + c0);
+      if (keep(2)) hn::BlendedStore(q2, mask, d, y + 2 * n + c0);
+      if (keep(3)) hn::BlendedStore(q3, mask, d, y + 3 * n + c0);
+    }
+  }
+#else
+  const int64_t L = int64_t(kLanes);
+  for (int64_t l = 0; l < m; ++l)
+    if (keep(l))
+      for (int64_t c = 0; c < n; ++c) y[l * n + c] = v[c * L + l];
+#endif
+}
+
 // log1p(r) for r = a + rh + rl >= 0 (a = ties - 1, a whole number; rh >=
 // |rl|, a + rh < 2^52) as lh + ll with relative error below 2^-60.5:
 //   rh + rl renormalized (Fast2Sum, exact), then uh = RN(1 + a + rh)
@@ -1236,11 +1316,7 @@ void ShortRowsF64Impl(const double *x, int64_t rows, int64_t n, double *y, RowF6
   HWY_ALIGN uint8_t bits[kLanes * 8];
   for (int64_t r0 = 0; r0 < rows; r0 += L) {
     const int64_t m = std::min(L, rows - r0);
-    const double *xg = x + r0 * n;
-    for (int64_t l = 0; l < L; ++l) {
-      const double *row = xg + (l < m ? l : 0) * n;
-      for (int64_t c = 0; c < n; ++c) v[c * L + l] = row[c];
-    }
+    ToLanes64(x + r0 * n, n, m, v);
     // Pass 1: max, min, and RowStatsF64's special rows.
     VD mx = ninf, mn = pinf;
     auto bad = hn::Lt(zero, zero);
@@ -1325,10 +1401,7 @@ void ShortRowsF64Impl(const double *x, int64_t rows, int64_t n, double *y, RowF6
       }
       hn::Store(out, d, v + c * L);
     }
-    double *yg = y + r0 * n;
-    for (int64_t l = 0; l < m; ++l)
-      if ((write >> l) & 1)
-        for (int64_t c = 0; c < n; ++c) yg[l * n + c] = v[c * L + l];
+    FromLanes64(v, n, m, y + r0 * n, write);
   }
 }
 
@@ -1338,6 +1411,87 @@ void ShortRowsF64(const double *x, int64_t rows, int64_t n, ShortOp op, double *
   case ShortOp::softmax: return ShortRowsF64Impl<ShortOp::softmax>(x, rows, n, y, stats);
   case ShortOp::log_softmax: return ShortRowsF64Impl<ShortOp::log_softmax>(x, rows, n, y, stats);
   }
+}
+
+// softmax_backward (kLog false) and log_softmax_backward on double rows of
+// 2 to kShortRow64 elements, one row per lane: every lane performs, on its
+// row, DotF64 + SoftmaxBackwardF64's operations or SumF64 +
+// LogSoftmaxBackwardF64's (the same slots, CombineSlots' additions; their
+// padding adds exact zeros, which change no slot: no slot is ever -0), so
+// a row gives the bits of the row path. Rows the row path leaves to the
+// scalar code (kernels.cpp) get scalar[r] = 1 and are not written.
+template <bool kLog>
+void ShortBackwardF64Impl(const double *y, const double *dy, int64_t rows, int64_t n, double *dx,
+                          uint8_t *scalar) {
+  const DD d;
+  const int64_t L = int64_t(kLanes);
+  const VD zero = hn::Zero(d);
+  HWY_ALIGN double yv[kShortRow64 * kLanes];
+  HWY_ALIGN double gv[kShortRow64 * kLanes];
+  HWY_ALIGN uint8_t bits[kLanes * 8];
+  for (int64_t r0 = 0; r0 < rows; r0 += L) {
+    const int64_t m = std::min(L, rows - r0);
+    ToLanes64(y + r0 * n, n, m, yv);
+    ToLanes64(dy + r0 * n, n, m, gv);
+    VD sh[kBlock64], sl[kBlock64];
+    for (size_t j = 0; j < kBlock64; ++j) sh[j] = sl[j] = zero;
+    auto bad = hn::Lt(zero, zero);
+    for (int64_t c = 0; c < n; ++c) {
+      const VD u = hn::Load(d, yv + c * L), v = hn::Load(d, gv + c * L);
+      const size_t j = size_t(c) % kBlock64;
+      VD s, err;
+      if constexpr (kLog) {
+        bad = hn::Or(bad, hn::Not(hn::Lt(hn::Abs(v), hn::Set(d, 0x1p1020))));
+        bad = hn::Or(bad, hn::Not(hn::And(hn::Ge(u, hn::Set(d, -700.0)), hn::Le(u, zero))));
+        TwoSum(sh[j], v, s, err);
+        sh[j] = s;
+        sl[j] = hn::Add(sl[j], err);
+      } else {
+        const VD big = hn::Set(d, 0x1p500);
+        bad = hn::Or(bad, hn::Not(hn::And(hn::Lt(hn::Abs(u), big), hn::Lt(hn::Abs(v), big))));
+        const VD p = hn::Mul(u, v);
+        TwoSum(sh[j], p, s, err);
+        sh[j] = s;
+        sl[j] = hn::Add(sl[j], hn::Add(err, Fma(u, v, hn::Neg(p))));
+      }
+    }
+    VD h = zero, lo = zero;
+    for (size_t i = 0; i < kBlock64; ++i) {
+      const VD s = hn::Add(h, sh[i]), bb = hn::Sub(s, h);
+      lo = hn::Add(lo, hn::Add(hn::Add(hn::Sub(h, hn::Sub(s, bb)), hn::Sub(sh[i], bb)), sl[i]));
+      h = s;
+    }
+    if constexpr (kLog) bad = hn::Or(bad, hn::Eq(h, zero));
+    hn::StoreMaskBits(d, bad, bits);
+    for (int64_t c = 0; c < n; ++c) {
+      const VD u = hn::Load(d, yv + c * L), v = hn::Load(d, gv + c * L);
+      VD s, e, out;
+      if constexpr (kLog) {
+        VD eh, el;
+        ExpDD(u, zero, eh, el);
+        const VD p = hn::Mul(eh, h);
+        const VD plo = hn::Add(Fma(eh, h, hn::Neg(p)), Fma(eh, lo, hn::Mul(el, h)));
+        TwoSum(v, hn::Neg(p), s, e);
+        out = hn::Add(s, hn::Sub(e, plo));
+      } else {
+        TwoSum(v, hn::Neg(h), s, e);
+        out = Fma(u, s, hn::Mul(u, hn::Sub(e, lo)));
+      }
+      hn::Store(out, d, gv + c * L);
+    }
+    uint32_t write = 0;
+    for (int64_t l = 0; l < m; ++l) {
+      scalar[r0 + l] = LaneBit(bits, l);
+      if (!scalar[r0 + l]) write |= uint32_t(1) << l;
+    }
+    FromLanes64(gv, n, m, dx + r0 * n, write);
+  }
+}
+
+void ShortBackwardF64(const double *y, const double *dy, int64_t rows, int64_t n, bool log,
+                      double *dx, uint8_t *scalar) {
+  if (log) return ShortBackwardF64Impl<true>(y, dy, rows, n, dx, scalar);
+  ShortBackwardF64Impl<false>(y, dy, rows, n, dx, scalar);
 }
 
 int64_t Which() { return HWY_TARGET; }
@@ -1373,6 +1527,7 @@ HWY_EXPORT(DotF64);
 HWY_EXPORT(SoftmaxBackwardF64);
 HWY_EXPORT(ShortRowsF64);
 HWY_EXPORT(Log1pRestF64);
+HWY_EXPORT(ShortBackwardF64);
 
 void dot_f64(const double *a, const double *b, int64_t n, double *hi, double *lo, bool *nonfinite) {
   HWY_DYNAMIC_DISPATCH(DotF64)(a, b, n, hi, lo, nonfinite);
@@ -1408,6 +1563,10 @@ void short_rows_f64(const double *x, int64_t rows, int64_t n, ShortOp op, double
   HWY_DYNAMIC_DISPATCH(ShortRowsF64)(x, rows, n, op, y, stats);
 }
 long double log1p_rest_f64(const RowF64 &st) { return HWY_DYNAMIC_DISPATCH(Log1pRestF64)(st); }
+void short_backward_f64(const double *y, const double *dy, int64_t rows, int64_t n, bool log,
+                        double *dx, uint8_t *scalar) {
+  HWY_DYNAMIC_DISPATCH(ShortBackwardF64)(y, dy, rows, n, log, dx, scalar);
+}
 
 void piece_f32(const float *x, int64_t len, double *e, Piece *out, bool accurate) {
   HWY_DYNAMIC_DISPATCH(PieceF32)(x, len, e, out, accurate);

@@ -582,3 +582,64 @@ TEST_CASE("log1p of a double row's sum is within its bound on every target", "[s
   }
   simd::select_target(targets.front());
 }
+
+TEST_CASE("double short backward rows in lanes give the bits of the row path", "[simd]") {
+  // simd::short_backward_f64 against dot_f64 + softmax_backward_f64 and
+  // sum_f64 + log_softmax_backward_f64 on every target; the rows those
+  // leave to the scalar code are flagged and left unwritten.
+  namespace simd = softcheck::simd;
+  static const std::vector<std::string> targets = softcheck::simd_targets();
+  std::mt19937_64 rng(20261205);
+  const double unwritten = 12345.0;
+  for (const std::string &t : targets) {
+    REQUIRE(simd::select_target(t));
+    for (int64_t n = 2; n <= simd::kShortRow64; ++n)
+      for (int64_t rows : {int64_t(1), int64_t(5), int64_t(30)})
+        for (bool log : {false, true}) {
+          INFO(t << ", " << rows << " rows of " << n << (log ? ", log_softmax" : ", softmax"));
+          std::vector<double> y = short_rows_input_f64(rows, n, rng);
+          std::vector<double> dy = short_rows_input_f64(rows, n, rng);
+          for (int64_t r = 0; r < rows; ++r) {
+            double *yr = y.data() + r * n, *gr = dy.data() + r * n;
+            if (log)
+              for (int64_t c = 0; c < n; ++c) yr[c] = -std::fabs(yr[c]);
+            if (r % 5 == 4) { // dy summing to exactly 0
+              std::fill(gr, gr + n, 0.0);
+              gr[0] = 0.75, gr[n - 1] = -0.75;
+            }
+          }
+          std::vector<double> got(y.size(), unwritten), in_place = dy;
+          std::vector<uint8_t> flag(static_cast<size_t>(rows), 2), flag2 = flag;
+          simd::short_backward_f64(y.data(), dy.data(), rows, n, log, got.data(), flag.data());
+          simd::short_backward_f64(y.data(), in_place.data(), rows, n, log, in_place.data(),
+                                   flag2.data());
+          CHECK(flag == flag2);
+          int64_t lane_rows = 0;
+          for (int64_t r = 0; r < rows; ++r) {
+            const size_t o = static_cast<size_t>(r * n), nn = static_cast<size_t>(n);
+            std::vector<double> want(nn, unwritten);
+            double hi = 0, lo = 0;
+            bool nonfinite = false, taken;
+            if (log) {
+              simd::sum_f64(dy.data() + o, n, &hi, &lo, &nonfinite);
+              taken = !nonfinite && hi != 0 &&
+                      simd::log_softmax_backward_f64(y.data() + o, dy.data() + o, n, hi, lo,
+                                                     want.data());
+            } else {
+              simd::dot_f64(y.data() + o, dy.data() + o, n, &hi, &lo, &nonfinite);
+              taken = !nonfinite;
+              if (taken)
+                simd::softmax_backward_f64(y.data() + o, dy.data() + o, n, hi, lo, want.data());
+            }
+            REQUIRE(flag[size_t(r)] == (taken ? 0 : 1));
+            lane_rows += taken;
+            for (size_t c = 0; c < nn; ++c) {
+              CHECK(same_bits(got[o + c], want[c]));
+              CHECK(same_bits(in_place[o + c], taken ? want[c] : dy[o + c]));
+            }
+          }
+          if (rows == 30) CHECK(lane_rows > 0);
+        }
+  }
+  simd::select_target(targets.front());
+}
