@@ -475,6 +475,32 @@ HWY_INLINE void Transpose4(hn::Vec<DH> &a, hn::Vec<DH> &b, hn::Vec<DH> &c, hn::V
   c = hn::ConcatLowerLower(d4, t3, t2);
   e = hn::ConcatUpperUpper(d4, t3, t2);
 }
+
+// Elements [c0, c0 + 4) of the rows at x[k] (k < 4), zero past n.
+template <class D, class T>
+HWY_INLINE void LoadRows4(D d, const T *const *x, int64_t c0, int64_t n, hn::Vec<D> *q) {
+  if (c0 + 4 <= n) {
+    for (int k = 0; k < 4; ++k) q[k] = hn::LoadU(d, x[k] + c0);
+  } else {
+    const auto mask = hn::FirstN(d, size_t(n - c0));
+    for (int k = 0; k < 4; ++k) q[k] = hn::MaskedLoad(mask, d, x[k] + c0);
+  }
+}
+
+// q[l] into elements [c0, c0 + cnt) of row l of y (rows of n), for the l
+// that keep(l) takes.
+template <class D, class T, class K>
+HWY_INLINE void StoreRows4(D d, const hn::Vec<D> *q, T *y, int64_t n, int64_t c0, int64_t cnt,
+                           K &&keep) {
+  if (cnt == 4) {
+    for (int l = 0; l < 4; ++l)
+      if (keep(l)) hn::StoreU(q[l], d, y + l * n + c0);
+  } else {
+    const auto mask = hn::FirstN(d, size_t(cnt));
+    for (int l = 0; l < 4; ++l)
+      if (keep(l)) hn::BlendedStore(q[l], mask, d, y + l * n + c0);
+  }
+}
 #endif
 
 HWY_INLINE void ToLanes(const float *x, int64_t n, int64_t m, double *v) {
@@ -482,23 +508,12 @@ HWY_INLINE void ToLanes(const float *x, int64_t n, int64_t m, double *v) {
 #if HWY_TARGET == HWY_AVX2
   // (v has room for whole blocks of 4 elements: kShortRow is a multiple of 4.)
   const DH d4;
-  const float *x0 = x, *x1 = x + (m > 1 ? n : 0), *x2 = x + (m > 2 ? 2 * n : 0),
-              *x3 = x + (m > 3 ? 3 * n : 0);
+  const float *rows[4] = {x, x + (m > 1 ? n : 0), x + (m > 2 ? 2 * n : 0), x + (m > 3 ? 3 * n : 0)};
   for (int64_t c0 = 0; c0 < n; c0 += 4) {
-    hn::Vec<DH> q0, q1, q2, q3;
-    if (c0 + 4 <= n) {
-      q0 = hn::LoadU(d4, x0 + c0), q1 = hn::LoadU(d4, x1 + c0);
-      q2 = hn::LoadU(d4, x2 + c0), q3 = hn::LoadU(d4, x3 + c0);
-    } else {
-      const auto mask = hn::FirstN(d4, size_t(n - c0));
-      q0 = hn::MaskedLoad(mask, d4, x0 + c0), q1 = hn::MaskedLoad(mask, d4, x1 + c0);
-      q2 = hn::MaskedLoad(mask, d4, x2 + c0), q3 = hn::MaskedLoad(mask, d4, x3 + c0);
-    }
-    Transpose4(q0, q1, q2, q3);
-    hn::Store(hn::PromoteTo(d, q0), d, v + c0 * 4);
-    hn::Store(hn::PromoteTo(d, q1), d, v + c0 * 4 + 4);
-    hn::Store(hn::PromoteTo(d, q2), d, v + c0 * 4 + 8);
-    hn::Store(hn::PromoteTo(d, q3), d, v + c0 * 4 + 12);
+    hn::Vec<DH> q[4];
+    LoadRows4(d4, rows, c0, n, q);
+    Transpose4(q[0], q[1], q[2], q[3]);
+    for (int k = 0; k < 4; ++k) hn::Store(hn::PromoteTo(d, q[k]), d, v + c0 * 4 + 4 * k);
   }
 #else
   const hn::Rebind<int32_t, DH> di32;
@@ -521,23 +536,10 @@ HWY_INLINE void FromLanes(const double *v, int64_t n, int64_t m, float *y,
   for (int64_t c0 = 0; c0 < n; c0 += 4) {
     const int64_t cnt = std::min<int64_t>(4, n - c0);
     const auto none = hn::Zero(d4);
-    hn::Vec<DH> q0 = Demote(hn::Load(d, v + c0 * 4)),
-                q1 = cnt > 1 ? Demote(hn::Load(d, v + c0 * 4 + 4)) : none,
-                q2 = cnt > 2 ? Demote(hn::Load(d, v + c0 * 4 + 8)) : none,
-                q3 = cnt > 3 ? Demote(hn::Load(d, v + c0 * 4 + 12)) : none;
-    Transpose4(q0, q1, q2, q3);
-    if (cnt == 4) {
-      if (keep(0)) hn::StoreU(q0, d4, y + c0);
-      if (keep(1)) hn::StoreU(q1, d4, y + n + c0);
-      if (keep(2)) hn::StoreU(q2, d4, y + 2 * n + c0);
-      if (keep(3)) hn::StoreU(q3, d4, y + 3 * n + c0);
-    } else {
-      const auto mask = hn::FirstN(d4, size_t(cnt));
-      if (keep(0)) hn::BlendedStore(q0, mask, d4, y + c0);
-      if (keep(1)) hn::BlendedStore(q1, mask, d4, y + n + c0);
-      if (keep(2)) hn::BlendedStore(q2, mask, d4, y + 2 * n + c0);
-      if (keep(3)) hn::BlendedStore(q3, mask, d4, y + 3 * n + c0);
-    }
+    hn::Vec<DH> q[4];
+    for (int k = 0; k < 4; ++k) q[k] = cnt > k ? Demote(hn::Load(d, v + c0 * 4 + 4 * k)) : none;
+    Transpose4(q[0], q[1], q[2], q[3]);
+    StoreRows4(d4, q, y, n, c0, cnt, keep);
   }
 #else
   HWY_ALIGN float f[kShortRow * kLanes];
@@ -1147,23 +1149,13 @@ HWY_INLINE void Transpose4x4(VD &a, VD &b, VD &c, VD &e) {
 HWY_INLINE void ToLanes64(const double *x, int64_t n, int64_t m, double *v) {
 #if HWY_TARGET == HWY_AVX2
   const DD d;
-  const double *x0 = x, *x1 = x + (m > 1 ? n : 0), *x2 = x + (m > 2 ? 2 * n : 0),
-               *x3 = x + (m > 3 ? 3 * n : 0);
+  const double *rows[4] = {x, x + (m > 1 ? n : 0), x + (m > 2 ? 2 * n : 0),
+                           x + (m > 3 ? 3 * n : 0)};
   for (int64_t c0 = 0; c0 < n; c0 += 4) {
-    VD q0, q1, q2, q3;
-    if (c0 + 4 <= n) {
-      q0 = hn::LoadU(d, x0 + c0), q1 = hn::LoadU(d, x1 + c0);
-      q2 = hn::LoadU(d, x2 + c0), q3 = hn::LoadU(d, x3 + c0);
-    } else {
-      const auto mask = hn::FirstN(d, size_t(n - c0));
-      q0 = hn::MaskedLoad(mask, d, x0 + c0), q1 = hn::MaskedLoad(mask, d, x1 + c0);
-      q2 = hn::MaskedLoad(mask, d, x2 + c0), q3 = hn::MaskedLoad(mask, d, x3 + c0);
-    }
-    Transpose4x4(q0, q1, q2, q3);
-    hn::Store(q0, d, v + c0 * 4);
-    hn::Store(q1, d, v + c0 * 4 + 4);
-    hn::Store(q2, d, v + c0 * 4 + 8);
-    hn::Store(q3, d, v + c0 * 4 + 12);
+    VD q[4];
+    LoadRows4(d, rows, c0, n, q);
+    Transpose4x4(q[0], q[1], q[2], q[3]);
+    for (int k = 0; k < 4; ++k) hn::Store(q[k], d, v + c0 * 4 + 4 * k);
   }
 #else
   const int64_t L = int64_t(kLanes);
@@ -1181,22 +1173,10 @@ HWY_INLINE void FromLanes64(const double *v, int64_t n, int64_t m, double *y, ui
   for (int64_t c0 = 0; c0 < n; c0 += 4) {
     const int64_t cnt = std::min<int64_t>(4, n - c0);
     const VD none = hn::Zero(d);
-    VD q0 = hn::Load(d, v + c0 * 4), q1 = cnt > 1 ? hn::Load(d, v + c0 * 4 + 4) : none,
-       q2 = cnt > 2 ? hn::Load(d, v + c0 * 4 + 8) : none,
-       q3 = cnt > 3 ? hn::Load(d, v + c0 * 4 + 12) : none;
-    Transpose4x4(q0, q1, q2, q3);
-    if (cnt == 4) {
-      if (keep(0)) hn::StoreU(q0, d, y + c0);
-      if (keep(1)) hn::StoreU(q1, d, y + n + c0);
-      if (keep(2)) hn::StoreU(q2, d, y + 2 * n + c0);
-      if (keep(3)) hn::StoreU(q3, d, y + 3 * n + c0);
-    } else {
-      const auto mask = hn::FirstN(d, size_t(cnt));
-      if (keep(0)) hn::BlendedStore(q0, mask, d, y + c0);
-      if (keep(1)) hn::BlendedStore(q1, mask, d, y + n + c0);
-      if (keep(2)) hn::BlendedStore(q2, mask, d, y + 2 * n + c0);
-      if (keep(3)) hn::BlendedStore(q3, mask, d, y + 3 * n + c0);
-    }
+    VD q[4];
+    for (int k = 0; k < 4; ++k) q[k] = cnt > k ? hn::Load(d, v + c0 * 4 + 4 * k) : none;
+    Transpose4x4(q[0], q[1], q[2], q[3]);
+    StoreRows4(d, q, y, n, c0, cnt, keep);
   }
 #else
   const int64_t L = int64_t(kLanes);
