@@ -293,28 +293,33 @@ template <class F> void each_row(int64_t rows, int64_t elements, F &&f) {
       elements);
 }
 
-// Double rows of 2 to kShortRow64 elements through simd::short_rows_f64,
-// spread over threads, kLanes rows at a time in blocks of 64 per call; op
-// stats gives every row's RowInfo to special(r, info), softmax and
+// f(b, k) for the blocks [b, b + k) of at most 64 rows of n elements,
+// spread over threads: the lane paths' batches (simd::short_rows_f64,
+// simd::short_backward_f64), with room for a block's flags on the stack.
+inline constexpr int64_t kBlockRows = 64;
+template <class F> void row_blocks(int64_t rows, int64_t n, F &&f) {
+  detail::parallel_for(
+      rows,
+      [&](int64_t r0, int64_t r1) {
+        for (int64_t b = r0; b < r1; b += kBlockRows) f(b, std::min(kBlockRows, r1 - b));
+      },
+      rows * n);
+}
+
+// Double rows of 2 to kShortRow64 elements through simd::short_rows_f64:
+// op stats gives every row's RowInfo to special(r, info), softmax and
 // log_softmax only the special rows' (which the lanes leave to the scalar
 // code).
 template <class F>
 void short_rows_f64(const double *x, double *y, int64_t rows, int64_t n, simd::ShortOp op,
                     F &&special) {
-  detail::parallel_for(
-      rows,
-      [&](int64_t r0, int64_t r1) {
-        constexpr int64_t kBlockRows = 64;
-        simd::RowF64 st[kBlockRows];
-        for (int64_t b = r0; b < r1; b += kBlockRows) {
-          const int64_t k = std::min(kBlockRows, r1 - b);
-          simd::short_rows_f64(x + b * n, k, n, op, y ? y + b * n : nullptr, st);
-          for (int64_t i = 0; i < k; ++i)
-            if (op == simd::ShortOp::stats || st[i].special)
-              special(b + i, info_of(x + (b + i) * n, n, st[i]));
-        }
-      },
-      rows * n);
+  row_blocks(rows, n, [&](int64_t b, int64_t k) {
+    simd::RowF64 st[kBlockRows];
+    simd::short_rows_f64(x + b * n, k, n, op, y ? y + b * n : nullptr, st);
+    for (int64_t i = 0; i < k; ++i)
+      if (op == simd::ShortOp::stats || st[i].special)
+        special(b + i, info_of(x + (b + i) * n, n, st[i]));
+  });
 }
 
 // Every row's RowInfo, on all threads (a row's never depends on the thread).
@@ -475,24 +480,17 @@ template <class T> void softmax_backward_row(Row<const T> yr, Row<const T> dyr, 
 }
 
 // Double backward rows of 2 to kShortRow64 elements through
-// simd::short_backward_f64, spread over threads in blocks of 64 rows; the
-// rows it leaves to the scalar code go to scalar(offset of the row).
+// simd::short_backward_f64; the rows it leaves to the scalar code go to
+// scalar(offset of the row).
 template <class F>
 void short_backward_f64(const double *y, const double *dy, double *dx, int64_t rows, int64_t n,
                         bool log, F &&scalar) {
-  detail::parallel_for(
-      rows,
-      [&](int64_t r0, int64_t r1) {
-        constexpr int64_t kBlockRows = 64;
-        uint8_t flag[kBlockRows];
-        for (int64_t b = r0; b < r1; b += kBlockRows) {
-          const int64_t k = std::min(kBlockRows, r1 - b);
-          simd::short_backward_f64(y + b * n, dy + b * n, k, n, log, dx + b * n, flag);
-          for (int64_t i = 0; i < k; ++i)
-            if (flag[i]) scalar((b + i) * n);
-        }
-      },
-      rows * n);
+  row_blocks(rows, n, [&](int64_t b, int64_t k) {
+    uint8_t flag[kBlockRows];
+    simd::short_backward_f64(y + b * n, dy + b * n, k, n, log, dx + b * n, flag);
+    for (int64_t i = 0; i < k; ++i)
+      if (flag[i]) scalar((b + i) * n);
+  });
 }
 
 // Double rows of stride 1: the dot product in double-double (2^-100 of

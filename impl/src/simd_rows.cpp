@@ -1186,6 +1186,17 @@ HWY_INLINE void FromLanes64(const double *v, int64_t n, int64_t m, double *y, ui
 #endif
 }
 
+// A lane group's 8 double-double slots added in slot order, lane by lane:
+// CombineSlots' additions on every lane's row.
+HWY_INLINE void LaneSlots(const VD *sh, const VD *sl, VD &h, VD &lo) {
+  h = lo = hn::Zero(DD());
+  for (size_t i = 0; i < kBlock64; ++i) {
+    const VD s = hn::Add(h, sh[i]), bb = hn::Sub(s, h);
+    lo = hn::Add(lo, hn::Add(hn::Add(hn::Sub(h, hn::Sub(s, bb)), hn::Sub(sh[i], bb)), sl[i]));
+    h = s;
+  }
+}
+
 // log1p(r) for r = a + rh + rl >= 0 (a = ties - 1, a whole number; rh >=
 // |rl|, a + rh < 2^52) as lh + ll with relative error below 2^-60.5:
 //   rh + rl renormalized (Fast2Sum, exact), then uh = RN(1 + a + rh)
@@ -1328,12 +1339,8 @@ void ShortRowsF64Impl(const double *x, int64_t rows, int64_t n, double *y, RowF6
       sh[j] = s;
       sl[j] = hn::Add(sl[j], hn::Add(err, hn::IfThenZeroElse(tie, elo)));
     }
-    VD h = zero, lo = zero;
-    for (size_t i = 0; i < kBlock64; ++i) {
-      const VD s = hn::Add(h, sh[i]), bb = hn::Sub(s, h);
-      lo = hn::Add(lo, hn::Add(hn::Add(hn::Sub(h, hn::Sub(s, bb)), hn::Sub(sh[i], bb)), sl[i]));
-      h = s;
-    }
+    VD h, lo;
+    LaneSlots(sh, sl, h, lo);
     hn::Store(mx, d, lanes[0]);
     hn::Store(h, d, lanes[1]);
     hn::Store(lo, d, lanes[2]);
@@ -1435,12 +1442,8 @@ void ShortBackwardF64Impl(const double *y, const double *dy, int64_t rows, int64
         sl[j] = hn::Add(sl[j], hn::Add(err, Fma(u, v, hn::Neg(p))));
       }
     }
-    VD h = zero, lo = zero;
-    for (size_t i = 0; i < kBlock64; ++i) {
-      const VD s = hn::Add(h, sh[i]), bb = hn::Sub(s, h);
-      lo = hn::Add(lo, hn::Add(hn::Add(hn::Sub(h, hn::Sub(s, bb)), hn::Sub(sh[i], bb)), sl[i]));
-      h = s;
-    }
+    VD h, lo;
+    LaneSlots(sh, sl, h, lo);
     if constexpr (kLog) bad = hn::Or(bad, hn::Eq(h, zero));
     hn::StoreMaskBits(d, bad, bits);
     for (int64_t c = 0; c < n; ++c) {
