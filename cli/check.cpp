@@ -24,7 +24,7 @@ namespace {
 // (newlines kept in a failure's text).
 std::string xml_escape(const std::string &s, bool lines = false) { return text::html(s, lines); }
 
-const char *dtype_name(softcheck_dtype d) { return d == SOFTCHECK_F32 ? "f32" : "f64"; }
+const char *dtype_name(softcheck_dtype d) { return softcheck_dtype_name(d); }
 
 // JUnit: one testcase per outcome; a property that failed in several kinds
 // gives one testcase per kind (the first keeps the property's name, the

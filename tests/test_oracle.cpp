@@ -151,6 +151,32 @@ template <class T> std::vector<std::vector<T>> adversarial_rows() {
 
 namespace {
 
+// v rounded once to T. For a half format this is MPFR's own rounding at the
+// format's precision and exponent range (mpfr_subnormalize), a computation
+// independent of the oracle's round_to_half.
+template <class T> T to_target(mpfr_t v) {
+  if constexpr (std::is_same_v<T, float>) {
+    return mpfr_get_flt(v, MPFR_RNDN);
+  } else if constexpr (std::is_same_v<T, double>) {
+    return mpfr_get_d(v, MPFR_RNDN);
+  } else {
+    constexpr int p = std::numeric_limits<T>::digits;
+    const mpfr_exp_t old_min = mpfr_get_emin(), old_max = mpfr_get_emax();
+    mpfr_set_emin(std::numeric_limits<T>::min_exponent - p + 1);
+    mpfr_set_emax(std::numeric_limits<T>::max_exponent);
+    mpfr_t r;
+    mpfr_init2(r, p);
+    int t = mpfr_set(r, v, MPFR_RNDN);
+    t = mpfr_check_range(r, t, MPFR_RNDN);
+    mpfr_subnormalize(r, t, MPFR_RNDN);
+    const double d = mpfr_get_d(r, MPFR_RNDN); // exact
+    mpfr_clear(r);
+    mpfr_set_emin(old_min);
+    mpfr_set_emax(old_max);
+    return T(d);
+  }
+}
+
 // softmax([2, 3]) and log_softmax([2, 3]) at 1000 bits, by their closed
 // forms: log_softmax_1 = -log1p(e^-1), log_softmax_0 = -1 + log_softmax_1,
 // softmax_i = e^(log_softmax_i).
@@ -162,12 +188,7 @@ template <class T> void seed_reference(T softmax_out[2], T log_softmax_out[2]) {
   mpfr_log1p(l1, l1, MPFR_RNDN);
   mpfr_neg(l1, l1, MPFR_RNDN);
   mpfr_sub_ui(l0, l1, 1, MPFR_RNDN);
-  auto get = [](mpfr_t v) -> T {
-    if constexpr (sizeof(T) == 4)
-      return mpfr_get_flt(v, MPFR_RNDN);
-    else
-      return mpfr_get_d(v, MPFR_RNDN);
-  };
+  auto get = [](mpfr_t v) -> T { return to_target<T>(v); };
   log_softmax_out[0] = get(l0);
   log_softmax_out[1] = get(l1);
   mpfr_exp(l0, l0, MPFR_RNDN);
@@ -180,7 +201,7 @@ template <class T> void seed_reference(T softmax_out[2], T log_softmax_out[2]) {
 } // namespace
 
 TEMPLATE_TEST_CASE("oracle: the seed example comes out correctly rounded", "[oracle][seed]", float,
-                   double) {
+                   double, softcheck::bf16, softcheck::f16) {
   using T = TestType;
   const T x[2] = {2, 3};
   T y[2], sm[2], lsm[2];
@@ -211,13 +232,13 @@ TEST_CASE("oracle: the seed example's published values", "[oracle][seed]") {
 }
 
 TEMPLATE_TEST_CASE("oracle: the two backends agree after rounding", "[oracle][backends]", float,
-                   double) {
+                   double, softcheck::bf16, softcheck::f16) {
   using T = TestType;
   oracle::Config mpfr_cfg, bin_cfg;
   bin_cfg.backend = oracle::Backend::cpp_bin_float;
   oracle::Stats stats;
   mpfr_cfg.stats = &stats;
-  CaseMaker<T> maker(sizeof(T) == 4 ? 1234 : 5678);
+  CaseMaker<T> maker(std::is_same_v<T, float> ? 1234 : std::is_same_v<T, double> ? 5678 : 4321);
   int cases = 0;
   for (int i = 0; i < 40; ++i)
     for (int op = 0; op < SOFTCHECK_OP_COUNT; ++op) {
@@ -242,14 +263,16 @@ TEMPLATE_TEST_CASE("oracle: the two backends agree after rounding", "[oracle][ba
   CHECK(stats.unresolved == 0);
   INFO("cases " << cases << ", evaluations " << stats.evaluations << ", retries " << stats.retries
                 << ", max precision " << stats.max_precision);
-  CHECK(stats.retries > 0); // the adversarial rows did need more precision
+  // The adversarial rows did need more precision than the first 64 or 128
+  // bits; a half format's rows are all settled by the first 64.
+  if constexpr (!softcheck::is_half_v<T>) CHECK(stats.retries > 0);
 }
 
 TEMPLATE_TEST_CASE("oracle: raising the precision never changes a rounded result",
-                   "[oracle][precision]", float, double) {
+                   "[oracle][precision]", float, double, softcheck::bf16, softcheck::f16) {
   using T = TestType;
   oracle::Config low, high;
-  low.start_precision = sizeof(T) == 4 ? 40 : 70; // barely more than the target
+  low.start_precision = std::numeric_limits<T>::digits + 16; // barely more than the target
   high.start_precision = 1024;
   CaseMaker<T> maker(99);
   for (int i = 0; i < 25; ++i)
@@ -260,7 +283,7 @@ TEMPLATE_TEST_CASE("oracle: raising the precision never changes a rounded result
 }
 
 TEMPLATE_TEST_CASE("oracle: open ends give what closed enclosures give at full precision",
-                   "[oracle][precision]", float, double) {
+                   "[oracle][precision]", float, double, softcheck::bf16, softcheck::f16) {
   using T = TestType;
   // Rows whose log_softmax sits a hair (e^-gap, gap up to ~3000) from a
   // rounding midpoint: closed intervals need ~gap*1.44 bits to settle them.
@@ -303,17 +326,10 @@ template <class T> T reciprocal(uint64_t n) {
   return std::ldexp(T(q), -shift);
 }
 
-// f(args) at 400 bits, rounded once to T.
-template <class T> T to_target(mpfr_t v) {
-  if constexpr (sizeof(T) == 4)
-    return mpfr_get_flt(v, MPFR_RNDN);
-  else
-    return mpfr_get_d(v, MPFR_RNDN);
-}
-
 } // namespace
 
-TEMPLATE_TEST_CASE("oracle: closed forms", "[oracle][closed-form]", float, double) {
+TEMPLATE_TEST_CASE("oracle: closed forms", "[oracle][closed-form]", float, double, softcheck::bf16,
+                   softcheck::f16) {
   using T = TestType;
   mpfr_t a, b;
   mpfr_init2(a, 400);
@@ -321,7 +337,8 @@ TEMPLATE_TEST_CASE("oracle: closed forms", "[oracle][closed-form]", float, doubl
 
   SECTION("softmax of n equal logits is 1/n correctly rounded") {
     for (uint64_t n : {1, 2, 3, 5, 7, 10, 100, 1000, 4097}) {
-      for (T v : {T(0), T(-3.5), T(1e30), -std::numeric_limits<T>::max()}) {
+      const T big = T(std::min(1e30, double(std::numeric_limits<T>::max()) / 2));
+      for (T v : {T(0), T(-3.5), big, -std::numeric_limits<T>::max()}) {
         std::vector<T> x(n, v), y(n);
         REQUIRE(oracle::softmax<T>({1, int64_t(n), 1}, x.data(), y.data()) == SOFTCHECK_OK);
         INFO("n = " << n << ", logit " << v);
@@ -350,7 +367,8 @@ TEMPLATE_TEST_CASE("oracle: closed forms", "[oracle][closed-form]", float, doubl
 
   SECTION("logsumexp of n equal values x is x + log n") {
     for (uint64_t n : {2, 3, 10, 1000}) {
-      for (T v : {T(0.25), T(-7), T(-0.6931471805599453), T(1e20)}) {
+      const T big = T(std::min(1e20, double(std::numeric_limits<T>::max()) / 4));
+      for (T v : {T(0.25), T(-7), T(-0.6931471805599453), big}) {
         std::vector<T> x(n, v);
         T out;
         REQUIRE(oracle::logsumexp<T>({1, int64_t(n), 1}, x.data(), &out) == SOFTCHECK_OK);
@@ -385,6 +403,75 @@ TEMPLATE_TEST_CASE("oracle: closed forms", "[oracle][closed-form]", float, doubl
   }
   mpfr_clear(a);
   mpfr_clear(b);
+}
+
+TEMPLATE_TEST_CASE("oracle: half formats round ties to even, overflow to inf, keep subnormals",
+                   "[oracle][closed-form][half]", softcheck::bf16, softcheck::f16) {
+  using T = TestType;
+  constexpr int m = std::numeric_limits<T>::digits - 1; // stored significand bits
+  const double u = std::ldexp(1.0, -m);                 // ulp of [1, 2)
+  SECTION("a mean of two log-probabilities on a midpoint rounds to even") {
+    // nll_loss mean over rows [-1], [-(1 + k u)]: (2 + k u) / 2 = 1 + k u / 2,
+    // a midpoint for odd k; the even neighbour is 1 + (k - 1) u / 2 when
+    // (k - 1) / 2 is even, else 1 + (k + 1) u / 2.
+    for (int k : {1, 3, 5, 7}) {
+      const T logp[2] = {T(-1.0), T(-(1 + k * u))};
+      const int64_t target[2] = {0, 0};
+      softcheck::LossOptions<T> o;
+      o.reduction = Reduction::mean;
+      T out;
+      REQUIRE(oracle::nll_loss<T>({2, 1, 1}, logp, target, o, &out) == SOFTCHECK_OK);
+      const int lower = (k - 1) / 2, even = lower % 2 == 0 ? lower : lower + 1;
+      INFO("k = " << k);
+      CHECK(float(out) == float(1 + even * u));
+    }
+  }
+  SECTION("a sum a hair above a midpoint rounds up (no rounding through float)") {
+    // 1 + u/2 + h, h the format's smallest subnormal or 2^-40: float would
+    // round it to the midpoint 1 + u/2 and then to even, 1.
+    const double h = std::max(std::ldexp(1.0, -40), double(std::numeric_limits<T>::denorm_min()));
+    const T logp[3] = {T(-1.0), T(-u / 2), T(-h)};
+    const int64_t target[3] = {0, 0, 0};
+    softcheck::LossOptions<T> o;
+    o.reduction = Reduction::sum;
+    T out;
+    REQUIRE(oracle::nll_loss<T>({3, 1, 1}, logp, target, o, &out) == SOFTCHECK_OK);
+    CHECK(float(out) == float(1 + u));
+  }
+  SECTION("a sum past the largest finite value is inf; just below it, the largest") {
+    const T mx = std::numeric_limits<T>::max();
+    const T logp[2] = {-mx, T(-1.0)};
+    const int64_t target[2] = {0, 0};
+    softcheck::LossOptions<T> o;
+    o.reduction = Reduction::sum;
+    T out;
+    REQUIRE(oracle::nll_loss<T>({2, 1, 1}, logp, target, o, &out) == SOFTCHECK_OK);
+    CHECK(float(out) == float(mx)); // max + 1 is far below the midpoint to 2^(emax+1)
+    const T both[2] = {-mx, -mx};
+    REQUIRE(oracle::nll_loss<T>({2, 1, 1}, both, target, o, &out) == SOFTCHECK_OK);
+    CHECK(std::isinf(float(out)));
+    // logsumexp([max, max]) = max + log 2: finite, rounds back to max.
+    const T top[2] = {mx, mx};
+    REQUIRE(oracle::logsumexp<T>({1, 2, 1}, top, &out) == SOFTCHECK_OK);
+    CHECK(float(out) == float(mx));
+  }
+  SECTION("softmax outputs in the subnormal range are rounded there") {
+    // softmax([0, -a])_1 = 1 / (1 + e^a), computed at 400 bits.
+    mpfr_t v;
+    mpfr_init2(v, 400);
+    for (int a = 1; a < 200; ++a) {
+      const T x[2] = {T(0.0), T(-double(a))};
+      T y[2];
+      REQUIRE(oracle::softmax<T>({1, 2, 1}, x, y) == SOFTCHECK_OK);
+      mpfr_set_si(v, a, MPFR_RNDN);
+      mpfr_exp(v, v, MPFR_RNDN);
+      mpfr_add_ui(v, v, 1, MPFR_RNDN);
+      mpfr_ui_div(v, 1, v, MPFR_RNDN);
+      INFO("a = " << a);
+      CHECK(y[1].bits() == to_target<T>(v).bits());
+    }
+    mpfr_clear(v);
+  }
 }
 
 TEST_CASE("oracle: the fast phase agrees with the interval path on a million outputs",

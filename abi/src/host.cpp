@@ -1,4 +1,5 @@
 #include <softcheck/host.hpp>
+#include <softcheck/types.hpp>
 
 #include <dlfcn.h>
 
@@ -59,8 +60,15 @@ std::vector<std::string> set_arguments(const std::string &name) {
 }
 
 bool provides(const softcheck_kernel_set &set, softcheck_dtype dtype, softcheck_op op) {
-  return op_pointer(dtype == SOFTCHECK_F32 ? set.f32 : set.f64, op) != nullptr;
+  return op_pointer(ops_of(set, dtype), op) != nullptr;
 }
+
+// The second version of the struct ended with the conventions (and the
+// padding to its alignment); the half tables start where it ended.
+static_assert(SOFTCHECK_KERNEL_SET_V2_SIZE ==
+              (offsetof(softcheck_kernel_set, conventions) + SOFTCHECK_CONVENTION_SLOTS +
+               alignof(softcheck_kernel_set) - 1) /
+                  alignof(softcheck_kernel_set) * alignof(softcheck_kernel_set));
 
 softcheck_kernel_set plugin_set(const softcheck_plugin *plugin, size_t i) {
   const uint32_t stride = plugin->sets[0].struct_size;
@@ -101,7 +109,7 @@ std::string validate_plugin(const softcheck_plugin *plugin, const std::string &s
     const softcheck_kernel_set set = plugin_set(plugin, i);
     if (!valid_name(set.name)) return where + ": name must be 1-64 characters of [A-Za-z0-9_.-]";
     bool any = false;
-    for (int d = 0; d < 2 && !any; ++d)
+    for (int d = 0; d < SOFTCHECK_DTYPE_COUNT && !any; ++d)
       for (int op = 0; op < SOFTCHECK_OP_COUNT && !any; ++op)
         any = provides(set, softcheck_dtype(d), softcheck_op(op));
     if (!any) return who + ": kernel set '" + set.name + "' provides no ops";

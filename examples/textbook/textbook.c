@@ -263,6 +263,9 @@ static const softcheck_kernel_set sets[] = {
         NULL, /* no set_num_threads */
         0,    /* reads nothing past its inputs */
         {0},  /* softcheck's conventions everywhere (plugin.h) */
+        {0},  /* no bfloat16 kernels */
+        {0},  /* no float16 kernels */
+        NULL, /* no half contract */
     },
     {
         sizeof(softcheck_kernel_set),
@@ -277,6 +280,9 @@ static const softcheck_kernel_set sets[] = {
         NULL,
         0,
         {0},
+        {0},
+        {0},
+        NULL,
     },
 };
 

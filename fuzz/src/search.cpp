@@ -27,7 +27,7 @@ uint64_t mix(uint64_t h, uint64_t v) {
   return z ^ (z >> 31);
 }
 
-const char *dtype_name(softcheck_dtype d) { return d == SOFTCHECK_F32 ? "f32" : "f64"; }
+const char *dtype_name(softcheck_dtype d) { return softcheck_dtype_name(d); }
 
 // A short content hash for file names (FNV-1a, 64 bits).
 std::string digest(const std::string &s) {

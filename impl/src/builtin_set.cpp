@@ -77,6 +77,10 @@ const softcheck_kernel_set &builtin_kernel_set() {
     s.f32 = make_ops<Builtin, float>();
     s.f64 = make_ops<Builtin, double>();
     s.contract = &contract;
+    // Half kernels: no declared half contract, the suite's default for a
+    // float32-compute kernel that rounds once applies (kernels.hpp).
+    s.bf16 = make_ops<Builtin, bf16>();
+    s.f16 = make_ops<Builtin, f16>();
     s.set_num_threads = set_threads;
     return s;
   }();

@@ -12,10 +12,14 @@
 // midpoint -- rounds away from the midpoint without 30000 bits.
 #pragma once
 
+#include <softcheck/half.hpp>
+
 #include <mpfr.h>
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
+#include <type_traits>
 #include <utility>
 
 namespace softcheck::oracle {
@@ -289,15 +293,48 @@ inline Ival exp(const Ival &a) {
 }
 inline Ival log1p(const Ival &a) { return a.monotone<mpfr_log1p>(); }
 
-// Rounds an enclosure to T (float or double) with round-to-nearest-even,
-// including the target's subnormal range and overflow. `ok` is false when
-// the two ends round differently: more precision is needed.
+// x rounded to nearest even in a half format, directly (through float it
+// would round twice): scaled so that the format's ulp at x is 1, rounded to
+// an integer (mpfr_rint breaks ties to even), scaled back. The integer is at
+// most 2^p, so the double holding n * 2^q is exact, and the half made of it
+// is too (or overflows to infinity, as the format does).
+template <class T> T round_to_half(const mpfr_t &x) {
+  if (mpfr_nan_p(x)) return std::numeric_limits<T>::quiet_NaN();
+  if (mpfr_inf_p(x))
+    return mpfr_sgn(x) > 0 ? std::numeric_limits<T>::infinity()
+                           : -std::numeric_limits<T>::infinity();
+  if (mpfr_zero_p(x)) return mpfr_signbit(x) ? -T(0) : T(0);
+  constexpr int p = std::numeric_limits<T>::digits;
+  constexpr int emin = std::numeric_limits<T>::min_exponent; // x = 0.m 2^e convention
+  const mpfr_exp_t e = mpfr_get_exp(x);
+  if (e > std::numeric_limits<T>::max_exponent + 1)
+    return mpfr_sgn(x) > 0 ? std::numeric_limits<T>::infinity()
+                           : -std::numeric_limits<T>::infinity();
+  const long q = static_cast<long>(e > emin ? e : emin) - p; // the ulp at x is 2^q
+  mpfr_t n;
+  mpfr_init2(n, mpfr_get_prec(x) + 2);
+  mpfr_mul_2si(n, x, -q, MPFR_RNDN); // exact
+  mpfr_rint(n, n, MPFR_RNDN);
+  const double d = std::ldexp(mpfr_get_d(n, MPFR_RNDN), static_cast<int>(q));
+  const bool negative = mpfr_signbit(x);
+  mpfr_clear(n);
+  // A value that rounds to 0 keeps its sign.
+  if (d == 0) return negative ? -T(0) : T(0);
+  return T(d);
+}
+
+// Rounds an enclosure to T (float, double or a half format) with
+// round-to-nearest-even, including the target's subnormal range and
+// overflow. `ok` is false when the two ends round differently: more
+// precision is needed.
 template <class T> T round_to(const Ival &v, bool &ok, bool use_open_ends = true) {
   auto get = [](const mpfr_t &x) -> T {
-    if constexpr (sizeof(T) == 4)
+    if constexpr (std::is_same_v<T, float>)
       return mpfr_get_flt(x, MPFR_RNDN);
-    else
+    else if constexpr (std::is_same_v<T, double>)
       return mpfr_get_d(x, MPFR_RNDN);
+    else
+      return round_to_half<T>(x);
   };
   if (v.is_nan()) {
     ok = true;

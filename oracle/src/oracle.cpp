@@ -36,7 +36,8 @@ template <class N> struct Evaluate;
 template <> struct Evaluate<Ival> {
   template <class T, class Job, class Put> static void run(const Config &c, Job &&job, Put &&put) {
     widen_mpfr_range();
-    int64_t p = c.start_precision > 0 ? c.start_precision : (sizeof(T) == 4 ? 64 : 128);
+    int64_t p = c.start_precision > 0 ? c.start_precision
+                                      : (std::numeric_limits<T>::digits <= 24 ? 64 : 128);
     std::vector<T> rounded;
     for (bool first = true;; first = false) {
       Ival::precision() = mpfr_prec_t(p);
@@ -459,6 +460,8 @@ Status cross_entropy_prob_backward(Shape s, const T *logits, const T *target,
       Shape, const T *, const T *, const LossOptions<T> &, const T *, T *, const Config &);
 SOFTCHECK_ORACLE_INSTANTIATE(float)
 SOFTCHECK_ORACLE_INSTANTIATE(double)
+SOFTCHECK_ORACLE_INSTANTIATE(bf16)
+SOFTCHECK_ORACLE_INSTANTIATE(f16)
 #undef SOFTCHECK_ORACLE_INSTANTIATE
 
 } // namespace softcheck::oracle

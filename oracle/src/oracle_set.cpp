@@ -14,6 +14,12 @@ softcheck_contract make_contract() {
   return c;
 }
 
+softcheck_half_contract make_half_contract() {
+  softcheck_half_contract c{};
+  for (int op = 0; op < SOFTCHECK_OP_COUNT; ++op) c.bf16[op] = c.f16[op] = {0.5, -1.0};
+  return c;
+}
+
 const Config *&current() {
   static thread_local const Config *c = nullptr;
   return c;
@@ -31,6 +37,7 @@ ScopedConfig::~ScopedConfig() { current() = previous_; }
 
 const softcheck_kernel_set &kernel_set() {
   static const softcheck_contract contract = make_contract();
+  static const softcheck_half_contract half_contract = make_half_contract();
   static const softcheck_kernel_set set = [] {
     softcheck_kernel_set s{};
     s.struct_size = sizeof(softcheck_kernel_set);
@@ -40,6 +47,9 @@ const softcheck_kernel_set &kernel_set() {
     s.f32 = make_ops<Oracle, float>();
     s.f64 = make_ops<Oracle, double>();
     s.contract = &contract;
+    s.bf16 = make_ops<Oracle, bf16>();
+    s.f16 = make_ops<Oracle, f16>();
+    s.half_contract = &half_contract;
     return s;
   }();
   return set;

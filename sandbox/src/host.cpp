@@ -56,7 +56,7 @@ std::atomic<bool> g_stopping{false};
 
 thread_local double t_last_seconds = -1;
 
-const char *dtype_name(uint32_t d) { return d == SOFTCHECK_F32 ? "f32" : "f64"; }
+const char *dtype_name(uint32_t d) { return softcheck_dtype_name(softcheck_dtype(d)); }
 
 std::string signal_text(int sig) {
   const char *abbrev = sigabbrev_np(sig);

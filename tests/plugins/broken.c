@@ -16,9 +16,8 @@ softcheck_status identity(softcheck_shape s, const void *x, void *y) {
   {                                                                                                \
     sizeof(softcheck_kernel_set), name, NULL, NULL,                                                \
         {fn, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},                          \
-        {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL}, NULL, NULL, 0, {       \
-      0                                                                                            \
-    }                                                                                              \
+        {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL}, NULL, NULL, 0, {0},    \
+        {NULL}, {NULL}, NULL                                                                       \
   }
 
 #if defined(BROKEN_DUPLICATE_NAMES)

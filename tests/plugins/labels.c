@@ -43,6 +43,9 @@ static const softcheck_kernel_set sets[] = {{
     NULL,
     0,
     {0},
+    {0},
+    {0},
+    NULL,
 }};
 
 static const softcheck_plugin plugin = {SOFTCHECK_ABI_VERSION, sizeof(softcheck_plugin),

@@ -45,6 +45,9 @@ static const softcheck_kernel_set sets[] = {{
     NULL,
     0,
     {SOFTCHECK_CONVENTION_NAN /* SOFTCHECK_CLASS_MASKED_ROW */},
+    {0},
+    {0},
+    NULL,
 }};
 static const softcheck_plugin plugin = {SOFTCHECK_ABI_VERSION, sizeof(softcheck_plugin), "mix", 1,
                                         sets};

@@ -30,7 +30,10 @@ static const softcheck_kernel_set sets[] = {{sizeof(softcheck_kernel_set),
                                              NULL,
                                              NULL,
                                              0,
-                                             {0}}};
+                                             {0},
+                                             {0},
+                                             {0},
+                                             NULL}};
 static const softcheck_plugin plugin = {SOFTCHECK_ABI_VERSION, sizeof(softcheck_plugin), "probe", 1,
                                         sets};
 

@@ -107,7 +107,7 @@ Status call(const softcheck_ops &ops, const Case<T> &c, const CallData<T> &d, T 
 }
 
 template <class T> const softcheck_ops &ops_of(const softcheck_kernel_set &set) {
-  return sizeof(T) == 4 ? set.f32 : set.f64;
+  return ops_of(set, dtype_of<T>);
 }
 
 // The call of c.op of `set` on buffers the harness builds for every kernel

@@ -25,6 +25,22 @@
  *
  * Data pointers are float * in the `f32` table and double * in the `f64`
  * table; loss weights have the table's dtype too. Targets are int64_t.
+ *
+ * The `bf16` and `f16` tables take the two 16-bit formats, each element a
+ * uint16_t bit pattern: bfloat16 (sign, 8 exponent bits, 7 stored
+ * significand bits: float32's range, precision 8) and IEEE 754 binary16
+ * (sign, 5 exponent bits, 10 stored: largest finite 65504, smallest normal
+ * 2^-14, subnormals down to 2^-24). Every floating-point array of a call
+ * is in the table's format: inputs, outputs, weights, probability targets
+ * and dout; label_smoothing stays a double. This is the form PyTorch's ops
+ * take and give (F.cross_entropy on float16 logits returns a float16 loss
+ * and wants float16 weights) and oneDNN's bf16 softmax; a library that
+ * computes in float32 rounds each output once to the format. A kernel
+ * whose outputs stay float32 for half inputs (a loss kept in float32) is
+ * not a form of this version: putting it in the half table would judge
+ * its float32 answers as half ones, and in the f32 table it would be
+ * judged on inputs that are not half. Outputs are judged against the
+ * exact result with the half contract below.
  * An output may alias an input of the same shape exactly (in-place); partial
  * overlap is undefined.
  *
@@ -200,7 +216,13 @@ typedef enum softcheck_reduction {
   SOFTCHECK_REDUCTION_SUM = 2
 } softcheck_reduction;
 
-typedef enum softcheck_dtype { SOFTCHECK_F32 = 0, SOFTCHECK_F64 = 1 } softcheck_dtype;
+typedef enum softcheck_dtype {
+  SOFTCHECK_F32 = 0,
+  SOFTCHECK_F64 = 1,
+  SOFTCHECK_BF16 = 2, /* bfloat16, as uint16_t bit patterns */
+  SOFTCHECK_F16 = 3   /* IEEE binary16, as uint16_t bit patterns */
+} softcheck_dtype;
+#define SOFTCHECK_DTYPE_COUNT 4
 
 /* Index of each op; the order of the function pointers in softcheck_ops. */
 typedef enum softcheck_op {
@@ -280,6 +302,31 @@ typedef struct softcheck_contract {
   softcheck_bound f64[SOFTCHECK_OP_COUNT];
 } softcheck_contract;
 
+/* The contract of the half tables. A half format has so few bits that the
+ * correctly rounded result is too coarse a yardstick (a kernel that
+ * truncates is within one value of it), so here both bounds are against the
+ * exact result, in the format's ulp at that result:
+ *   max_ulp       |got - exact| <= max_ulp * ulp(exact) elementwise, with
+ *                 ulp(x) = 2^(max(floor(log2 |x|), emin) - m), m the stored
+ *                 significand bits (7 or 10) and emin the smallest normal
+ *                 exponent (-126 or -14). A correctly rounded kernel has
+ *                 0.5; one that computes in float32 and rounds once has
+ *                 0.5 plus its float32 error in half ulps (2^(m-22) per
+ *                 float32 ulp).
+ *   max_scaled_u  as for float32, with u the format's unit roundoff 2^-(m+1)
+ *                 and the 1 ulp in the format's ulp at the exact result.
+ *   An infinite output for a finite exact result stands for every value at
+ *   or past the overflow threshold (the largest finite value plus half its
+ *   ulp: 65520 for f16): its error is the exact result's distance to that
+ *   threshold on the same side, 0 beyond it.
+ * Undeclared (negative) fields get the suite's default: the bound of a
+ * kernel that computes in float32 within float32's default bound and
+ * rounds once to the format. */
+typedef struct softcheck_half_contract {
+  softcheck_bound bf16[SOFTCHECK_OP_COUNT];
+  softcheck_bound f16[SOFTCHECK_OP_COUNT];
+} softcheck_half_contract;
+
 /* Conventions. Where reasonable libraries give different answers for the
  * same special case (both defensible, both documented), a set declares
  * which one it follows, and softcheck judges it by that one: a departure
@@ -343,11 +390,19 @@ typedef struct softcheck_kernel_set {
    * Also after the first version: a set whose struct_size ends before it
    * declares 0 everywhere. */
   uint8_t conventions[SOFTCHECK_CONVENTION_SLOTS];
+  /* The half tables and their contract (NULL: none declared). These came
+   * after the second version of the struct: a set whose struct_size ends
+   * before them (SOFTCHECK_KERNEL_SET_V2_SIZE) provides no half kernels. */
+  softcheck_ops bf16;
+  softcheck_ops f16;
+  const softcheck_half_contract *half_contract;
 } softcheck_kernel_set;
 
 /* The struct_size of a kernel set built against the first version of this
- * header, the smallest a host accepts. */
+ * header, the smallest a host accepts, and against the second (before the
+ * half tables). */
 #define SOFTCHECK_KERNEL_SET_V1_SIZE offsetof(softcheck_kernel_set, input_padding_bytes)
+#define SOFTCHECK_KERNEL_SET_V2_SIZE offsetof(softcheck_kernel_set, bf16)
 
 typedef struct softcheck_plugin {
   uint32_t abi_version; /* SOFTCHECK_ABI_VERSION */
@@ -375,6 +430,16 @@ static inline const char *softcheck_status_name(softcheck_status status) {
   case SOFTCHECK_HOST_FAULT: return "kernel fault";
   }
   return "unknown status";
+}
+
+static inline const char *softcheck_dtype_name(softcheck_dtype dtype) {
+  switch (dtype) {
+  case SOFTCHECK_F32: return "f32";
+  case SOFTCHECK_F64: return "f64";
+  case SOFTCHECK_BF16: return "bf16";
+  case SOFTCHECK_F16: return "f16";
+  }
+  return "unknown dtype";
 }
 
 static inline const char *softcheck_op_name(softcheck_op op) {

@@ -2,6 +2,7 @@
 // the oracle and the tools.
 #pragma once
 
+#include <softcheck/half.hpp>
 #include <softcheck/plugin.h>
 
 #include <cmath>
@@ -34,6 +35,31 @@ template <class T> bool to_loss_options(const softcheck_loss_options *o, LossOpt
   lo.weight = static_cast<const T *>(o->weight);
   lo.label_smoothing = o->label_smoothing;
   return true;
+}
+
+// The ABI dtype of an element type.
+template <class T>
+inline constexpr softcheck_dtype dtype_of = [] {
+  static_assert(is_element_v<T>, "an element type of the plugin ABI");
+  if constexpr (std::is_same_v<T, float>)
+    return SOFTCHECK_F32;
+  else if constexpr (std::is_same_v<T, double>)
+    return SOFTCHECK_F64;
+  else if constexpr (std::is_same_v<T, bf16>)
+    return SOFTCHECK_BF16;
+  else
+    return SOFTCHECK_F16;
+}();
+
+// A set's table for `dtype`.
+inline const softcheck_ops &ops_of(const softcheck_kernel_set &set, softcheck_dtype dtype) {
+  switch (dtype) {
+  case SOFTCHECK_F32: return set.f32;
+  case SOFTCHECK_F64: return set.f64;
+  case SOFTCHECK_BF16: return set.bf16;
+  case SOFTCHECK_F16: return set.f16;
+  }
+  return set.f32;
 }
 
 // a / b with IEEE semantics, written so that a division by zero is not

@@ -2,7 +2,8 @@
 //
 // The semantics of every op (layout, special values, loss options, edge
 // cases, bad input) are defined once, in <softcheck/plugin.h>; these
-// functions implement exactly that definition for float and double.
+// functions implement exactly that definition for float, double, bfloat16
+// and float16.
 //
 // Contract of the built-in set `softcheck`
 // ---------------------------------------
@@ -111,6 +112,36 @@ Status cross_entropy_prob(Shape shape, const T *logits, const T *target,
 template <class T>
 Status cross_entropy_prob_backward(Shape shape, const T *logits, const T *target,
                                    const LossOptions<T> &options, const T *dout, T *dlogits);
+
+// bfloat16 and float16: every floating-point array converted to float
+// (exactly), the float kernels above, and each output rounded once to the
+// format (round to nearest even; impl/src/half_kernels.cpp). An output errs
+// by at most 1/2 ulp of the format plus the float result's error, which is
+// below 2^-12 (f16) or 2^-15 (bf16) of a half ulp: within 1 ulp, nearly
+// correctly rounded. Their contract is the suite's default for a kernel that
+// computes in float32 and rounds once (none declared).
+#define SOFTCHECK_DECLARE_KERNELS(T)                                                               \
+  template <> Status softmax<T>(Shape, const T *, T *);                                            \
+  template <> Status log_softmax<T>(Shape, const T *, T *);                                        \
+  template <> Status logsumexp<T>(Shape, const T *, T *);                                          \
+  template <> Status softmax_backward<T>(Shape, const T *, const T *, T *);                        \
+  template <> Status log_softmax_backward<T>(Shape, const T *, const T *, T *);                    \
+  template <> Status nll_loss<T>(Shape, const T *, const int64_t *, const LossOptions<T> &, T *);  \
+  template <>                                                                                      \
+  Status nll_loss_backward<T>(Shape, const int64_t *, const LossOptions<T> &, const T *, T *);     \
+  template <>                                                                                      \
+  Status cross_entropy<T>(Shape, const T *, const int64_t *, const LossOptions<T> &, T *);         \
+  template <>                                                                                      \
+  Status cross_entropy_backward<T>(Shape, const T *, const int64_t *, const LossOptions<T> &,      \
+                                   const T *, T *);                                                \
+  template <>                                                                                      \
+  Status cross_entropy_prob<T>(Shape, const T *, const T *, const LossOptions<T> &, T *);          \
+  template <>                                                                                      \
+  Status cross_entropy_prob_backward<T>(Shape, const T *, const T *, const LossOptions<T> &,       \
+                                        const T *, T *);
+SOFTCHECK_DECLARE_KERNELS(bf16)
+SOFTCHECK_DECLARE_KERNELS(f16)
+#undef SOFTCHECK_DECLARE_KERNELS
 
 // The vector target the float kernels run on ("AVX3", "AVX2", "EMU128"),
 // and every target compiled in that this CPU supports, best first. The

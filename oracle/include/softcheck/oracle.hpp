@@ -110,9 +110,9 @@ template <class T> void logits_to_forward_output(Case<T> &c) {
   if (c.op != SOFTCHECK_OP_SOFTMAX_BACKWARD && c.op != SOFTCHECK_OP_LOG_SOFTMAX_BACKWARD) return;
   std::vector<T> y(c.x.size());
   if (c.op == SOFTCHECK_OP_SOFTMAX_BACKWARD)
-    softmax<T>(c.shape, c.x.data(), y.data());
+    oracle::softmax<T>(c.shape, c.x.data(), y.data());
   else
-    log_softmax<T>(c.shape, c.x.data(), y.data());
+    oracle::log_softmax<T>(c.shape, c.x.data(), y.data());
   c.x = std::move(y);
 }
 

@@ -1,0 +1,208 @@
+// The bfloat16 and float16 kernels: float32 compute, one rounding per output.
+//
+// Every floating-point array of a call (x, y, dy, probability targets,
+// weights, dout) is converted to float, which is exact; the float kernels
+// compute the outputs (each within 1 ulp of float, plugin.h's contract for
+// them); each output is rounded once to the format, to nearest even. The
+// bad-input rules are checked first on the half arrays themselves, so a
+// rejected call reads no more than it must and writes nothing.
+#include <softcheck/kernels.hpp>
+#include <softcheck/validate.hpp>
+
+#include <cstring>
+#include <new>
+#include <vector>
+
+namespace softcheck {
+namespace {
+
+using detail::Extent;
+using detail::missing;
+
+template <class H> std::vector<float> widen(const H *p, int64_t n) {
+  std::vector<float> out(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) out[size_t(i)] = p[i];
+  return out;
+}
+
+template <class H> void narrow(const std::vector<float> &v, H *out) {
+  for (size_t i = 0; i < v.size(); ++i) out[i] = H(v[i]);
+}
+
+// The float call `run` on widened copies; outputs narrowed only on success.
+// Allocation failure is an internal error, never an exception across the ABI.
+template <class Run> Status guarded(Run &&run) {
+  try {
+    return run();
+  } catch (const std::bad_alloc &) {
+    return SOFTCHECK_ERR_INTERNAL;
+  }
+}
+
+template <class H> LossOptions<float> widen_options(const LossOptions<H> &o, const float *w) {
+  LossOptions<float> f;
+  f.reduction = o.reduction;
+  f.ignore_index = o.ignore_index;
+  f.weight = o.weight ? w : nullptr;
+  f.label_smoothing = o.label_smoothing;
+  return f;
+}
+
+// The loss ops' bad-input rules, in the float kernels' order: shape, NULL
+// pointers, options, targets. An op without an input tensor
+// (nll_loss_backward) has no `input`; a forward op has no `dout`.
+template <class H>
+Status loss_checks(Shape s, const void *input, bool has_input, const void *target, bool target_full,
+                   bool backward, const LossOptions<H> &o, const void *dout, const void *out,
+                   Extent &e) {
+  if (Status st = detail::check_shape<float>(s, e)) return st;
+  const int64_t n_loss = detail::loss_out_count(o, e);
+  if ((has_input && missing(input, e.elems)) || missing(target, target_full ? e.elems : e.rows) ||
+      (backward && missing(dout, n_loss)) || missing(out, backward ? e.elems : n_loss))
+    return SOFTCHECK_ERR_NULL_POINTER;
+  if (Status st = detail::check_options(s, o)) return st;
+  if (!target_full)
+    if (Status st = detail::check_targets(static_cast<const int64_t *>(target), e.rows, s.classes,
+                                          o.ignore_index))
+      return st;
+  return SOFTCHECK_OK;
+}
+
+template <class H> struct Kernels {
+  // softmax, log_softmax (out: elems) and logsumexp (out: rows).
+  template <class F> static Status unary(Shape s, const H *x, H *y, bool per_row, F &&f) {
+    Extent e;
+    if (Status st = detail::check_shape<float>(s, e)) return st;
+    const int64_t n_out = per_row ? e.rows : e.elems;
+    if (missing(x, e.elems) || missing(y, n_out)) return SOFTCHECK_ERR_NULL_POINTER;
+    return guarded([&] {
+      std::vector<float> xf = widen(x, e.elems);
+      std::vector<float> yf(static_cast<size_t>(n_out));
+      Status st = f(s, xf.data(), yf.data());
+      if (st == SOFTCHECK_OK) narrow(yf, y);
+      return st;
+    });
+  }
+
+  template <class F> static Status backward(Shape s, const H *y, const H *dy, H *dx, F &&f) {
+    Extent e;
+    if (Status st = detail::check_shape<float>(s, e)) return st;
+    if (missing(y, e.elems) || missing(dy, e.elems) || missing(dx, e.elems))
+      return SOFTCHECK_ERR_NULL_POINTER;
+    return guarded([&] {
+      std::vector<float> yf = widen(y, e.elems), dyf = widen(dy, e.elems);
+      std::vector<float> dxf(static_cast<size_t>(e.elems));
+      Status st = f(s, yf.data(), dyf.data(), dxf.data());
+      if (st == SOFTCHECK_OK) narrow(dxf, dx);
+      return st;
+    });
+  }
+
+  // The loss ops. `prob` is the probability target (elems) or NULL;
+  // `dout` the incoming gradient (loss_out_count) or NULL for a forward op;
+  // `out` holds elems (backward) or loss_out_count (forward) outputs.
+  template <class F>
+  static Status loss(Shape s, const H *input, bool has_input, const void *target, bool target_full,
+                     bool backward, const LossOptions<H> &o, const H *dout, H *out, F &&f) {
+    Extent e;
+    if (Status st =
+            loss_checks(s, input, has_input, target, target_full, backward, o, dout, out, e))
+      return st;
+    const int64_t n_loss = detail::loss_out_count(o, e);
+    return guarded([&] {
+      std::vector<float> in = has_input ? widen(input, e.elems) : std::vector<float>();
+      std::vector<float> pf =
+          target_full ? widen(static_cast<const H *>(target), e.elems) : std::vector<float>();
+      std::vector<float> w = o.weight ? widen(o.weight, s.classes) : std::vector<float>();
+      std::vector<float> g = backward ? widen(dout, n_loss) : std::vector<float>();
+      std::vector<float> res(static_cast<size_t>(backward ? e.elems : n_loss));
+      const LossOptions<float> fo = widen_options(o, w.data());
+      const void *t = target_full ? static_cast<const void *>(pf.data()) : target;
+      Status st = f(s, in.data(), t, fo, g.data(), res.data());
+      if (st == SOFTCHECK_OK) narrow(res, out);
+      return st;
+    });
+  }
+};
+
+} // namespace
+
+#define SOFTCHECK_HALF_KERNELS(H)                                                                  \
+  template <> Status softmax<H>(Shape s, const H *x, H *y) {                                       \
+    return Kernels<H>::unary(s, x, y, false, softmax<float>);                                      \
+  }                                                                                                \
+  template <> Status log_softmax<H>(Shape s, const H *x, H *y) {                                   \
+    return Kernels<H>::unary(s, x, y, false, log_softmax<float>);                                  \
+  }                                                                                                \
+  template <> Status logsumexp<H>(Shape s, const H *x, H *out) {                                   \
+    return Kernels<H>::unary(s, x, out, true, logsumexp<float>);                                   \
+  }                                                                                                \
+  template <> Status softmax_backward<H>(Shape s, const H *y, const H *dy, H *dx) {                \
+    return Kernels<H>::backward(s, y, dy, dx, softmax_backward<float>);                            \
+  }                                                                                                \
+  template <> Status log_softmax_backward<H>(Shape s, const H *y, const H *dy, H *dx) {            \
+    return Kernels<H>::backward(s, y, dy, dx, log_softmax_backward<float>);                        \
+  }                                                                                                \
+  template <>                                                                                      \
+  Status nll_loss<H>(Shape s, const H *logp, const int64_t *t, const LossOptions<H> &o, H *out) {  \
+    return Kernels<H>::loss(s, logp, true, t, false, false, o, nullptr, out,                       \
+                            [](Shape sh, const float *in, const void *tt,                          \
+                               const LossOptions<float> &fo, const float *, float *r) {            \
+                              return nll_loss<float>(sh, in, static_cast<const int64_t *>(tt), fo, \
+                                                     r);                                           \
+                            });                                                                    \
+  }                                                                                                \
+  template <>                                                                                      \
+  Status nll_loss_backward<H>(Shape s, const int64_t *t, const LossOptions<H> &o, const H *dout,   \
+                              H *dlogp) {                                                          \
+    return Kernels<H>::loss(s, nullptr, false, t, false, true, o, dout, dlogp,                     \
+                            [](Shape sh, const float *, const void *tt,                            \
+                               const LossOptions<float> &fo, const float *g, float *r) {           \
+                              return nll_loss_backward<float>(                                     \
+                                  sh, static_cast<const int64_t *>(tt), fo, g, r);                 \
+                            });                                                                    \
+  }                                                                                                \
+  template <>                                                                                      \
+  Status cross_entropy<H>(Shape s, const H *x, const int64_t *t, const LossOptions<H> &o,          \
+                          H *out) {                                                                \
+    return Kernels<H>::loss(s, x, true, t, false, false, o, nullptr, out,                          \
+                            [](Shape sh, const float *in, const void *tt,                          \
+                               const LossOptions<float> &fo, const float *, float *r) {            \
+                              return cross_entropy<float>(                                         \
+                                  sh, in, static_cast<const int64_t *>(tt), fo, r);                \
+                            });                                                                    \
+  }                                                                                                \
+  template <>                                                                                      \
+  Status cross_entropy_backward<H>(Shape s, const H *x, const int64_t *t, const LossOptions<H> &o, \
+                                   const H *dout, H *dx) {                                         \
+    return Kernels<H>::loss(s, x, true, t, false, true, o, dout, dx,                               \
+                            [](Shape sh, const float *in, const void *tt,                          \
+                               const LossOptions<float> &fo, const float *g, float *r) {           \
+                              return cross_entropy_backward<float>(                                \
+                                  sh, in, static_cast<const int64_t *>(tt), fo, g, r);             \
+                            });                                                                    \
+  }                                                                                                \
+  template <>                                                                                      \
+  Status cross_entropy_prob<H>(Shape s, const H *x, const H *p, const LossOptions<H> &o, H *out) { \
+    return Kernels<H>::loss(s, x, true, p, true, false, o, nullptr, out,                           \
+                            [](Shape sh, const float *in, const void *tt,                          \
+                               const LossOptions<float> &fo, const float *, float *r) {            \
+                              return cross_entropy_prob<float>(                                    \
+                                  sh, in, static_cast<const float *>(tt), fo, r);                  \
+                            });                                                                    \
+  }                                                                                                \
+  template <>                                                                                      \
+  Status cross_entropy_prob_backward<H>(Shape s, const H *x, const H *p, const LossOptions<H> &o,  \
+                                        const H *dout, H *dx) {                                    \
+    return Kernels<H>::loss(s, x, true, p, true, true, o, dout, dx,                                \
+                            [](Shape sh, const float *in, const void *tt,                          \
+                               const LossOptions<float> &fo, const float *g, float *r) {           \
+                              return cross_entropy_prob_backward<float>(                           \
+                                  sh, in, static_cast<const float *>(tt), fo, g, r);               \
+                            });                                                                    \
+  }
+SOFTCHECK_HALF_KERNELS(bf16)
+SOFTCHECK_HALF_KERNELS(f16)
+#undef SOFTCHECK_HALF_KERNELS
+
+} // namespace softcheck
