@@ -3,10 +3,13 @@
 #include <softcheck/read.hpp>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <sstream>
+#include <type_traits>
 
 namespace softcheck {
 namespace {
@@ -35,7 +38,8 @@ template <class V> void put_list(std::ostringstream &s, const char *key, const V
       s << "# " << key << " =";
       char buf[48];
       for (const auto &v : values) {
-        std::snprintf(buf, sizeof buf, sizeof(E) == 4 ? " %.9g" : " %.17g", double(v));
+        const int digits = std::numeric_limits<E>::max_digits10;
+        std::snprintf(buf, sizeof buf, " %.*g", digits, double(v));
         s << buf;
       }
       s << '\n';
@@ -51,13 +55,22 @@ const char *reduction_name(Reduction r) {
   }
 }
 
+// A value of T. A half format's value must be one of the format's (a case
+// file holds exact inputs; rounding one silently would test another case).
 template <class T> T parse_float(const std::string &w, int line) {
   char *end = nullptr;
   T v;
-  if constexpr (sizeof(T) == 4)
+  if constexpr (std::is_same_v<T, float>) {
     v = std::strtof(w.c_str(), &end);
-  else
+  } else if constexpr (std::is_same_v<T, double>) {
     v = std::strtod(w.c_str(), &end);
+  } else {
+    const double d = std::strtod(w.c_str(), &end);
+    v = T(d);
+    if (end != w.c_str() && *end == '\0' && !std::isnan(d) && double(float(v)) != d)
+      throw CaseFormatError("line " + std::to_string(line) + ": '" + w + "' is not a " +
+                            softcheck_dtype_name(dtype_of<T>) + " value");
+  }
   if (end == w.c_str() || *end != '\0')
     throw CaseFormatError("line " + std::to_string(line) + ": not a number: '" + w + "'");
   return v;
@@ -157,7 +170,7 @@ template <class T> std::string to_text(const Case<T> &c, const std::string &prop
   s << "softcheck-case 1\n";
   if (!property.empty()) s << "property " << property << '\n';
   s << "op " << softcheck_op_name(c.op) << '\n';
-  s << "dtype " << (sizeof(T) == 4 ? "f32" : "f64") << '\n';
+  s << "dtype " << softcheck_dtype_name(dtype_of<T>) << '\n';
   s << "shape " << c.shape.outer << ' ' << c.shape.classes << ' ' << c.shape.inner << '\n';
   if (c.is_loss()) {
     s << "reduction " << reduction_name(c.reduction) << '\n';
@@ -180,6 +193,8 @@ template <class T> std::string to_text(const Case<T> &c, const std::string &prop
 
 template std::string to_text<float>(const Case<float> &, const std::string &);
 template std::string to_text<double>(const Case<double> &, const std::string &);
+template std::string to_text<bf16>(const Case<bf16> &, const std::string &);
+template std::string to_text<f16>(const Case<f16> &, const std::string &);
 
 CaseFile parse_case(const std::string &text) {
   if (text.find('\0') != std::string::npos)
@@ -209,14 +224,20 @@ CaseFile parse_case(const std::string &text) {
       softcheck_op op;
       if (!op_from_name(name, op))
         throw CaseFormatError("line " + std::to_string(number) + ": unknown op '" + name + "'");
-      f.f32.op = f.f64.op = op;
+      f.f32.op = f.f64.op = f.bf16.op = f.f16.op = op;
       have_op = true;
     } else if (key == "dtype") {
       std::string d;
       words >> d;
-      if (d != "f32" && d != "f64")
-        throw CaseFormatError("line " + std::to_string(number) + ": dtype must be f32 or f64");
-      f.dtype = d == "f32" ? SOFTCHECK_F32 : SOFTCHECK_F64;
+      bool known = false;
+      for (int k = 0; k < SOFTCHECK_DTYPE_COUNT && !known; ++k)
+        if (d == softcheck_dtype_name(softcheck_dtype(k))) {
+          f.dtype = softcheck_dtype(k);
+          known = true;
+        }
+      if (!known)
+        throw CaseFormatError("line " + std::to_string(number) +
+                              ": dtype must be f32, f64, bf16 or f16");
       have_dtype = true;
     } else if (key == "property") {
       words >> f.property;
@@ -230,15 +251,14 @@ CaseFile parse_case(const std::string &text) {
     std::istringstream words(l);
     std::string key;
     words >> key;
-    if (f.dtype == SOFTCHECK_F32)
-      fill(f.f32, key, words, number);
-    else
-      fill(f.f64, key, words, number);
+    switch (f.dtype) {
+    case SOFTCHECK_F64: fill(f.f64, key, words, number); break;
+    case SOFTCHECK_BF16: fill(f.bf16, key, words, number); break;
+    case SOFTCHECK_F16: fill(f.f16, key, words, number); break;
+    default: fill(f.f32, key, words, number); break;
+    }
   }
-  if (f.dtype == SOFTCHECK_F32)
-    check_sizes(f.f32);
-  else
-    check_sizes(f.f64);
+  visit_case(f, [](const auto &c) { check_sizes(c); });
   return f;
 }
 

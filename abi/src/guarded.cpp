@@ -112,5 +112,7 @@ template <class T> Status call(const softcheck_kernel_set &set, const Case<T> &c
 
 template Status call<float>(const softcheck_kernel_set &, const Case<float> &, float *);
 template Status call<double>(const softcheck_kernel_set &, const Case<double> &, double *);
+template Status call<bf16>(const softcheck_kernel_set &, const Case<bf16> &, bf16 *);
+template Status call<f16>(const softcheck_kernel_set &, const Case<f16> &, f16 *);
 
 } // namespace softcheck

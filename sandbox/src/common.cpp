@@ -41,7 +41,11 @@ double now() {
 
 size_t element_size(int array, uint32_t dtype) {
   if (array == wire::kTarget) return sizeof(int64_t);
-  return dtype == SOFTCHECK_F32 ? sizeof(float) : sizeof(double);
+  switch (dtype) {
+  case SOFTCHECK_F32: return sizeof(float);
+  case SOFTCHECK_F64: return sizeof(double);
+  default: return sizeof(uint16_t); // bf16, f16
+  }
 }
 
 Counts counts_of(const wire::CallHeader &h) {
@@ -142,11 +146,14 @@ softcheck_status invoke(const softcheck_ops &ops, const wire::CallHeader &h,
 bool SetData::operator==(const SetData &o) const {
   return name == o.name && description == o.description && version == o.version &&
          has_description == o.has_description && has_version == o.has_version &&
-         provides[0] == o.provides[0] && provides[1] == o.provides[1] &&
+         std::memcmp(provides, o.provides, sizeof provides) == 0 &&
          has_contract == o.has_contract && has_threads == o.has_threads &&
          input_padding == o.input_padding &&
          std::memcmp(conventions, o.conventions, sizeof conventions) == 0 &&
-         (!has_contract || std::memcmp(&contract, &o.contract, sizeof contract) == 0);
+         (!has_contract || std::memcmp(&contract, &o.contract, sizeof contract) == 0) &&
+         has_half_contract == o.has_half_contract &&
+         (!has_half_contract ||
+          std::memcmp(&half_contract, &o.half_contract, sizeof half_contract) == 0);
 }
 
 namespace {
@@ -169,11 +176,13 @@ SetData describe(const softcheck_kernel_set &set) {
   d.description = bounded(set.description, wire::kMaxDescription);
   d.has_version = set.version != nullptr;
   d.version = bounded(set.version, wire::kMaxVersion);
-  for (int dt = 0; dt < 2; ++dt)
+  for (int dt = 0; dt < SOFTCHECK_DTYPE_COUNT; ++dt)
     for (int op = 0; op < SOFTCHECK_OP_COUNT; ++op)
       if (provides(set, softcheck_dtype(dt), softcheck_op(op))) d.provides[dt] |= 1u << op;
   d.has_contract = set.contract != nullptr;
   if (d.has_contract) d.contract = *set.contract;
+  d.has_half_contract = set.half_contract != nullptr;
+  if (d.has_half_contract) d.half_contract = *set.half_contract;
   d.has_threads = set.set_num_threads != nullptr;
   d.input_padding = set.input_padding_bytes;
   std::memcpy(d.conventions, set.conventions, sizeof d.conventions);
@@ -197,9 +206,10 @@ std::string encode_table(const std::string &plugin_name, const std::vector<SetDa
     r.version_len = uint32_t(d.version.size());
     r.has_description = d.has_description;
     r.has_version = d.has_version;
-    r.provides[0] = d.provides[0];
-    r.provides[1] = d.provides[1];
+    std::memcpy(r.provides, d.provides, sizeof r.provides);
     r.has_contract = d.has_contract;
+    r.has_half_contract = d.has_half_contract;
+    r.half_contract = d.half_contract;
     r.has_threads = d.has_threads;
     r.input_padding = d.input_padding;
     std::memcpy(r.conventions, d.conventions, sizeof r.conventions);
@@ -244,15 +254,17 @@ std::string decode_table(const std::string &payload, std::string &plugin_name,
       return "a truncated set table";
     d.has_description = r.has_description != 0;
     d.has_version = r.has_version != 0;
-    d.provides[0] = r.provides[0];
-    d.provides[1] = r.provides[1];
+    std::memcpy(d.provides, r.provides, sizeof d.provides);
     d.has_contract = r.has_contract != 0;
+    d.has_half_contract = r.has_half_contract != 0;
+    d.half_contract = r.half_contract;
     d.has_threads = r.has_threads != 0;
     d.input_padding = r.input_padding;
     std::memcpy(d.conventions, r.conventions, sizeof d.conventions);
     d.contract = r.contract;
     const uint32_t all_ops = (1u << SOFTCHECK_OP_COUNT) - 1;
-    if ((d.provides[0] | d.provides[1]) & ~all_ops) return "a set table with unknown ops";
+    for (uint32_t bits : d.provides)
+      if (bits & ~all_ops) return "a set table with unknown ops";
     if (d.input_padding > wire::kMaxPadding) return "a set table with a bad input padding";
     for (uint8_t v : d.conventions)
       if (v > SOFTCHECK_CONVENTION_NAN) return "a set table with an unknown convention";

@@ -61,11 +61,12 @@ softcheck_status invoke(const softcheck_ops &ops, const wire::CallHeader &h,
 struct SetData {
   std::string name, description, version;
   bool has_description = false, has_version = false;
-  uint32_t provides[2] = {};
-  bool has_contract = false, has_threads = false;
+  uint32_t provides[SOFTCHECK_DTYPE_COUNT] = {};
+  bool has_contract = false, has_threads = false, has_half_contract = false;
   uint32_t input_padding = 0;
   uint8_t conventions[SOFTCHECK_CONVENTION_SLOTS] = {};
   softcheck_contract contract{};
+  softcheck_half_contract half_contract{};
   bool operator==(const SetData &o) const;
 };
 

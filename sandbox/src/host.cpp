@@ -164,6 +164,7 @@ struct Slot {
   uint32_t index = 0;
   SetData data;
   softcheck_contract contract{};
+  softcheck_half_contract half_contract{};
   softcheck_kernel_set proxy{};
 };
 
@@ -553,9 +554,11 @@ void record(Plugin &p, uint32_t set, uint32_t op, uint32_t dtype, const std::str
   f.dtype = softcheck_dtype(dtype);
   f.what = what;
   const bool is_call = op < SOFTCHECK_OP_COUNT && !request.empty();
-  std::string text = !is_call                 ? ""
-                     : dtype == SOFTCHECK_F32 ? case_of<float>(request)
-                                              : case_of<double>(request);
+  std::string text = !is_call                  ? ""
+                     : dtype == SOFTCHECK_F32  ? case_of<float>(request)
+                     : dtype == SOFTCHECK_F64  ? case_of<double>(request)
+                     : dtype == SOFTCHECK_BF16 ? case_of<bf16>(request)
+                                               : case_of<f16>(request);
   std::lock_guard<std::mutex> g(g_faults_lock);
   if (is_call) {
     std::string error;
@@ -597,7 +600,9 @@ std::string check_table(const std::vector<SetData> &sets) {
       ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                   c == '_' || c == '.' || c == '-');
     if (!ok) return "a set name that is not 1-64 characters of [A-Za-z0-9_.-]";
-    if ((d.provides[0] | d.provides[1]) == 0) return "a set that provides no ops";
+    uint32_t any = 0;
+    for (uint32_t bits : d.provides) any |= bits;
+    if (any == 0) return "a set that provides no ops";
     for (const SetData &e : sets)
       if (&e != &d && e.name == d.name) return "two sets with one name";
   }
@@ -933,7 +938,7 @@ softcheck_status call_in_process(const Slot &s, uint32_t dtype, softcheck_op op,
                       const_cast<void *>(in[kTarget]), const_cast<void *>(in[kDout]),
                       const_cast<void *>(in[kWeight]), out};
   FpGuard fp;
-  return invoke(dtype == SOFTCHECK_F32 ? s.real->f32 : s.real->f64, h, p);
+  return invoke(ops_of(*s.real, softcheck_dtype(dtype)), h, p);
 }
 
 softcheck_status dispatch(size_t slot, uint32_t dtype, softcheck_op op, softcheck_shape shape,
@@ -948,7 +953,7 @@ softcheck_status dispatch(size_t slot, uint32_t dtype, softcheck_op op, softchec
 // One trampoline per slot, op and dtype: the ABI's function pointers carry
 // no context, so the slot is a template argument.
 template <size_t S, class T> struct Tramp {
-  static constexpr uint32_t D = sizeof(T) == 4 ? SOFTCHECK_F32 : SOFTCHECK_F64;
+  static constexpr uint32_t D = dtype_of<T>;
   static softcheck_status softmax(softcheck_shape s, const void *x, void *y) {
     return dispatch(S, D, SOFTCHECK_OP_SOFTMAX, s, x, nullptr, nullptr, nullptr, nullptr, y);
   }
@@ -1032,8 +1037,12 @@ template <size_t S> void make_proxy(Slot &s) {
   s.proxy.version = s.data.has_version ? s.data.version.c_str() : nullptr;
   s.proxy.f32 = Tramp<S, float>::table(s.data.provides[0]);
   s.proxy.f64 = Tramp<S, double>::table(s.data.provides[1]);
+  s.proxy.bf16 = Tramp<S, bf16>::table(s.data.provides[SOFTCHECK_BF16]);
+  s.proxy.f16 = Tramp<S, f16>::table(s.data.provides[SOFTCHECK_F16]);
   s.contract = s.data.contract;
   s.proxy.contract = s.data.has_contract ? &s.contract : nullptr;
+  s.half_contract = s.data.half_contract;
+  s.proxy.half_contract = s.data.has_half_contract ? &s.half_contract : nullptr;
   s.proxy.set_num_threads = s.data.has_threads ? set_threads<S> : nullptr;
   s.proxy.input_padding_bytes = s.data.input_padding;
   std::memcpy(s.proxy.conventions, s.data.conventions, sizeof s.proxy.conventions);

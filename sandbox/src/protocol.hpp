@@ -68,11 +68,12 @@ constexpr uint32_t kMaxPadding = 4096; // input_padding_bytes
 struct SetRecord {
   uint32_t name_len = 0, description_len = 0, version_len = 0;
   uint32_t has_description = 0, has_version = 0;
-  uint32_t provides[2] = {}; // bit op, per dtype
+  uint32_t provides[SOFTCHECK_DTYPE_COUNT] = {}; // bit op, per dtype
   uint32_t has_contract = 0, has_threads = 0;
-  uint32_t input_padding = 0, pad = 0;
+  uint32_t input_padding = 0, has_half_contract = 0;
   uint8_t conventions[SOFTCHECK_CONVENTION_SLOTS] = {};
   softcheck_contract contract{};
+  softcheck_half_contract half_contract{};
 };
 struct TableHeader {
   uint32_t set_count = 0, plugin_name_len = 0;

@@ -12,6 +12,7 @@
 
 #include <softcheck/guarded.hpp>
 #include <softcheck/host.hpp>
+#include <softcheck/types.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -344,8 +345,11 @@ int live_children() {
   return live;
 }
 
+// The two fills of an output: a signalling NaN and a plain number of the
+// element's format (0x7fa5 is a NaN of bf16 and of f16 alike).
 template <class T> T pattern(int which) {
-  const uint64_t bits = sizeof(T) == 4
+  const uint64_t bits = sizeof(T) == 2 ? (which == 0 ? 0x7fa5ull : 0x5a5aull)
+                        : sizeof(T) == 4
                             ? (which == 0 ? 0x7fa5a5a5ull : 0x5a5a5a5aull)
                             : (which == 0 ? 0x7ff4a5a5a5a5a5a5ull : 0x5a5a5a5a5a5a5a5aull);
   T v;
@@ -393,10 +397,12 @@ bool settle() {
   return send(kLateThreads, &note, sizeof note);
 }
 
+// T is the element's storage: float, double, or uint16_t for the half
+// formats (the worker only moves and compares bits).
 template <class T>
 bool serve_call(const Worker &w, const CallHeader &h, const Counts &c, uint64_t payload) {
   const softcheck_kernel_set &set = w.sets[h.set];
-  const softcheck_ops &ops = sizeof(T) == 4 ? set.f32 : set.f64;
+  const softcheck_ops &ops = ops_of(set, softcheck_dtype(h.dtype));
   uint64_t expect = 0;
   for (int a = 0; a < kOut; ++a) expect += c.bytes(a, h.dtype);
   if (payload != expect) return false;
@@ -538,15 +544,15 @@ int serve(const std::string &plugin, const Restrictions &restrictions) {
     if (f.type != kCall || f.length < sizeof(CallHeader) || f.length > kMaxPayload) return 0;
     CallHeader h;
     if (!g_in.read(&h, sizeof h)) return 0;
-    if (h.set >= w.sets.size() || h.op >= SOFTCHECK_OP_COUNT ||
-        (h.dtype != SOFTCHECK_F32 && h.dtype != SOFTCHECK_F64))
+    if (h.set >= w.sets.size() || h.op >= SOFTCHECK_OP_COUNT || h.dtype >= SOFTCHECK_DTYPE_COUNT)
       return 0;
     // Only the shape is taken from the host; counts are recomputed here.
     const Counts c = counts_of(h);
     if (!c.fits) return 0;
     const uint64_t payload_bytes = f.length - sizeof h;
-    const bool ok = h.dtype == SOFTCHECK_F32 ? serve_call<float>(w, h, c, payload_bytes)
-                                             : serve_call<double>(w, h, c, payload_bytes);
+    const bool ok = h.dtype == SOFTCHECK_F32   ? serve_call<float>(w, h, c, payload_bytes)
+                    : h.dtype == SOFTCHECK_F64 ? serve_call<double>(w, h, c, payload_bytes)
+                                               : serve_call<uint16_t>(w, h, c, payload_bytes);
     if (!ok) return 0;
   }
 }
