@@ -203,20 +203,31 @@ int run_check(const CheckArgs &a) {
     std::fflush(stdout);
     std::vector<props::Outcome> outcomes;
     if (replays.empty()) {
-      outcomes = props::check(set, opt);
+      // Without --dtype, the half formats only where the set has kernels
+      // for them (a set of the first two versions of plugin.h has none).
+      props::Options for_set = opt;
+      if (a.dtype.empty())
+        for (softcheck_dtype d : {SOFTCHECK_BF16, SOFTCHECK_F16}) {
+          bool any = false;
+          for (int op = 0; op < SOFTCHECK_OP_COUNT; ++op)
+            any = any || provides(set, d, softcheck_op(op));
+          if (!any)
+            for_set.dtypes.erase(std::find(for_set.dtypes.begin(), for_set.dtypes.end(), d));
+        }
+      outcomes = props::check(set, for_set);
     } else {
       for (size_t k = 0; k < replays.size(); ++k) {
         const CaseFile &f = replays[k];
         // --op and --dtype select files; --property overrides the file's own.
-        const softcheck_op op = f.dtype == SOFTCHECK_F32 ? f.f32.op : f.f64.op;
+        const softcheck_op op = visit_case(f, [](const auto &c) { return c.op; });
         if (!opt.ops.empty() && std::find(opt.ops.begin(), opt.ops.end(), op) == opt.ops.end())
           continue;
         if (std::find(opt.dtypes.begin(), opt.dtypes.end(), f.dtype) == opt.dtypes.end()) continue;
         std::vector<std::string> names = opt.properties;
         if (names.empty() && !f.property.empty()) names.push_back(f.property);
         const std::string &path = a.replay[k];
-        auto r = f.dtype == SOFTCHECK_F32 ? props::replay(set, f.f32, names, opt.load_args, path)
-                                          : props::replay(set, f.f64, names, opt.load_args, path);
+        auto r = visit_case(
+            f, [&](const auto &c) { return props::replay(set, c, names, opt.load_args, path); });
         outcomes.insert(outcomes.end(), r.begin(), r.end());
       }
     }

@@ -60,7 +60,7 @@ int run_fuzz(const FuzzArgs &a) {
   o.seed = parse_seed(a.seed);
   if (!a.shard.empty()) parse_shard(a.shard, o.shard, o.shards);
   o.ops = parse_ops(a.ops);
-  o.dtypes = parse_dtypes(a.dtype);
+  o.dtypes = parse_dtypes(a.dtype, false, "fuzz");
   o.regimes = selected_regimes(parse_regimes(a.regimes, "--regime"),
                                parse_regimes(a.skip_regimes, "--skip-regime"));
   ensure_writable_folder(a.corpus, "--corpus");
@@ -100,13 +100,12 @@ int run_fuzz(const FuzzArgs &a) {
         w.declined ? fmt::format("  ({} of the executions declined)", w.declined) : "";
     if (w.declined == w.execs)
       fmt::print("{:<28} {:<4} {:>8} {:<3} {:>6} {:<3} {:>9} {:>8}  every case declined\n",
-                 softcheck_op_name(w.op), w.dtype == SOFTCHECK_F32 ? "f32" : "f64", "-", "", "-",
-                 "", w.execs, "-");
+                 softcheck_op_name(w.op), softcheck_dtype_name(w.dtype), "-", "", "-", "", w.execs,
+                 "-");
     else
       fmt::print("{:<28} {:<4} {:>8} {:<3} {:>6} {:<3} {:>9} {:>8}  {} {}{}\n",
-                 softcheck_op_name(w.op), w.dtype == SOFTCHECK_F32 ? "f32" : "f64",
-                 text(w.judged.error), unit, text(w.judged.allowed), unit, w.execs, w.specials,
-                 w.got, w.want, declined);
+                 softcheck_op_name(w.op), softcheck_dtype_name(w.dtype), text(w.judged.error), unit,
+                 text(w.judged.allowed), unit, w.execs, w.specials, w.got, w.want, declined);
     if (w.specials > 0)
       fmt::print("{:<28} first special-value mismatch: {}\n", "",
                  text::printable(w.special_reason));
@@ -119,7 +118,7 @@ int run_fuzz(const FuzzArgs &a) {
     for (std::string &s : set_arguments(ref->set->name)) words.push_back(std::move(s));
     words.insert(words.end(), {"--replay", (dir / f.file).string()});
     fmt::print("FINDING {} {}: {}{}\n  saved: {}\n  reproduce: {}\n", softcheck_op_name(f.op),
-               f.dtype == SOFTCHECK_F32 ? "f32" : "f64", text::printable(f.reason),
+               softcheck_dtype_name(f.dtype), text::printable(f.reason),
                f.count > 1 ? fmt::format(" ({} cases of this kind; the first {} saved)", f.count,
                                          std::min<int64_t>(f.count, fuzz::kMaxFilesPerKind))
                            : "",

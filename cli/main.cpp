@@ -123,7 +123,9 @@ int run(int argc, char **argv) {
                     "kernel sets to check (default: the plugins' sets, or the built-in set)");
   check->add_option("--op", check_args.ops, "only these ops");
   check->add_option("--property", check_args.properties, "only these properties");
-  check->add_option("--dtype", check_args.dtype, "only f32 or f64");
+  check->add_option("--dtype", check_args.dtype,
+                    "only these of f32, f64, bf16, f16 (comma-separated; default: every dtype "
+                    "the set provides)");
   check->add_option("--cases", check_args.cases, "cases per property, op and dtype (default 100)");
   check->add_option("--seed", check_args.seed, "seed (default 1), or 'random' for a fresh one");
   check->add_option("--junit", check_args.junit, "also write JUnit XML here")->type_name("FILE");

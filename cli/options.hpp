@@ -65,12 +65,35 @@ inline std::vector<gen::Regime> selected_regimes(const std::vector<int> &in,
   return v;
 }
 
-// --dtype f32|f64; "" is both.
-inline std::vector<softcheck_dtype> parse_dtypes(const std::string &text) {
-  if (text.empty()) return {SOFTCHECK_F32, SOFTCHECK_F64};
-  if (text == "f32") return {SOFTCHECK_F32};
-  if (text == "f64") return {SOFTCHECK_F64};
-  throw UsageError("--dtype must be f32 or f64");
+// --dtype: one or more of f32, f64, bf16, f16, comma-separated; "" is
+// every dtype (callers that take only some say so with `halves`).
+inline std::vector<softcheck_dtype> parse_dtypes(const std::string &text, bool halves = true,
+                                                 const char *command = "") {
+  std::vector<softcheck_dtype> out;
+  if (text.empty()) {
+    out = {SOFTCHECK_F32, SOFTCHECK_F64};
+    if (halves) out.insert(out.end(), {SOFTCHECK_BF16, SOFTCHECK_F16});
+    return out;
+  }
+  size_t at = 0;
+  while (at <= text.size()) {
+    const size_t comma = std::min(text.find(',', at), text.size());
+    const std::string name = text.substr(at, comma - at);
+    bool known = false;
+    for (int d = 0; d < SOFTCHECK_DTYPE_COUNT && !known; ++d)
+      if (name == softcheck_dtype_name(softcheck_dtype(d))) {
+        known = true;
+        const softcheck_dtype dt = softcheck_dtype(d);
+        if (!halves && (dt == SOFTCHECK_BF16 || dt == SOFTCHECK_F16))
+          throw UsageError(std::string("softcheck ") + command +
+                           " takes f32 and f64 (bf16 and f16: softcheck check)");
+        if (std::find(out.begin(), out.end(), dt) == out.end()) out.push_back(dt);
+      }
+    if (!known)
+      throw UsageError("--dtype takes f32, f64, bf16 or f16 (comma-separated), not '" + name + "'");
+    at = comma + 1;
+  }
+  return out;
 }
 
 } // namespace softcheck::cli

@@ -22,7 +22,7 @@ std::string text(double v) { return std::isinf(v) ? "inf" : fmt::format("{:.4g}"
 std::vector<TableRow> table_of(const std::string &set, const Result &r) {
   std::vector<TableRow> rows;
   for (const Worst &w : r.worst)
-    rows.push_back({set, softcheck_op_name(w.op), w.dtype == SOFTCHECK_F32 ? "f32" : "f64",
+    rows.push_back({set, softcheck_op_name(w.op), softcheck_dtype_name(w.dtype),
                     w.judged.scaled ? "u scaled" : "ulp", w.file, w.judged.ratio, w.judged.error,
                     w.judged.allowed, w.specials});
   return rows;

@@ -177,5 +177,13 @@ template std::vector<char> convention_nan<double>(const softcheck_kernel_set &,
                                                   const Case<double> &);
 template bool under_convention<float>(const softcheck_kernel_set &, const Case<float> &);
 template bool under_convention<double>(const softcheck_kernel_set &, const Case<double> &);
+#define SOFTCHECK_CONVENTIONS_INSTANTIATE(T)                                                       \
+  template int64_t apply_conventions<T>(const softcheck_kernel_set &, const Case<T> &, const T *,  \
+                                        T *);                                                      \
+  template std::vector<char> convention_nan<T>(const softcheck_kernel_set &, const Case<T> &);     \
+  template bool under_convention<T>(const softcheck_kernel_set &, const Case<T> &);
+SOFTCHECK_CONVENTIONS_INSTANTIATE(bf16)
+SOFTCHECK_CONVENTIONS_INSTANTIATE(f16)
+#undef SOFTCHECK_CONVENTIONS_INSTANTIATE
 
 } // namespace softcheck::props

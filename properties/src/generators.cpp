@@ -79,7 +79,8 @@ std::vector<Regime> moderate_regimes() {
 namespace {
 
 template <class T> T from_bits(Draw &d) {
-  using U = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  using U = std::conditional_t<sizeof(T) == 2, uint16_t,
+                               std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>>;
   for (;;) {
     U bits = U(d.rng());
     T v;
@@ -147,7 +148,7 @@ template <class T> void fill_row(Draw &d, Regime r, T *row, int64_t n, int64_t s
     T base = T(d.normal(10));
     for (int64_t c = 0; c < n; ++c) {
       T v = base;
-      for (int64_t k = d.below(4); k > 0; --k) v = std::nextafter(v, d.chance(0.5) ? big : -big);
+      for (int64_t k = d.below(4); k > 0; --k) v = next_toward(v, d.chance(0.5) ? big : T(-big));
       at(c) = v;
     }
     break;
@@ -171,7 +172,7 @@ template <class T> void fill_row(Draw &d, Regime r, T *row, int64_t n, int64_t s
     const double m = double(T(-0.6931 * fraction * std::ldexp(1.0, -down)));
     T pm = T(m + std::log(std::expm1(-m)));
     for (int64_t k = d.below(5) - 2; k != 0; k += k > 0 ? -1 : 1)
-      pm = std::nextafter(pm, k > 0 ? big : -big);
+      pm = next_toward(pm, k > 0 ? big : T(-big));
     for (int64_t c = 0; c < n; ++c) at(c) = T(double(pm) - 42 - 30 * d.uniform());
     const int64_t i = d.below(n);
     at(i) = T(m);
@@ -438,7 +439,7 @@ template <class T> std::vector<Case<T>> shrink_candidates(const Case<T> &c) {
       for (T &v : s.x)
         if (std::isfinite(v) && v != 0) {
           T scale = std::ldexp(T(1), bits - 1 - std::ilogb(v));
-          T r = std::isfinite(scale) && scale != 0 ? std::round(v * scale) / scale : v;
+          T r = std::isfinite(scale) && scale != 0 ? T(std::round(v * scale) / scale) : v;
           if (std::isfinite(r) && r != v) v = r, changed = true;
         }
       if (changed) out.push_back(s);
@@ -465,6 +466,8 @@ template <class T> std::vector<Case<T>> shrink_candidates(const Case<T> &c) {
   template Case<T> only_rows<T>(const Case<T> &, const std::vector<int64_t> &);
 SOFTCHECK_GEN_INSTANTIATE(float)
 SOFTCHECK_GEN_INSTANTIATE(double)
+SOFTCHECK_GEN_INSTANTIATE(bf16)
+SOFTCHECK_GEN_INSTANTIATE(f16)
 #undef SOFTCHECK_GEN_INSTANTIATE
 
 } // namespace softcheck::gen

@@ -232,11 +232,16 @@ template <class T> bool exact_shift(const Case<T> &c, T &shift) {
     for (T sign : {T(1), T(-1)}) {
       T s = sign * std::ldexp(T(1), j);
       bool ok = true;
-      for (T x : c.x)
-        if (!std::isfinite(x + s) || (x + s) - s != x) {
+      for (T x : c.x) {
+        // In T itself: a half's sum is a float until it is stored, and
+        // exactly (a rounded sum can round back: 64 - 1/8 in bf16).
+        const T y = T(x + s);
+        const bool exact = is_half_v<T> ? double(y) == double(x) + double(s) : T(y - s) == x;
+        if (!std::isfinite(y) || !exact) {
           ok = false;
           break;
         }
+      }
       if (ok) {
         shift = s;
         return true;
@@ -522,6 +527,17 @@ template <class T> Check documented_special_values(const Env<T> &env, const Case
   return Check::pass();
 }
 
+// Whether an infinite `got` is T's rounding of a value that is `want`
+// within `allowed`: the format overflows there (past its largest finite
+// value plus half its ulp). Frequent for the half formats (f16 stops at
+// 65504), and the rule of every IEEE format.
+template <class T> bool overflow_explains(T got, long double want, long double allowed) {
+  if (!std::isinf(got) || std::signbit(got) != std::signbit(want)) return false;
+  const long double mx = (long double)std::numeric_limits<T>::max();
+  const long double threshold = mx + (long double)spacing(std::numeric_limits<T>::max()) / 2;
+  return std::abs(want) + allowed >= threshold;
+}
+
 // Loss helpers.
 template <class T>
 long double loss_allowance(const Env<T> &env, const Case<T> &c, const std::vector<T> &out) {
@@ -677,7 +693,7 @@ template <class T> Check mean_is_sum_over_weights(const Env<T> &env, const Case<
   Tolerances<T> ts(env.set, sc), tm(env.set, mc);
   long double want = (long double)s[0] / den;
   long double allowed = tm.abs_error(0, m[0]) + ts.abs_error(0, s[0]) / std::abs(den);
-  if (!(std::abs((long double)m[0] - want) <= allowed))
+  if (!(std::abs((long double)m[0] - want) <= allowed) && !overflow_explains(m[0], want, allowed))
     return Check::fail(
         fmt::format("mean {} but sum / (sum of the counted weights) = {} / {:.9g} = {:.9g}",
                     format_value(m[0]), format_value(s[0]), double(den), double(want)));
@@ -727,7 +743,8 @@ template <class T> Check weights_scale_the_loss(const Env<T> &env, const Case<T>
   for (size_t i = 0; i < la.size(); ++i) {
     if ((std::isnan(la[i]) && std::isnan(lb[i])) || (std::isinf(la[i]) && lb[i] == la[i])) continue;
     long double allowed = factor * ta.abs_error(i, la[i]) + tb.abs_error(i, lb[i]);
-    if (!(std::abs((long double)lb[i] - factor * la[i]) <= allowed))
+    if (!(std::abs((long double)lb[i] - factor * la[i]) <= allowed) &&
+        !overflow_explains(lb[i], factor * (long double)la[i], allowed))
       return Check::fail(fmt::format("{}doubling every weight turned {} into {} (expected x{:g})",
                                      where(c, i), format_value(la[i]), format_value(lb[i]),
                                      double(factor)));
@@ -927,7 +944,33 @@ struct Property {
   bool needs_threads = false;
   Check (*f32)(const Env<float> &, const Case<float> &);
   Check (*f64)(const Env<double> &, const Case<double> &);
+  Check (*bf16)(const Env<softcheck::bf16> &, const Case<softcheck::bf16> &);
+  Check (*f16)(const Env<softcheck::f16> &, const Case<softcheck::f16> &);
 };
+
+// The property's check for T.
+template <class T> auto check_of(const Property &p) {
+  if constexpr (std::is_same_v<T, float>)
+    return p.f32;
+  else if constexpr (std::is_same_v<T, double>)
+    return p.f64;
+  else if constexpr (std::is_same_v<T, bf16>)
+    return p.bf16;
+  else
+    return p.f16;
+}
+
+// The case of a case file, for T.
+template <class T> const Case<T> &case_of(const CaseFile &f) {
+  if constexpr (std::is_same_v<T, float>)
+    return f.f32;
+  else if constexpr (std::is_same_v<T, double>)
+    return f.f64;
+  else if constexpr (std::is_same_v<T, bf16>)
+    return f.bf16;
+  else
+    return f.f16;
+}
 
 gen::Spec spec_with(std::vector<gen::Regime> regimes, bool plain = false) {
   gen::Spec s;
@@ -936,7 +979,7 @@ gen::Spec spec_with(std::vector<gen::Regime> regimes, bool plain = false) {
   return s;
 }
 
-#define SOFTCHECK_PROPERTY_FNS(fn) &fn<float>, &fn<double>
+#define SOFTCHECK_PROPERTY_FNS(fn) &fn<float>, &fn<double>, &fn<bf16>, &fn<f16>
 
 const std::vector<Property> &registry() {
   using gen::Regime;
@@ -1201,9 +1244,9 @@ std::string reproduce_line(const softcheck_kernel_set &set, const Options &o,
   std::vector<std::string> w = {"softcheck", "check"};
   w.insert(w.end(), o.load_args.begin(), o.load_args.end());
   for (std::string &a : set_arguments(set.name)) w.push_back(std::move(a));
-  w.insert(w.end(), {"--op", softcheck_op_name(op), "--dtype", d == SOFTCHECK_F32 ? "f32" : "f64",
-                     "--property", property, "--seed", std::to_string(o.seed), "--cases",
-                     std::to_string(o.cases)});
+  w.insert(w.end(),
+           {"--op", softcheck_op_name(op), "--dtype", softcheck_dtype_name(d), "--property",
+            property, "--seed", std::to_string(o.seed), "--cases", std::to_string(o.cases)});
   for (int g : o.regimes) w.insert(w.end(), {"--regime", gen::regime_id(gen::Regime(g))});
   for (int g : o.skip_regimes) w.insert(w.end(), {"--skip-regime", gen::regime_id(gen::Regime(g))});
   return text::shell_line(w);
@@ -1339,15 +1382,10 @@ Outcome run_once(const Property &p, const gen::Spec &spec, const softcheck_kerne
   out.property = p.info.name;
   out.set = set.name;
   out.op = op;
-  out.dtype = sizeof(T) == 4 ? SOFTCHECK_F32 : SOFTCHECK_F64;
+  out.dtype = dtype_of<T>;
   out.seed = property_seed(o.seed, p.info.name, op, out.dtype);
   const Env<T> env{set, ops_of<T>(set)};
-  auto fn = [&] {
-    if constexpr (sizeof(T) == 4)
-      return p.f32;
-    else
-      return p.f64;
-  }();
+  auto fn = check_of<T>(p);
   rc::detail::TestParams params;
   params.seed = out.seed;
   params.maxSuccess = o.cases;
@@ -1383,10 +1421,7 @@ Outcome run_once(const Property &p, const gen::Spec &spec, const softcheck_kerne
           std::string k = failure_kind(c, r.failure);
           if (!r.called_with.empty()) try {
               const CaseFile derived = parse_case(r.called_with);
-              if constexpr (sizeof(T) == 4)
-                k = failure_kind(derived.f32, r.failure);
-              else
-                k = failure_kind(derived.f64, r.failure);
+              k = failure_kind(case_of<T>(derived), r.failure);
             } catch (const CaseFormatError &) {
             }
           if (std::find(found.begin(), found.end(), k) != found.end())
@@ -1466,7 +1501,7 @@ std::vector<Outcome> run_property(const Property &p, const softcheck_kernel_set 
     skip.property = p.info.name;
     skip.set = set.name;
     skip.op = op;
-    skip.dtype = sizeof(T) == 4 ? SOFTCHECK_F32 : SOFTCHECK_F64;
+    skip.dtype = dtype_of<T>;
     skip.verdict = Verdict::skipped;
     skip.reason = "none of its regimes selected";
     return {skip};
@@ -1533,8 +1568,10 @@ std::vector<Outcome> check(const softcheck_kernel_set &set, const Options &o) {
           outcomes.push_back(skip);
           continue;
         }
-        std::vector<Outcome> r = d == SOFTCHECK_F32 ? run_property<float>(p, set, op, o)
-                                                    : run_property<double>(p, set, op, o);
+        std::vector<Outcome> r = d == SOFTCHECK_F32    ? run_property<float>(p, set, op, o)
+                                 : d == SOFTCHECK_F64  ? run_property<double>(p, set, op, o)
+                                 : d == SOFTCHECK_BF16 ? run_property<bf16>(p, set, op, o)
+                                                       : run_property<f16>(p, set, op, o);
         outcomes.insert(outcomes.end(), r.begin(), r.end());
       }
     }
@@ -1547,7 +1584,7 @@ std::vector<Outcome> replay(const softcheck_kernel_set &set, const Case<T> &c,
                             const std::vector<std::string> &properties,
                             const std::vector<std::string> &load_args, const std::string &path) {
   std::vector<Outcome> outcomes;
-  const softcheck_dtype d = sizeof(T) == 4 ? SOFTCHECK_F32 : SOFTCHECK_F64;
+  const softcheck_dtype d = dtype_of<T>;
   const Env<T> env{set, ops_of<T>(set)};
   for (const Property &p : registry()) {
     if (!properties.empty() &&
@@ -1572,10 +1609,8 @@ std::vector<Outcome> replay(const softcheck_kernel_set &set, const Case<T> &c,
     try {
       if (!keeps_convention_cases(p.info.name) && under_convention(set, c))
         r = Check::skip();
-      else if constexpr (sizeof(T) == 4)
-        r = p.f32(env, c);
       else
-        r = p.f64(env, c);
+        r = check_of<T>(p)(env, c);
     } catch (const Declined &) {
       declined = true;
       r = Check::skip();
@@ -1608,5 +1643,11 @@ template std::vector<Outcome> replay<float>(const softcheck_kernel_set &, const 
 template std::vector<Outcome> replay<double>(const softcheck_kernel_set &, const Case<double> &,
                                              const std::vector<std::string> &,
                                              const std::vector<std::string> &, const std::string &);
+template std::vector<Outcome> replay<bf16>(const softcheck_kernel_set &, const Case<bf16> &,
+                                           const std::vector<std::string> &,
+                                           const std::vector<std::string> &, const std::string &);
+template std::vector<Outcome> replay<f16>(const softcheck_kernel_set &, const Case<f16> &,
+                                          const std::vector<std::string> &,
+                                          const std::vector<std::string> &, const std::string &);
 
 } // namespace softcheck::props

@@ -1,6 +1,7 @@
 #include "tolerance.hpp"
 
 #include <softcheck/generators.hpp>
+#include <softcheck/oracle.hpp>
 #include <softcheck/properties.hpp>
 
 #include <fmt/core.h>
@@ -56,7 +57,8 @@ bool is_class_loss(softcheck_op op) {
 template <class T>
 Tolerances<T>::Tolerances(const softcheck_kernel_set &set, const Case<T> &c) : c_(c) {
   const softcheck_op op = c.op;
-  if (set.contract) declared_ = &(sizeof(T) == 4 ? set.contract->f32 : set.contract->f64)[op];
+  if (set.contract)
+    declared_ = &(std::is_same_v<T, float> ? set.contract->f32 : set.contract->f64)[op];
   const bool forward = op <= SOFTCHECK_OP_LOGSUMEXP;
   const bool row_loss = c.is_loss() && !c.is_backward() && c.reduction == Reduction::none;
   scaled_ = !(forward || (row_loss && is_class_loss(op) && !has_signed_terms(c)));
@@ -281,6 +283,134 @@ template <class T> std::string Tolerances<T>::describe() const {
 template class Tolerances<float>;
 template class Tolerances<double>;
 
+namespace {
+
+template <class D, class S> Case<D> convert_case(const Case<S> &c) {
+  Case<D> d;
+  d.op = c.op;
+  d.shape = c.shape;
+  auto up = [](const std::vector<S> &v) {
+    std::vector<D> o(v.size());
+    for (size_t i = 0; i < v.size(); ++i) o[i] = D(static_cast<float>(v[i])); // exact
+    return o;
+  };
+  d.x = up(c.x);
+  d.aux = up(c.aux);
+  d.dout = up(c.dout);
+  d.weight = up(c.weight);
+  d.target = c.target;
+  d.reduction = c.reduction;
+  d.ignore_index = c.ignore_index;
+  d.label_smoothing = c.label_smoothing;
+  return d;
+}
+
+bool same_bits_or_equal(float g, float r) { return (g == r) || (std::isnan(g) && std::isnan(r)); }
+
+const softcheck_kernel_set &no_contract() {
+  static const softcheck_kernel_set none{};
+  return none;
+}
+
+template <class H> const softcheck_bound *half_bounds(const softcheck_kernel_set &set) {
+  if (set.half_contract == nullptr) return nullptr;
+  return std::is_same_v<H, bf16> ? set.half_contract->bf16 : set.half_contract->f16;
+}
+
+} // namespace
+
+template <class F>
+Tolerances<Half<F>>::Tolerances(const softcheck_kernel_set &set, const Case<H> &c)
+    : c_(c), promoted_(convert_case<float>(c)), float_(no_contract(), promoted_) {
+  const Case<double> wide = convert_case<double>(c);
+  exact_.assign(size_t(c.output_count()), 0.0);
+  oracle::call(wide, exact_.data());
+  if (const softcheck_bound *b = half_bounds<H>(set)) declared_ = &b[c.op];
+  scaled_ = !float_.elementwise();
+  if (declared_ && !scaled_ && declared_->max_ulp < 0 && declared_->max_scaled_u >= 0)
+    scaled_ = true;
+}
+
+template <class F> long double Tolerances<Half<F>>::ulp_at(double x) {
+  constexpr int emin = std::numeric_limits<H>::min_exponent - 1;
+  constexpr int m = std::numeric_limits<H>::digits - 1;
+  const int e = std::isfinite(x) && x != 0 ? std::ilogb(x) : emin;
+  return std::ldexp(1.0L, std::max(e, emin) - m);
+}
+
+template <class F>
+typename Tolerances<Half<F>>::Allowance Tolerances<Half<F>>::allowance(size_t i, H) const {
+  Allowance a;
+  a.scaled = scaled_;
+  const double e = exact_[i];
+  const long double uh = ulp_at(e);
+  const long double reference = std::ldexp(std::abs((long double)e), -53);
+  const long double float_bound =
+      std::isfinite(e) ? float_.abs_error(i, static_cast<float>(e)) : 0.0L;
+  if (!scaled_) {
+    if (declared_ && declared_->max_ulp >= 0)
+      a.absolute = (long double)declared_->max_ulp * uh;
+    else
+      a.absolute = uh / 2 + float_bound;
+  } else {
+    const long double m = std::isnan(float_.scale(i)) ? 0.0L : float_.scale(i);
+    if (declared_ && declared_->max_scaled_u >= 0)
+      a.absolute =
+          (m == 0 ? 0.0L : (long double)declared_->max_scaled_u * unit_roundoff<H>() * m) + uh;
+    else
+      a.absolute = uh / 2 + float_bound;
+  }
+  a.absolute += reference;
+  a.ulps = double(a.absolute / uh);
+  return a;
+}
+
+template <class F> long double Tolerances<Half<F>>::error(size_t i, H got) const {
+  const double e = exact_[i];
+  const float g = got;
+  if (std::isinf(g) && std::isfinite(e)) {
+    if (std::signbit(g) != std::signbit(e)) return INFINITY;
+    const long double mx = (float)std::numeric_limits<H>::max();
+    const long double threshold = mx + ulp_at(double(mx)) / 2;
+    return std::max(0.0L, threshold - std::abs((long double)e));
+  }
+  return std::abs((long double)g - (long double)e);
+}
+
+template <class F> std::string Tolerances<Half<F>>::judge(size_t i, H got, H ref) const {
+  const float g = got, r = ref;
+  if (g == r && !std::isnan(g)) return ""; // (+0 and -0 alike)
+  if (std::isnan(g) && std::isnan(r)) return "";
+  const double e = exact_[i];
+  if (std::isnan(g) || std::isnan(r) || std::isinf(e))
+    return fmt::format("{} (got {}, expected {})", mismatch_name(classify(c_.op, g, r)),
+                       format_value(got), format_value(ref));
+  const Allowance a = allowance(i, ref);
+  const long double err = error(i, got);
+  if (err <= a.absolute) return "";
+  Mismatch m = classify(c_.op, g, r);
+  std::string kind = m == Mismatch::none ? "" : std::string(" (") + mismatch_name(m) + ")";
+  const bool contract =
+      declared_ && (scaled_ ? declared_->max_scaled_u >= 0 : declared_->max_ulp >= 0);
+  return fmt::format("{:.4g} ulps of {} from the exact {:.9g}{}; the {} allows {:.4g}",
+                     double(err / ulp_at(e)), softcheck_dtype_name(dtype_of<H>), e, kind,
+                     contract ? "contract" : "default bound", a.ulps);
+}
+
+template <class F> std::string Tolerances<Half<F>>::describe() const {
+  const bool contract =
+      declared_ && (scaled_ ? declared_->max_scaled_u >= 0 : declared_->max_ulp >= 0);
+  if (contract)
+    return scaled_ ? fmt::format("declared {:g}u scaled, against the exact result",
+                                 declared_->max_scaled_u)
+                   : fmt::format("declared {:g} ulp, against the exact result", declared_->max_ulp);
+  return "default: float32 compute (Blanchard et al. 2021) rounded once, 1/2 ulp + the float32 "
+         "bound";
+}
+
+template class Tolerances<bf16>;
+template class Tolerances<f16>;
+
 template <class T>
 Judged judge(const softcheck_kernel_set &set, const Case<T> &c, const T *got, const T *given) {
   std::vector<T> adjusted(given, given + c.output_count());
@@ -290,6 +420,36 @@ Judged judge(const softcheck_kernel_set &set, const Case<T> &c, const T *got, co
   const long double u = unit_roundoff<T>();
   Judged j;
   j.scaled = !t.elementwise();
+  if constexpr (is_half_v<T>) {
+    // Against the exact result; infinities past the overflow threshold are
+    // an error like any other (tolerance.hpp).
+    for (size_t i = 0; i < size_t(c.output_count()); ++i) {
+      const float g = got[i], r = ref[i];
+      if (same_bits_or_equal(g, r)) continue;
+      const double e = t.exact(i);
+      if (std::isnan(g) || std::isnan(r) || std::isinf(e)) {
+        if (j.specials++ == 0) {
+          j.special_output = int64_t(i);
+          j.special_reason = t.judge(i, got[i], ref[i]);
+        }
+        continue;
+      }
+      const auto a = t.allowance(i, ref[i]);
+      const long double err = t.error(i, got[i]);
+      const double ratio = a.absolute > 0 ? double(err / a.absolute) : INFINITY;
+      const long double unit = j.scaled ? t.scale(i) * u : Tolerances<T>::ulp_at(e);
+      const double error = unit > 0 ? double(err / unit) : INFINITY;
+      const double allowed = unit > 0 ? double(a.absolute / unit) : 0;
+      if (ratio > j.ratio || j.output < 0) {
+        j.ratio = ratio;
+        j.output = int64_t(i);
+        j.error = error;
+        j.allowed = allowed;
+        j.reason = ratio > 1 ? t.judge(i, got[i], ref[i]) : "";
+      }
+    }
+    return j;
+  }
   for (size_t i = 0; i < size_t(c.output_count()); ++i) {
     const T g = got[i], r = ref[i];
     if (g == r || (std::isnan(g) && std::isnan(r))) continue;
@@ -334,6 +494,8 @@ template Judged judge(const softcheck_kernel_set &, const Case<float> &, const f
                       const float *);
 template Judged judge(const softcheck_kernel_set &, const Case<double> &, const double *,
                       const double *);
+template Judged judge(const softcheck_kernel_set &, const Case<bf16> &, const bf16 *, const bf16 *);
+template Judged judge(const softcheck_kernel_set &, const Case<f16> &, const f16 *, const f16 *);
 
 template <class T> std::vector<long double> scaled_magnitudes(const Case<T> &c) {
   const softcheck_kernel_set no_contract{};
@@ -345,5 +507,7 @@ template <class T> std::vector<long double> scaled_magnitudes(const Case<T> &c) 
 }
 template std::vector<long double> scaled_magnitudes(const Case<float> &);
 template std::vector<long double> scaled_magnitudes(const Case<double> &);
+template std::vector<long double> scaled_magnitudes(const Case<bf16> &);
+template std::vector<long double> scaled_magnitudes(const Case<f16> &);
 
 } // namespace softcheck::props

@@ -58,13 +58,14 @@
 #include <softcheck/metrics.hpp>
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
 namespace softcheck::props {
 
-template <class T> constexpr long double unit_roundoff() {
-  return sizeof(T) == 4 ? 0x1p-24L : 0x1p-53L;
+template <class T> long double unit_roundoff() {
+  return std::ldexp(1.0L, -std::numeric_limits<T>::digits);
 }
 
 // A row of logits in long double, with the special-value semantics.
@@ -148,6 +149,61 @@ private:
   std::vector<long double> scale_;     // M per output (scaled kinds)
   std::vector<long double> underflow_; // A per output: the bound adds A denorm_min / 2
   std::vector<double> default_;        // default bound per output (ulps or k)
+};
+
+// The half formats (bf16, f16): judged against the exact result (the
+// float64 oracle on the same inputs, every half value being a double), in
+// the format's ulp there, ulp(x) = 2^(max(floor(log2 |x|), emin) - m)
+// (plugin.h's half contract). The default bound is that of a kernel that
+// computes in float32 within float32's default bound above and rounds once
+// to the format: |fl_h(r) - e| <= |r - e| + ulp(e) / 2 for a float result r
+// (also where r and e straddle a power of two: rounding to the power of two
+// between them only comes nearer to e), so
+//   elementwise  |got - e| <= ulp(e) / 2 + B_f32(e)
+//   scaled       |got - e| <= ulp(e) / 2 + B_f32(e)   (B_f32 the scaled one)
+// with B_f32 the float32 default bound of the same case as an absolute
+// error, plus 2^-53 |e| for the float64 reference. A kernel that sums in
+// the half format errs by about n u_h M, far past it; one that truncates
+// instead of rounding errs by up to a whole ulp. An infinite output stands
+// for every value past the overflow threshold (the largest finite value
+// plus half its ulp): its error is the exact result's distance to it, 0
+// beyond it.
+template <class F> class Tolerances<Half<F>> {
+  using H = Half<F>;
+
+public:
+  Tolerances(const softcheck_kernel_set &set, const Case<H> &c);
+  Tolerances(const Tolerances &) = delete;
+  Tolerances &operator=(const Tolerances &) = delete;
+
+  struct Allowance {
+    bool ulp_distance = false; // never for the half formats (plugin.h)
+    double ulps = 0;           // the allowance in ulps of the format at the exact result
+    long double absolute = 0;
+    bool scaled = false;
+  };
+  // At the exact result of output i (v is not used: the bound is there).
+  Allowance allowance(size_t i, H v) const;
+  std::string judge(size_t i, H got, H ref) const;
+  long double abs_error(size_t i, H v) const { return allowance(i, v).absolute; }
+  bool elementwise() const { return !scaled_; }
+  long double scale(size_t i) const { return float_.scale(i); }
+  std::string describe() const;
+
+  // The exact result of output i (within 2^-53), and |got - exact| with
+  // the overflow rule above.
+  double exact(size_t i) const { return exact_[i]; }
+  long double error(size_t i, H got) const;
+  // The format's ulp at x.
+  static long double ulp_at(double x);
+
+private:
+  const Case<H> &c_;
+  Case<float> promoted_;
+  Tolerances<float> float_; // the float32 default bound of the promoted case
+  std::vector<double> exact_;
+  const softcheck_bound *declared_ = nullptr;
+  bool scaled_ = false;
 };
 
 // The loss coefficient a_{r,k} (0 where omitted), in long double.

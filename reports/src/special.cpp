@@ -14,7 +14,7 @@
 
 namespace softcheck::report {
 
-const char *dtype_name(softcheck_dtype d) { return d == SOFTCHECK_F32 ? "f32" : "f64"; }
+const char *dtype_name(softcheck_dtype d) { return softcheck_dtype_name(d); }
 
 namespace {
 

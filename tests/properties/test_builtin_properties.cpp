@@ -33,7 +33,7 @@ void check_property(const std::string &name) {
   int ran = 0;
   for (const auto &out : outcomes) {
     INFO(out.property << " " << softcheck_op_name(out.op) << " "
-                      << (out.dtype == SOFTCHECK_F32 ? "f32" : "f64") << ": " << out.reason << "\n"
+                      << (softcheck_dtype_name(out.dtype)) << ": " << out.reason << "\n"
                       << out.counterexample << "reproduce: " << out.reproduce);
     CHECK(out.verdict != softcheck::props::Verdict::failed);
     ran += out.verdict == softcheck::props::Verdict::passed;

@@ -144,6 +144,11 @@ public:
   template <class A> Half &operator*=(A a) { return *this = float(*this) * a; }
   template <class A> Half &operator/=(A a) { return *this = float(*this) / a; }
 
+  // The pattern itself, public so that a Half is copied by memcpy like any
+  // float (it is trivially copyable); uninitialized by default, as a float
+  // is (value-initialized: +0).
+  uint16_t bits_;
+
 private:
   template <class A> static uint16_t from(A a) {
     constexpr int EB = exponent_bits, M = mantissa_bits;
@@ -152,7 +157,6 @@ private:
     else
       return half_detail::from_double<EB, M>(static_cast<double>(a)); // exact for the rest
   }
-  uint16_t bits_ = 0;
 };
 
 using bf16 = Half<Bf16Format>;

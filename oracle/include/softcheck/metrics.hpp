@@ -97,13 +97,11 @@ template <class T> Mismatch classify(softcheck_op op, T got, T ref) {
 }
 
 // A value as the project prints it: %a and enough decimal digits to
-// round-trip (9 for float, 17 for double).
+// round-trip (9 for float, 17 for double, 4 for bf16, 5 for f16).
 template <class T> std::string format_value(T v) {
   char buf[96];
-  if constexpr (sizeof(T) == 4)
-    std::snprintf(buf, sizeof buf, "%a (%.9g)", double(v), double(v));
-  else
-    std::snprintf(buf, sizeof buf, "%a (%.17g)", v, v);
+  const double d = static_cast<double>(v);
+  std::snprintf(buf, sizeof buf, "%a (%.*g)", d, std::numeric_limits<T>::max_digits10, d);
   return buf;
 }
 

@@ -3,6 +3,8 @@
 // (-0 and +0 are the same point), so the distance is exact and signed.
 #pragma once
 
+#include <softcheck/half.hpp>
+
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -11,11 +13,14 @@
 
 namespace softcheck {
 
-template <class T> using ulp_int_t = std::conditional_t<sizeof(T) == 4, int32_t, int64_t>;
+template <class T>
+using ulp_int_t = std::conditional_t<sizeof(T) == 2, int16_t,
+                                     std::conditional_t<sizeof(T) == 4, int32_t, int64_t>>;
 
 // Position of x on the monotone integer scale; x must not be NaN.
 template <class T> int64_t ordinal(T x) {
-  static_assert(std::is_floating_point_v<T> && (sizeof(T) == 4 || sizeof(T) == 8));
+  static_assert((std::is_floating_point_v<T> && (sizeof(T) == 4 || sizeof(T) == 8)) ||
+                is_half_v<T>);
   using I = ulp_int_t<T>;
   I bits;
   std::memcpy(&bits, &x, sizeof bits);
