@@ -1,6 +1,7 @@
 // softcheck eval: prints, for each output element, the kernel's value, the
 // oracle's correctly rounded value and the error in ulps.
 #include "commands.hpp"
+#include "options.hpp"
 #include "parse.hpp"
 
 #include <softcheck/case.hpp>
@@ -97,8 +98,8 @@ template <class T> Case<T> build_case(const EvalArgs &a, softcheck_op op) {
 
 template <class T> int eval(const Case<T> &c, const KernelSetRef &ref) {
   const softcheck_op op = c.op;
-  const char *dtype = sizeof(T) == 4 ? "f32" : "f64";
-  if (!provides(*ref.set, sizeof(T) == 4 ? SOFTCHECK_F32 : SOFTCHECK_F64, op)) {
+  const char *dtype = softcheck_dtype_name(dtype_of<T>);
+  if (!provides(*ref.set, dtype_of<T>, op)) {
     std::fprintf(stderr, "error: set '%s' does not provide %s for %s\n", ref.set->name,
                  softcheck_op_name(op), dtype);
     return 2;
@@ -120,7 +121,7 @@ template <class T> int eval(const Case<T> &c, const KernelSetRef &ref) {
   }
   fmt::print("oracle: correctly rounded (MPFR intervals, up to {} bits){}\n", stats.max_precision,
              stats.unresolved ? fmt::format(", {} outputs unresolved", stats.unresolved) : "");
-  const int w = sizeof(T) == 4 ? 34 : 46;
+  const int w = std::numeric_limits<T>::digits > 24 ? 46 : 34;
   fmt::print("{:<8} {:<{}} {:<{}} {}\n", "output", "kernel", w, "oracle", w, "ulp error");
   for (size_t i = 0; i < n; ++i) {
     Mismatch m = classify(op, got[i], want[i]);
@@ -149,22 +150,23 @@ int run_eval(const EvalArgs &args) {
   softcheck_op op = SOFTCHECK_OP_SOFTMAX;
   if (args.case_file.empty() && !op_from_name(args.op, op))
     throw UsageError("unknown op '" + text::printable(args.op) + "'");
-  if (args.case_file.empty() && args.dtype != "f32" && args.dtype != "f64")
-    throw UsageError("--dtype must be f32 or f64, not '" + text::printable(args.dtype) + "'");
   // The input is read and checked before any plugin is loaded.
   if (args.case_file.empty()) {
-    file.dtype = args.dtype == "f32" ? SOFTCHECK_F32 : SOFTCHECK_F64;
-    if (file.dtype == SOFTCHECK_F32)
-      file.f32 = build_case<float>(args, op);
-    else
-      file.f64 = build_case<double>(args, op);
+    const std::vector<softcheck_dtype> d = parse_dtypes(args.dtype);
+    if (d.size() != 1) throw UsageError("--dtype takes one of f32, f64, bf16, f16");
+    file.dtype = d[0];
+    switch (file.dtype) {
+    case SOFTCHECK_F64: file.f64 = build_case<double>(args, op); break;
+    case SOFTCHECK_BF16: file.bf16 = build_case<bf16>(args, op); break;
+    case SOFTCHECK_F16: file.f16 = build_case<f16>(args, op); break;
+    default: file.f32 = build_case<float>(args, op); break;
+    }
   }
   Registry registry;
   if (!load_registry(registry, args.plugins, args.isolation)) return 2;
   const KernelSetRef *ref = registry.find(args.set);
   if (ref == nullptr) throw UsageError("no kernel set named '" + text::printable(args.set) + "'");
-  const int code =
-      file.dtype == SOFTCHECK_F32 ? eval<float>(file.f32, *ref) : eval<double>(file.f64, *ref);
+  const int code = visit_case(file, [&](const auto &c) { return eval(c, *ref); });
   std::fflush(stdout);
   print_plugin_output();
   return code;

@@ -97,7 +97,7 @@ int run(int argc, char **argv) {
   eval->add_option("--case", eval_args.case_file,
                    "a case file (from a report or a failed check): op, dtype and every input")
       ->type_name("FILE");
-  eval->add_option("--dtype", eval_args.dtype, "f32 or f64 (default f32)");
+  eval->add_option("--dtype", eval_args.dtype, "f32, f64, bf16 or f16 (default f32)");
   eval->add_option("--shape", eval_args.shape,
                    "outer,classes,inner (default: one row of all the values)");
   eval->add_option("--input", eval_args.input,

@@ -3,6 +3,7 @@
 // completely is an error, never a silent 0.
 #pragma once
 
+#include <softcheck/half.hpp>
 #include <softcheck/read.hpp>
 
 #include <cerrno>
@@ -11,6 +12,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace softcheck::cli {
@@ -25,10 +27,13 @@ template <class T> T parse_value(const std::string &text) {
   char *end = nullptr;
   errno = 0;
   T v;
-  if constexpr (sizeof(T) == 4)
+  if constexpr (std::is_same_v<T, float>)
     v = std::strtof(s, &end);
-  else
+  else if constexpr (std::is_same_v<T, double>)
     v = std::strtod(s, &end);
+  else // a half format, through 64 significant bits: hex input is exact, and a
+       // decimal rounds twice only within 2^-64 of one of the format's midpoints
+    v = T(std::strtold(s, &end));
   // Overflow to inf and underflow to a subnormal or 0 are correctly rounded
   // results, not errors; only a string that is not a number is.
   if (end == s || *end != '\0') throw UsageError("not a number: '" + text + "'");

@@ -80,7 +80,7 @@ int run_zoo(const ZooArgs &a) {
     for (int pass_cases : {std::min(10, base.cases), base.cases}) {
       for (const auto &p : props::all_properties()) {
         for (softcheck_op op : p.ops) {
-          for (softcheck_dtype d : {SOFTCHECK_F32, SOFTCHECK_F64}) {
+          for (softcheck_dtype d : {SOFTCHECK_F32, SOFTCHECK_F64, SOFTCHECK_BF16, SOFTCHECK_F16}) {
             props::Options o = base;
             o.cases = pass_cases;
             o.properties = {p.name};

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -20,8 +21,7 @@ using Shape = softcheck_shape;
 using Status = softcheck_status;
 
 template <class T> const softcheck_ops &good() {
-  const softcheck_kernel_set &s = softcheck::builtin_kernel_set();
-  return sizeof(T) == 4 ? s.f32 : s.f64;
+  return softcheck::ops_of(softcheck::builtin_kernel_set(), softcheck::dtype_of<T>);
 }
 int64_t rows(Shape s) { return s.outer * s.inner; }
 int64_t count(Shape s) { return rows(s) * s.classes; }
@@ -488,6 +488,89 @@ Status log_backward_without_exp(Shape s, const void *y, const void *dy, void *dx
   return SOFTCHECK_OK;
 }
 
+// ------------------------------------------------------ the half formats
+
+using softcheck::bf16;
+using softcheck::f16;
+
+// Rows with a NaN or an infinity keep the built-in kernel's answer (the
+// bugs below are about finite rows).
+template <class H> bool finite_row(Shape s, const void *x, int64_t r) {
+  for (int64_t c = 0; c < s.classes; ++c)
+    if (!std::isfinite(float(in<H>(x)[at(s, r, c)]))) return false;
+  return true;
+}
+
+template <class H> std::vector<float> widened(const void *p, int64_t n) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) v[size_t(i)] = in<H>(p)[i];
+  return v;
+}
+
+// Bug class: the sum of exp(x - max) kept in the half format (a
+// half-precision accumulator): bf16 stops growing after 256 equal terms,
+// f16 after 2048, and every addition rounds to 8 or 11 bits.
+template <class H> Status half_accumulator(Shape s, const void *x, void *y) {
+  if (Status st = valid<H>(s, x, y)) return st;
+  for (int64_t r = 0; r < rows(s); ++r) {
+    if (!finite_row<H>(s, x, r)) continue;
+    float m = -inf<float>;
+    for (int64_t c = 0; c < s.classes; ++c) m = std::max(m, float(in<H>(x)[at(s, r, c)]));
+    H sum = 0.0f;
+    for (int64_t c = 0; c < s.classes; ++c) sum += std::exp(float(in<H>(x)[at(s, r, c)]) - m);
+    for (int64_t c = 0; c < s.classes; ++c)
+      out<H>(y)[at(s, r, c)] =
+          H(softcheck::ieee_divide(std::exp(float(in<H>(x)[at(s, r, c)]) - m), float(sum)));
+  }
+  return SOFTCHECK_OK;
+}
+
+// Bug class: exp(x) stored in the half format without the max shift: f16
+// overflows for x > 11.09 (bf16 past 88.7), and the row is inf / inf = NaN.
+template <class H> Status half_exp_without_max_shift(Shape s, const void *x, void *y) {
+  if (Status st = valid<H>(s, x, y)) return st;
+  for (int64_t r = 0; r < rows(s); ++r) {
+    if (!finite_row<H>(s, x, r)) continue;
+    float sum = 0;
+    for (int64_t c = 0; c < s.classes; ++c) sum += float(H(std::exp(float(in<H>(x)[at(s, r, c)]))));
+    for (int64_t c = 0; c < s.classes; ++c)
+      out<H>(y)[at(s, r, c)] =
+          H(softcheck::ieee_divide(float(H(std::exp(float(in<H>(x)[at(s, r, c)])))), sum));
+  }
+  return SOFTCHECK_OK;
+}
+
+// The float32 kernel's results, handed to `store` one by one.
+template <class H, class Store> Status from_float(Shape s, const void *x, void *y, Store &&store) {
+  if (Status st = valid<H>(s, x, y)) return st;
+  const std::vector<float> xf = widened<H>(x, count(s));
+  std::vector<float> yf(xf.size());
+  if (Status st = good<float>().softmax(s, xf.data(), yf.data())) return st;
+  for (size_t i = 0; i < yf.size(); ++i) store(i, yf[i]);
+  return SOFTCHECK_OK;
+}
+
+// Bug class: the float32 result truncated to the format instead of rounded
+// (bf16: the float's upper 16 bits; f16: rounding toward zero).
+template <class H> Status truncated_to_half(Shape s, const void *x, void *y) {
+  return from_float<H>(s, x, y, [&](size_t i, float v) {
+    H h = v;
+    if (std::isfinite(v) && std::abs(float(h)) > std::abs(v))
+      h = softcheck::next_toward(h, H(0.0f)); // toward zero
+    out<H>(y)[i] = h;
+  });
+}
+
+// Bug class: float32 results stored as float32 into the half buffer (the
+// store of the wrong width): the buffer holds the first n/2 floats' bits.
+template <class H> Status float_stored_unrounded(Shape s, const void *x, void *y) {
+  std::vector<float> kept;
+  Status st = from_float<H>(s, x, y, [&](size_t, float v) { kept.push_back(v); });
+  if (st != SOFTCHECK_OK) return st;
+  std::memcpy(y, kept.data(), kept.size() * sizeof(uint16_t)); // n halves' bytes of n/2 floats
+  return SOFTCHECK_OK;
+}
+
 // ---------------------------------------------------------------- the sets
 
 struct Mutant {
@@ -501,6 +584,12 @@ struct Mutant {
   [](softcheck_kernel_set &s) {                                                                    \
     s.f32.field = fn<float>;                                                                       \
     s.f64.field = fn<double>;                                                                      \
+  }
+
+#define HALVES(field, fn)                                                                          \
+  [](softcheck_kernel_set &s) {                                                                    \
+    s.bf16.field = fn<bf16>;                                                                       \
+    s.f16.field = fn<f16>;                                                                         \
   }
 
 const Mutant kMutants[] = {
@@ -575,6 +664,14 @@ const Mutant kMutants[] = {
      BOTH(softmax_backward, backward_overwrites_dy)},
     {"log_backward_without_exp", "log_softmax backward without the exp of y", "oracle_agreement",
      BOTH(log_softmax_backward, log_backward_without_exp)},
+    {"half_accumulator", "softmax's sum kept in bf16 / f16 (stalls after 256 / 2048 terms)",
+     "oracle_agreement", HALVES(softmax, half_accumulator)},
+    {"half_exp_without_max_shift", "exp(x) stored in the half format without the max shift",
+     "oracle_agreement", HALVES(softmax, half_exp_without_max_shift)},
+    {"truncated_to_half", "the float32 result truncated to bf16 / f16 instead of rounded",
+     "oracle_agreement", HALVES(softmax, truncated_to_half)},
+    {"float_stored_unrounded", "float32 results stored as float32 into the half output",
+     "oracle_agreement", HALVES(softmax, float_stored_unrounded)},
 };
 
 } // namespace

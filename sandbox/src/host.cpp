@@ -147,8 +147,8 @@ struct Plugin {
   Tree tree;
   bool broken = false;
   std::vector<int> threads; // last set_num_threads per set (0: never)
-  std::vector<std::array<bool, 2 * SOFTCHECK_OP_COUNT>> hung; // per set
-  std::vector<std::array<int, 2 * SOFTCHECK_OP_COUNT>>
+  std::vector<std::array<bool, SOFTCHECK_DTYPE_COUNT * SOFTCHECK_OP_COUNT>> hung; // per set
+  std::vector<std::array<int, SOFTCHECK_DTYPE_COUNT * SOFTCHECK_OP_COUNT>>
       faulty; // faults in a row, per set, dtype, op
   uint64_t seq = 0;
   std::map<std::string, Captured> output; // by label, in first-seen order below
