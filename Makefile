@@ -87,6 +87,8 @@ bench: deps
 	@cmake --preset default >/dev/null
 	@cmake --build --preset default
 	@$(BUILD)/bench/softcheck_bench --markdown $(BUILD)/bench.md
+	@$(BUILD)/bench/softcheck_bench_half --benchmark_repetitions=5 \
+	  --benchmark_report_aggregates_only=true
 
 # Oracle throughput (elements/s per op, dtype and precision).
 bench-oracle: build

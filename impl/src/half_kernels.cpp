@@ -6,9 +6,12 @@
 // them); each output is rounded once to the format, to nearest even. The
 // bad-input rules are checked first on the half arrays themselves, so a
 // rejected call reads no more than it must and writes nothing.
+#include "half_convert.hpp"
+
 #include <softcheck/kernels.hpp>
 #include <softcheck/validate.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <vector>
@@ -21,12 +24,12 @@ using detail::missing;
 
 template <class H> std::vector<float> widen(const H *p, int64_t n) {
   std::vector<float> out(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) out[size_t(i)] = p[i];
+  detail::widen(p, out.data(), out.size());
   return out;
 }
 
 template <class H> void narrow(const std::vector<float> &v, H *out) {
-  for (size_t i = 0; i < v.size(); ++i) out[i] = H(v[i]);
+  detail::narrow(v.data(), out, v.size());
 }
 
 // The float call `run` on widened copies; outputs narrowed only on success.
@@ -68,6 +71,21 @@ Status loss_checks(Shape s, const void *input, bool has_input, const void *targe
   return SOFTCHECK_OK;
 }
 
+// The softmax family and its backward ops run in chunks of whole outer
+// slices, about 64K elements, through per-thread float buffers: the float
+// copies stay in cache and no call allocates once a thread's buffers have
+// grown. Rows are independent and a row gives the same bits in any batch
+// (the rows_are_independent property), so the chunks give the bits of one
+// call. A shape with no elements per slice (classes or inner 0) is one call.
+constexpr int64_t kChunkElements = 1 << 16;
+
+float *scratch(int which, int64_t n) {
+  thread_local std::vector<float> buffers[3];
+  std::vector<float> &b = buffers[which];
+  if (b.size() < size_t(n)) b.resize(size_t(n));
+  return b.data();
+}
+
 template <class H> struct Kernels {
   // softmax, log_softmax (out: elems) and logsumexp (out: rows).
   template <class F> static Status unary(Shape s, const H *x, H *y, bool per_row, F &&f) {
@@ -76,11 +94,18 @@ template <class H> struct Kernels {
     const int64_t n_out = per_row ? e.rows : e.elems;
     if (missing(x, e.elems) || missing(y, n_out)) return SOFTCHECK_ERR_NULL_POINTER;
     return guarded([&] {
-      std::vector<float> xf = widen(x, e.elems);
-      std::vector<float> yf(static_cast<size_t>(n_out));
-      Status st = f(s, xf.data(), yf.data());
-      if (st == SOFTCHECK_OK) narrow(yf, y);
-      return st;
+      const int64_t slice = s.classes * s.inner, slice_out = per_row ? s.inner : slice;
+      const int64_t step = slice > 0 ? std::max<int64_t>(1, kChunkElements / slice) : s.outer;
+      for (int64_t o = 0; o < s.outer || (o == 0 && s.outer == 0); o += step) {
+        const int64_t k = std::max<int64_t>(0, std::min(step, s.outer - o));
+        const Shape part{k, s.classes, s.inner};
+        float *xf = scratch(0, k * slice), *yf = scratch(1, k * slice_out);
+        detail::widen(x + o * slice, xf, size_t(k * slice));
+        if (Status st = f(part, xf, yf)) return st;
+        detail::narrow(yf, y + o * slice_out, size_t(k * slice_out));
+        if (s.outer == 0) break;
+      }
+      return SOFTCHECK_OK;
     });
   }
 
@@ -90,11 +115,20 @@ template <class H> struct Kernels {
     if (missing(y, e.elems) || missing(dy, e.elems) || missing(dx, e.elems))
       return SOFTCHECK_ERR_NULL_POINTER;
     return guarded([&] {
-      std::vector<float> yf = widen(y, e.elems), dyf = widen(dy, e.elems);
-      std::vector<float> dxf(static_cast<size_t>(e.elems));
-      Status st = f(s, yf.data(), dyf.data(), dxf.data());
-      if (st == SOFTCHECK_OK) narrow(dxf, dx);
-      return st;
+      const int64_t slice = s.classes * s.inner;
+      const int64_t step = slice > 0 ? std::max<int64_t>(1, kChunkElements / slice) : s.outer;
+      for (int64_t o = 0; o < s.outer || (o == 0 && s.outer == 0); o += step) {
+        const int64_t k = std::max<int64_t>(0, std::min(step, s.outer - o));
+        const Shape part{k, s.classes, s.inner};
+        float *yf = scratch(0, k * slice), *dyf = scratch(1, k * slice),
+              *dxf = scratch(2, k * slice);
+        detail::widen(y + o * slice, yf, size_t(k * slice));
+        detail::widen(dy + o * slice, dyf, size_t(k * slice));
+        if (Status st = f(part, yf, dyf, dxf)) return st;
+        detail::narrow(dxf, dx + o * slice, size_t(k * slice));
+        if (s.outer == 0) break;
+      }
+      return SOFTCHECK_OK;
     });
   }
 

@@ -5,6 +5,7 @@
 // pieces of 4096 combined in order; double: 8 accumulators added in
 // order, a row never split) and the portable target fuses its multiply-adds
 // in software.
+#include "half_convert.hpp"
 #include "simd.hpp"
 
 #include <softcheck/kernels.hpp>
@@ -642,4 +643,58 @@ TEST_CASE("double short backward rows in lanes give the bits of the row path", "
         }
   }
   simd::select_target(targets.front());
+}
+
+// The array conversions of the half kernels give softcheck::Half's bits:
+// every pattern widened, and every midpoint, its float neighbours and
+// random float patterns narrowed, on F16C and on the portable code.
+namespace {
+
+template <class H> std::vector<float> narrowing_probes() {
+  std::vector<float> v;
+  for (uint32_t p = 0; p < 0x7FFF; ++p) {
+    const float a = H::from_bits(uint16_t(p)), b = H::from_bits(uint16_t(p + 1));
+    if (!std::isfinite(a) || !std::isfinite(b)) continue;
+    const float mid = float((double(a) + double(b)) / 2); // exact for both formats
+    for (float x : {mid, std::nextafter(mid, 0.0f), std::nextafter(mid, HUGE_VALF), a})
+      v.insert(v.end(), {x, -x});
+  }
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 200000; ++i) {
+    const uint32_t u = uint32_t(rng());
+    float f;
+    std::memcpy(&f, &u, sizeof f);
+    v.push_back(f);
+  }
+  return v;
+}
+
+template <class H> void conversions_match_scalar() {
+  std::vector<H> all(65536);
+  for (uint32_t p = 0; p < 65536; ++p) all[p] = H::from_bits(uint16_t(p));
+  std::vector<float> wide(all.size());
+  softcheck::detail::widen(all.data(), wide.data(), all.size());
+  for (uint32_t p = 0; p < 65536; ++p) {
+    const float want = all[p];
+    INFO("pattern " << p);
+    REQUIRE(std::memcmp(&wide[p], &want, sizeof want) == 0);
+  }
+  const std::vector<float> probes = narrowing_probes<H>();
+  std::vector<H> narrow(probes.size());
+  softcheck::detail::narrow(probes.data(), narrow.data(), probes.size());
+  for (size_t i = 0; i < probes.size(); ++i) {
+    INFO("float " << probes[i]);
+    REQUIRE(narrow[i].bits() == H(probes[i]).bits());
+  }
+}
+
+} // namespace
+
+TEST_CASE("half array conversions: the scalar rounding's bits, F16C and portable") {
+  conversions_match_scalar<softcheck::bf16>();
+  const bool had = softcheck::detail::f16c_in_use();
+  conversions_match_scalar<softcheck::f16>();
+  softcheck::detail::use_f16c(false);
+  conversions_match_scalar<softcheck::f16>();
+  softcheck::detail::use_f16c(had);
 }

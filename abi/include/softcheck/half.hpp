@@ -4,7 +4,8 @@
 // 10 stored significand bits, bias 15: largest finite 65504).
 //
 // A value is its 16-bit pattern, the one a plugin receives. Converting to
-// float is exact (every value of both formats is a float). Converting from
+// float is exact (every value of both formats is a float; a NaN comes out
+// quiet, its payload kept). Converting from
 // float, double or long double rounds once, to nearest with ties to even,
 // with the format's subnormals, overflow to infinity and NaN kept quiet
 // (sign and the leading payload bits kept): it works on the source's own
@@ -102,7 +103,8 @@ template <int EB, int M> float to_float(uint16_t h) {
   const uint32_t frac = h & ((1u << M) - 1u);
   uint32_t out;
   if (field == (1u << EB) - 1u) {
-    out = sign | 0x7F800000u | (frac << (23 - M));
+    // An infinity, or a NaN made quiet (as IEEE conversion and F16C do).
+    out = sign | 0x7F800000u | (frac << (23 - M)) | (frac ? 0x00400000u : 0u);
   } else if (field == 0) {
     float v = std::ldexp(static_cast<float>(frac), 1 - B - M);
     return sign ? -v : v;
