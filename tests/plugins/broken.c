@@ -17,7 +17,7 @@ softcheck_status identity(softcheck_shape s, const void *x, void *y) {
     sizeof(softcheck_kernel_set), name, NULL, NULL,                                                \
         {fn, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},                          \
         {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL}, NULL, NULL, 0, {0},    \
-        {NULL}, {NULL}, NULL                                                                       \
+        {0}, {0}, NULL                                                                             \
   }
 
 #if defined(BROKEN_DUPLICATE_NAMES)
