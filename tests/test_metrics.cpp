@@ -36,6 +36,10 @@ TEST_CASE("relative and normwise errors", "[metrics]") {
 TEST_CASE("mismatches are classified", "[metrics]") {
   const float sub = std::numeric_limits<float>::denorm_min() * 8;
   CHECK(classify(SOFTCHECK_OP_SOFTMAX, 0.0f, sub) == Mismatch::flushed_subnormal);
+  // 0 for the smallest subnormal is one ulp of rounding, not a flush.
+  const float least = std::numeric_limits<float>::denorm_min();
+  CHECK(classify(SOFTCHECK_OP_SOFTMAX, 0.0f, least) == Mismatch::none);
+  CHECK(classify(SOFTCHECK_OP_SOFTMAX, 0.0f, 2 * least) == Mismatch::flushed_subnormal);
   CHECK(classify(SOFTCHECK_OP_SOFTMAX, NAN, 0.5f) == Mismatch::nan_where_finite);
   CHECK(classify(SOFTCHECK_OP_SOFTMAX, 0.5f, NAN) == Mismatch::number_where_nan);
   CHECK(classify(SOFTCHECK_OP_LOGSUMEXP, INFINITY, 3.0f) == Mismatch::wrong_infinity);

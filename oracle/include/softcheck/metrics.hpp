@@ -66,7 +66,7 @@ enum class Mismatch {
   nan_where_finite,         // got NaN, the reference is a number
   number_where_nan,         // got a number, the reference is NaN
   wrong_infinity,           // an infinity on one side only, or of the other sign
-  flushed_subnormal,        // the reference is subnormal, got 0
+  flushed_subnormal,        // the reference is subnormal past the smallest one, got 0
   wrong_sign,               // both nonzero, opposite signs
   positive_log_probability, // log_softmax (or a log-probability input) > 0
 };
@@ -90,7 +90,12 @@ template <class T> Mismatch classify(softcheck_op op, T got, T ref) {
   if (std::isnan(got)) return Mismatch::none;
   if ((std::isinf(got) || std::isinf(ref)) && got != ref) return Mismatch::wrong_infinity;
   if (op == SOFTCHECK_OP_LOG_SOFTMAX && got > 0) return Mismatch::positive_log_probability;
-  if (got == 0 && ref != 0 && std::abs(ref) < std::numeric_limits<T>::min())
+  // A flush: 0 for a subnormal result. Not for the smallest subnormal, where
+  // 0 is one ulp off and the exact result can be the midpoint between them
+  // (a half kernel rounding a float32 result of 2^-134 to bf16 gives 0 as
+  // IEEE rounding does): that one ulp is the bound's to judge.
+  if (got == 0 && ref != 0 && std::abs(ref) < std::numeric_limits<T>::min() &&
+      std::abs(ref) > std::numeric_limits<T>::denorm_min())
     return Mismatch::flushed_subnormal;
   if (got != 0 && ref != 0 && std::signbit(got) != std::signbit(ref)) return Mismatch::wrong_sign;
   return Mismatch::none;
