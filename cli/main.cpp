@@ -155,7 +155,9 @@ int run(int argc, char **argv) {
   report->add_option("--set", report_args.sets,
                      "kernel sets to report (default: the built-in set and every plugin's)");
   report->add_option("--op", report_args.ops, "only these ops");
-  report->add_option("--dtype", report_args.dtype, "only f32 or f64");
+  report->add_option("--dtype", report_args.dtype,
+                     "only these of f32, f64, bf16, f16 (comma-separated; default: every dtype "
+                     "a set provides)");
   report->add_option("--cases", report_args.cases, "cases per op, dtype and regime (default 200)");
   report->add_option("--seed", report_args.seed, "seed (default 1), or 'random'");
   report->add_option("--threads", report_args.threads,

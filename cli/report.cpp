@@ -116,7 +116,7 @@ int run_report(const ReportArgs &a) {
   opt.threads = a.threads == 0 ? cores : int(a.threads);
   opt.seed = parse_seed(a.seed);
   opt.ops = parse_ops(a.ops);
-  opt.dtypes = parse_dtypes(a.dtype, false, "report");
+  opt.dtypes = parse_dtypes(a.dtype);
   opt.regimes = parse_regimes(a.regimes, "--regime");
   opt.skip_regimes = parse_regimes(a.skip_regimes, "--skip-regime");
   const report::Tolerance tolerance = parse_tolerance(a.tolerance);

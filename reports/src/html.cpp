@@ -205,7 +205,7 @@ std::string to_html(const Report &r, const Timing *timing) {
        "logit's distance below the row's max (regimes with finite rows; a hollow point is an "
        "infinite error).</p><div class=charts>";
   for (softcheck_op op : {SOFTCHECK_OP_SOFTMAX, SOFTCHECK_OP_LOG_SOFTMAX})
-    for (softcheck_dtype d : {SOFTCHECK_F32, SOFTCHECK_F64}) {
+    for (softcheck_dtype d : kDtypes) {
       std::vector<Series> series;
       for (const GapCurve &g : r.gaps) {
         if (g.op != op || g.dtype != d) continue;
@@ -229,7 +229,7 @@ std::string to_html(const Report &r, const Timing *timing) {
     s += fmt::format(" <span style=\"color:{}\">&#9632; {}</span>", color(k), esc(v.sets[k]));
   s += ".</p>\n";
   for (int op = 0; op < SOFTCHECK_OP_COUNT; ++op)
-    for (softcheck_dtype d : {SOFTCHECK_F32, SOFTCHECK_F64}) {
+    for (softcheck_dtype d : kDtypes) {
       std::string charts;
       for (int g = 0; g < gen::kRegimes; ++g) {
         std::vector<const Entry *> entries;

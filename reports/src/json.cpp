@@ -53,8 +53,8 @@ softcheck_op get_op(const json &j) {
 
 softcheck_dtype get_dtype(const json &j) {
   const std::string d = get_str(j, "dtype");
-  if (d == "f32") return SOFTCHECK_F32;
-  if (d == "f64") return SOFTCHECK_F64;
+  for (int k = 0; k < SOFTCHECK_DTYPE_COUNT; ++k)
+    if (d == softcheck_dtype_name(softcheck_dtype(k))) return softcheck_dtype(k);
   throw FormatError("unknown dtype '" + d + "'");
 }
 

@@ -154,7 +154,7 @@ std::string to_markdown(const Report &r, const Timing *timing) {
        "error at 1 / 4096 | double softmax gradient, median rel. error at 1 / 4096 |\n";
   s += "|---|---|---:|---:|---:|---:|\n";
   for (const std::string &set : v.sets)
-    for (softcheck_dtype d : {SOFTCHECK_F32, SOFTCHECK_F64}) {
+    for (softcheck_dtype d : kDtypes) {
       const Pipeline *gap = v.pipeline("pipeline_gap", set, d);
       const Pipeline *keras = v.pipeline("keras_clip", set, d);
       if (!gap && !keras) continue;

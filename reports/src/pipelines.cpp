@@ -169,8 +169,10 @@ void scaled(std::vector<Pipeline> &out, const SetRef &ref, softcheck_dtype dtype
     std::vector<double> ek;
     for (int64_t r = 0; r < kRows; ++r) {
       T pt = p[size_t(r * kClasses + c.target[size_t(r)])];
-      pt = std::min(std::max(pt, eps), T(1) - eps);
-      ek.push_back(rel(double(-std::log(pt)), double(want[size_t(r)])));
+      // In T, as Keras computes it: 1 - eps rounds to 1 in the half
+      // formats, and eps itself to the nearest value there.
+      pt = std::min(std::max(pt, eps), T(T(1) - eps));
+      ek.push_back(rel(double(T(-std::log(pt))), double(want[size_t(r)])));
     }
     keras.points.push_back(summarize(at, scale, ek));
     if (!grad) continue;
@@ -217,15 +219,12 @@ void scaled(std::vector<Pipeline> &out, const SetRef &ref, softcheck_dtype dtype
 std::vector<Pipeline> pipelines(const std::vector<SetRef> &sets, const Options &o) {
   std::vector<Pipeline> out;
   for (const SetRef &ref : sets)
-    for (softcheck_dtype d : o.dtypes) {
-      if (d == SOFTCHECK_F32) {
-        two_pipelines<float>(out, ref, d, o);
-        scaled<float>(out, ref, d, o);
-      } else {
-        two_pipelines<double>(out, ref, d, o);
-        scaled<double>(out, ref, d, o);
-      }
-    }
+    for (softcheck_dtype d : o.dtypes)
+      visit_dtype(d, [&](auto t) {
+        using T = typename decltype(t)::type;
+        two_pipelines<T>(out, ref, d, o);
+        scaled<T>(out, ref, d, o);
+      });
   return out;
 }
 

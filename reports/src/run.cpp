@@ -27,6 +27,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 
 namespace softcheck::report {
 
@@ -267,6 +268,10 @@ template <class T> Case<T> unit_case(const Unit &u, uint64_t seed, int64_t cases
 template <class T>
 void run_unit(const Unit &u, size_t id, const std::vector<SetRef> &sets, const Options &o,
               UnitResult &out) {
+  out.sets.resize(sets.size());
+  if (std::none_of(sets.begin(), sets.end(),
+                   [&](const SetRef &s) { return provides(*s.set, u.dtype, u.op); }))
+    return; // no oracle call for a group no set runs
   const Case<T> c = unit_case<T>(u, o.seed, o.cases);
   const size_t n = size_t(c.output_count());
   std::vector<T> want(n, std::numeric_limits<T>::quiet_NaN());
@@ -275,7 +280,6 @@ void run_unit(const Unit &u, size_t id, const std::vector<SetRef> &sets, const O
                     !gen::is_special(u.regime);
   const std::vector<long double> scale =
       os == SOFTCHECK_OK ? props::scaled_magnitudes(c) : std::vector<long double>{};
-  out.sets.resize(sets.size());
   for (size_t s = 0; s < sets.size(); ++s) {
     if (!provides(*sets[s].set, u.dtype, u.op)) continue;
     SetResult &r = out.sets[s];
@@ -331,9 +335,10 @@ std::pair<Case<T>, int64_t> worst_input(const softcheck_kernel_set &set, const C
   return {std::move(kept), k};
 }
 
-// A word for a POSIX shell: quoted unless it is plainly safe.
-std::string hex(double v, bool f32) {
-  return f32 ? fmt::format("{:a}", float(v)) : fmt::format("{:a}", v);
+// A value of T (widened to double, which is exact) in hex: a float or a
+// half format as the float it is, so it reads as in a case file.
+template <class T> std::string hex(double v) {
+  return std::is_same_v<T, double> ? fmt::format("{:a}", v) : fmt::format("{:a}", float(v));
 }
 
 void fold(SetResult &into, SetResult &&r) {
@@ -491,10 +496,9 @@ Output run(const std::vector<SetRef> &sets, const Options &o) {
       const size_t id = first + i;
       try {
         const Unit u = unit_of(id);
-        if (u.dtype == SOFTCHECK_F32)
-          run_unit<float>(u, id, sets, o, results[i]);
-        else
-          run_unit<double>(u, id, sets, o, results[i]);
+        visit_dtype(u.dtype, [&](auto t) {
+          run_unit<typename decltype(t)::type>(u, id, sets, o, results[i]);
+        });
       } catch (const std::exception &e) {
         results[i].error = e.what();
       } catch (...) {
@@ -504,7 +508,6 @@ Output run(const std::vector<SetRef> &sets, const Options &o) {
     for (const UnitResult &r : results)
       if (!r.error.empty()) throw std::runtime_error(r.error);
     const Unit u = unit_of(first);
-    const bool f32 = u.dtype == SOFTCHECK_F32;
     for (size_t s = 0; s < sets.size(); ++s) {
       SetResult acc;
       for (UnitResult &r : results)
@@ -542,24 +545,20 @@ Output run(const std::vector<SetRef> &sets, const Options &o) {
         w.ulp = cd.ulp;
         w.error = cd.score;
         w.unit = std::isinf(cd.score) ? "" : cd.scaled ? "u scaled" : "ulp";
-        w.got = hex(cd.got, f32);
-        w.want = hex(cd.want, f32);
         w.mismatch = cd.mismatch == Mismatch::none ? "" : mismatch_name(cd.mismatch);
         const std::string name = fmt::format("{}-{}-{}-{}-{}.case", e.set, softcheck_op_name(u.op),
-                                             f32 ? "f32" : "f64", e.regime, k + 1);
+                                             softcheck_dtype_name(u.dtype), e.regime, k + 1);
         w.file = "cases/" + name;
         const Unit cu = unit_of(cd.unit);
-        if (f32) {
+        visit_dtype(u.dtype, [&](auto t) {
+          using T = typename decltype(t)::type;
+          w.got = hex<T>(cd.got);
+          w.want = hex<T>(cd.want);
           auto [kept, at] =
-              worst_input(*sets[s].set, unit_case<float>(cu, o.seed, o.cases), cd.output, cd.got);
+              worst_input(*sets[s].set, unit_case<T>(cu, o.seed, o.cases), cd.output, cd.got);
           w.output = at;
           w.text = to_text(kept);
-        } else {
-          auto [kept, at] =
-              worst_input(*sets[s].set, unit_case<double>(cu, o.seed, o.cases), cd.output, cd.got);
-          w.output = at;
-          w.text = to_text(kept);
-        }
+        });
         std::vector<std::string> words = {o.cli, "eval"};
         words.insert(words.end(), sets[s].load_args.begin(), sets[s].load_args.end());
         for (std::string &a : set_arguments(e.set)) words.push_back(std::move(a));

@@ -79,12 +79,8 @@ void add(std::vector<SpecialValue> &out, const SetRef &ref, softcheck_dtype dtyp
 std::vector<SpecialValue> special_values(const std::vector<SetRef> &sets, const Options &o) {
   std::vector<SpecialValue> out;
   for (const SetRef &ref : sets)
-    for (softcheck_dtype d : o.dtypes) {
-      if (d == SOFTCHECK_F32)
-        add<float>(out, ref, d);
-      else
-        add<double>(out, ref, d);
-    }
+    for (softcheck_dtype d : o.dtypes)
+      visit_dtype(d, [&](auto t) { add<typename decltype(t)::type>(out, ref, d); });
   return out;
 }
 

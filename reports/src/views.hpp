@@ -12,6 +12,10 @@
 
 namespace softcheck::report {
 
+// Every dtype of the ABI, in the order the views list them.
+inline constexpr softcheck_dtype kDtypes[] = {SOFTCHECK_F32, SOFTCHECK_F64, SOFTCHECK_BF16,
+                                              SOFTCHECK_F16};
+
 inline std::string ulp_text(double u) {
   if (std::isnan(u)) return "-";
   if (std::isinf(u)) return "inf";

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 
 namespace softcheck {
 
@@ -60,6 +61,18 @@ inline const softcheck_ops &ops_of(const softcheck_kernel_set &set, softcheck_dt
   case SOFTCHECK_F16: return set.f16;
   }
   return set.f32;
+}
+
+// f(std::type_identity<T>{}) for the element type T of `dtype`: one
+// template instantiated for every dtype of the ABI.
+template <class F> decltype(auto) visit_dtype(softcheck_dtype dtype, F &&f) {
+  switch (dtype) {
+  case SOFTCHECK_F64: return f(std::type_identity<double>{});
+  case SOFTCHECK_BF16: return f(std::type_identity<bf16>{});
+  case SOFTCHECK_F16: return f(std::type_identity<f16>{});
+  case SOFTCHECK_F32: break;
+  }
+  return f(std::type_identity<float>{});
 }
 
 // a / b with IEEE semantics, written so that a division by zero is not

@@ -178,7 +178,10 @@ struct Options {
   int64_t worst_n = 3;
   int threads = 1;
   std::vector<softcheck_op> ops; // empty: every op
-  std::vector<softcheck_dtype> dtypes = {SOFTCHECK_F32, SOFTCHECK_F64};
+  // Entries only for what a set provides (a set without half kernels has
+  // no bf16 or f16 entries).
+  std::vector<softcheck_dtype> dtypes = {SOFTCHECK_F32, SOFTCHECK_F64, SOFTCHECK_BF16,
+                                         SOFTCHECK_F16};
   std::vector<int> regimes, skip_regimes; // gen::Regime values; empty: every regime
   std::string cli = "softcheck";          // how reproduce lines call the tool
   bool progress = false;                  // a status line on stderr
