@@ -60,7 +60,7 @@ int run_fuzz(const FuzzArgs &a) {
   o.seed = parse_seed(a.seed);
   if (!a.shard.empty()) parse_shard(a.shard, o.shard, o.shards);
   o.ops = parse_ops(a.ops);
-  o.dtypes = parse_dtypes(a.dtype, false, "fuzz");
+  o.dtypes = parse_dtypes(a.dtype);
   o.regimes = selected_regimes(parse_regimes(a.regimes, "--regime"),
                                parse_regimes(a.skip_regimes, "--skip-regime"));
   ensure_writable_folder(a.corpus, "--corpus");

@@ -187,7 +187,9 @@ int run(int argc, char **argv) {
       ->type_name("PATH");
   fuzz->add_option("--set", fuzz_args.set, "kernel set (default: softcheck, the built-in set)");
   fuzz->add_option("--op", fuzz_args.ops, "only these ops");
-  fuzz->add_option("--dtype", fuzz_args.dtype, "only f32 or f64");
+  fuzz->add_option("--dtype", fuzz_args.dtype,
+                   "only these of f32, f64, bf16, f16 (comma-separated; default: every dtype the "
+                   "set provides)");
   fuzz->add_option("--seconds", fuzz_args.seconds, "run this long (default 30)");
   fuzz->add_option("--cases", fuzz_args.cases, "or this many executions (reproducible)");
   fuzz->add_option("--seed", fuzz_args.seed, "seed (default 1), or 'random'");

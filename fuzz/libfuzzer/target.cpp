@@ -1,8 +1,8 @@
 // softcheck fuzz, engine 2: a libFuzzer target. Raw bytes become an op, a
-// dtype, a shape, loss options and the values (a palette of special values
-// or raw bit patterns), and the op runs through the plugin ABI table of the
-// set under test (the built-in set, or SOFTCHECK_FUZZ_PLUGIN and
-// SOFTCHECK_FUZZ_SET). Checked on every call, beyond the sanitizers' own:
+// dtype (f32, f64, bf16 or f16), a shape, loss options and the values (a
+// palette of special values or raw bit patterns), and the op runs through the plugin ABI table of
+// the set under test (the built-in set, or SOFTCHECK_FUZZ_PLUGIN and SOFTCHECK_FUZZ_SET). Checked
+// on every call, beyond the sanitizers' own:
 //   - no write outside the output: guard zones of a known pattern on both
 //     sides of the output buffer, compared after the call;
 //   - inputs unchanged, bitwise;
@@ -22,6 +22,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -39,8 +40,12 @@ struct Reader {
   template <class T> T value() {
     using L = std::numeric_limits<T>;
     const uint8_t k = byte();
+    // Around where exp overflows and underflows in the format (f16: past
+    // 11.09 and below -17.33; bf16 has float's range).
     static const double palette[] = {0, -0.0, 1, -1, 2, 3, 88.72, -103.9, 745.1, -746, 1e-30, 1e30};
-    if (k < 12) return T(palette[k]);
+    static const double f16_palette[] = {0,     -0.0,   1,     -1,   2,    3,
+                                         11.09, -17.33, 65504, -6e4, 1e-5, 3e4};
+    if (k < 12) return T(std::is_same_v<T, f16> ? f16_palette[k] : palette[k]);
     switch (k) {
     case 12: return L::infinity();
     case 13: return -L::infinity();
@@ -90,7 +95,7 @@ constexpr int64_t kGuard = 16; // elements on each side of the output
 constexpr uint8_t kPattern = 0xA5;
 
 template <class T> void run(Reader &in, softcheck_op op) {
-  const char *dtype = sizeof(T) == 4 ? "f32" : "f64";
+  const char *dtype = softcheck_dtype_name(dtype_of<T>);
   Case<T> c;
   c.op = op;
   c.shape = {in.byte() % 4, in.byte() % 40, 1 + in.byte() % 3};
@@ -166,9 +171,11 @@ template <class T> void run(Reader &in, softcheck_op op) {
 int softcheck_fuzz_one(const uint8_t *data, size_t size) {
   Reader in{data, size};
   const softcheck_op op = softcheck_op(in.byte() % SOFTCHECK_OP_COUNT);
-  if (in.byte() & 1)
-    run<double>(in, op);
-  else
-    run<float>(in, op);
+  switch (in.byte() & 3) {
+  case 0: run<float>(in, op); break;
+  case 1: run<double>(in, op); break;
+  case 2: run<bf16>(in, op); break;
+  default: run<f16>(in, op); break;
+  }
   return 0;
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 namespace softcheck::fuzz {
 namespace {
@@ -18,10 +19,11 @@ template <class T> T special_value(gen::Draw &d) {
 }
 
 template <class T> T flip_bit(T v, gen::Draw &d) {
-  using U = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  using U = std::conditional_t<sizeof(T) == 2, uint16_t,
+                               std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>>;
   U bits;
   std::memcpy(&bits, &v, sizeof v);
-  bits ^= U(1) << d.below(sizeof(T) * 8);
+  bits = U(bits ^ (U(1) << d.below(sizeof(T) * 8)));
   std::memcpy(&v, &bits, sizeof v);
   return v;
 }
@@ -105,18 +107,24 @@ template <class T> const char *mutate_once(Case<T> &c, gen::Draw &d, const Admit
     const int64_t r = d.below(rows);
     T v = row_max(c, r);
     if (!std::isfinite(v)) break;
-    for (int64_t k = d.below(4); k > 0; --k) v = std::nextafter(v, -std::numeric_limits<T>::max());
+    for (int64_t k = d.below(4); k > 0; --k) v = next_toward(v, T(-std::numeric_limits<T>::max()));
     c.x[size_t(gen::index_of(c, r, d.below(K)))] = v;
     return "toward a tie";
   }
   case 4: {
     if (!have_x) break;
+    // Where exp of the gap under- or overflows in float and double, and in
+    // f16 (exp overflows past 11.09, is subnormal below -9.70 and 0 below
+    // -17.33; bf16 has float's range).
     static constexpr double gaps[] = {15, 30, 60, 87.5, 88.7, 103.5, 104, 110, 200, 708, 745, 746};
+    static constexpr double half_gaps[] = {9.7, 11.09, 11.1, 15, 16.6, 17.33, 17.4, 30, 87.5, 88.7};
     const int64_t r = d.below(rows);
     const T m = row_max(c, r);
     if (!std::isfinite(m)) break;
-    const double gap = gaps[d.below(std::size(gaps))]; // one draw a statement: the
-    const double g = gap * (d.chance(0.5) ? 1 : -1);   // order of operands is unspecified
+    // One draw a statement: the order of operands is unspecified.
+    const double gap = std::is_same_v<T, f16> ? half_gaps[d.below(std::size(half_gaps))]
+                                              : gaps[d.below(std::size(gaps))];
+    const double g = gap * (d.chance(0.5) ? 1 : -1);
     c.x[size_t(gen::index_of(c, r, d.below(K)))] = T(double(m) + g);
     return "large gap";
   }
@@ -256,5 +264,7 @@ template <class T> std::string mutate(Case<T> &c, gen::Draw &d, const Admits &ad
 
 template std::string mutate(Case<float> &, gen::Draw &, const Admits &);
 template std::string mutate(Case<double> &, gen::Draw &, const Admits &);
+template std::string mutate(Case<bf16> &, gen::Draw &, const Admits &);
+template std::string mutate(Case<f16> &, gen::Draw &, const Admits &);
 
 } // namespace softcheck::fuzz

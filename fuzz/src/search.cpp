@@ -224,25 +224,35 @@ Result search(const softcheck_kernel_set &set, const Options &o, const Writer &w
   const auto t0 = std::chrono::steady_clock::now();
   Search<float> f32(set, o, write, result);
   Search<double> f64(set, o, write, result);
+  Search<bf16> b16(set, o, write, result);
+  Search<f16> h16(set, o, write, result);
+  auto of = [&](softcheck_dtype dt, auto fn) {
+    switch (dt) {
+    case SOFTCHECK_F64: return fn(f64);
+    case SOFTCHECK_BF16: return fn(b16);
+    case SOFTCHECK_F16: return fn(h16);
+    case SOFTCHECK_F32: break;
+    }
+    return fn(f32);
+  };
   std::vector<softcheck_op> ops = o.ops;
   if (ops.empty())
     for (int i = 0; i < SOFTCHECK_OP_COUNT; ++i) ops.push_back(softcheck_op(i));
-  // Lanes in a fixed order: op-major, f32 before f64.
-  std::vector<std::pair<bool, size_t>> order;
+  // Lanes in a fixed order: op-major, dtypes in the order asked for.
+  std::vector<std::pair<softcheck_dtype, size_t>> order;
   for (softcheck_op op : ops)
     for (softcheck_dtype dt : o.dtypes) {
       if (!provides(set, dt, op)) continue;
-      if (dt == SOFTCHECK_F32) {
-        order.emplace_back(true, f32.lanes());
-        f32.add_lane(op, dt);
-      } else {
-        order.emplace_back(false, f64.lanes());
-        f64.add_lane(op, dt);
-      }
+      of(dt, [&](auto &s) {
+        order.emplace_back(dt, s.lanes());
+        s.add_lane(op, dt);
+      });
     }
   if (order.empty()) return result;
   f32.seed_pools();
   f64.seed_pools();
+  b16.seed_pools();
+  h16.seed_pools();
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
@@ -250,11 +260,8 @@ Result search(const softcheck_kernel_set &set, const Options &o, const Writer &w
   for (int64_t it = 1;; ++it) {
     if (o.cases > 0 && result.execs >= o.cases) break;
     if (o.seconds > 0 && elapsed() >= o.seconds) break;
-    const auto [is_f32, lane] = order[size_t(it) % order.size()];
-    if (is_f32)
-      f32.step(lane, it);
-    else
-      f64.step(lane, it);
+    const auto [dt, lane] = order[size_t(it) % order.size()];
+    of(dt, [&, lane = lane](auto &s) { s.step(lane, it); });
     if (o.progress && elapsed() - last_status > 0.5) {
       last_status = elapsed();
       std::fprintf(stderr, "\rsoftcheck fuzz: %lld executions, %.0f/s, %zu findings   ",
@@ -266,6 +273,8 @@ Result search(const softcheck_kernel_set &set, const Options &o, const Writer &w
   if (o.progress) std::fprintf(stderr, "\r%78s\r", "");
   f32.finish();
   f64.finish();
+  b16.finish();
+  h16.finish();
   std::stable_sort(result.worst.begin(), result.worst.end(), [](const Worst &a, const Worst &b) {
     return a.op != b.op ? a.op < b.op : a.dtype < b.dtype;
   });

@@ -16,7 +16,7 @@ for f in s0/*.case; do cmp "$f" "again/$(basename "$f")" || fail "$f differs"; d
 [ -s merged/worst.json ] && [ -s merged/worst.md ] || fail "no merged table"
 grep -q '"schema": "softcheck-fuzz-worst"' merged/worst.json || fail "merged table schema"
 rows=$(grep -c '"op"' merged/worst.json)
-[ "$rows" = 22 ] || fail "merged table has $rows rows, expected 22 (11 ops x 2 dtypes)"
+[ "$rows" = 44 ] || fail "merged table has $rows rows, expected 44 (11 ops x 4 dtypes)"
 # Every row's case file is in the merged corpus.
 for f in $(grep -o '"file": "[^"]*"' merged/worst.json | cut -d'"' -f4); do
   [ -f "merged/$f" ] || fail "merged/$f missing"

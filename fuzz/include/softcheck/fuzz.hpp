@@ -29,7 +29,10 @@ struct Options {
   int64_t cases = 0;             // executions; 0: until `seconds`
   double seconds = 30;           // 0: until `cases`
   std::vector<softcheck_op> ops; // empty: every op the set provides
-  std::vector<softcheck_dtype> dtypes = {SOFTCHECK_F32, SOFTCHECK_F64};
+  // Lanes only where the set provides the op (no half lanes for a set
+  // without half kernels).
+  std::vector<softcheck_dtype> dtypes = {SOFTCHECK_F32, SOFTCHECK_F64, SOFTCHECK_BF16,
+                                         SOFTCHECK_F16};
   // The regimes the pools are seeded from and rows are redrawn from
   // (--regime / --skip-regime); empty: every one. With a selection, no
   // mutation brings in a NaN or an infinity that no selected regime has, so
