@@ -8,7 +8,11 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace softcheck::cli {
 
@@ -89,13 +93,41 @@ void print_plugin_output() {
 
 namespace {
 
-std::string bound_text(const softcheck_contract *c, softcheck_dtype d, softcheck_op op) {
-  if (c == nullptr) return "";
-  const softcheck_bound &b = (d == SOFTCHECK_F32 ? c->f32 : c->f64)[op];
+std::string bound_text(const softcheck_kernel_set &set, softcheck_dtype d, softcheck_op op) {
+  const softcheck_bound *table = nullptr;
+  if (set.contract && (d == SOFTCHECK_F32 || d == SOFTCHECK_F64))
+    table = d == SOFTCHECK_F32 ? set.contract->f32 : set.contract->f64;
+  if (set.half_contract && (d == SOFTCHECK_BF16 || d == SOFTCHECK_F16))
+    table = d == SOFTCHECK_BF16 ? set.half_contract->bf16 : set.half_contract->f16;
+  if (table == nullptr) return "";
+  const softcheck_bound &b = table[op];
   std::string s;
   if (b.max_ulp >= 0) s += fmt::format("{:g} ulp", b.max_ulp);
   if (b.max_scaled_u >= 0)
     s += fmt::format("{}{:g}u scaled", s.empty() ? "" : ", ", b.max_scaled_u);
+  return s;
+}
+
+// The declared bounds of an op: the text alone when every dtype the set
+// provides declares the same, else grouped ("f32, f64: 1 ulp; bf16: ...").
+std::string bounds_text(const softcheck_kernel_set &set, softcheck_op op) {
+  std::vector<std::pair<std::string, std::string>> groups; // (dtypes, bound)
+  int provided = 0, declared = 0;
+  for (int d = 0; d < SOFTCHECK_DTYPE_COUNT; ++d) {
+    provided += provides(set, softcheck_dtype(d), op);
+    const std::string b = bound_text(set, softcheck_dtype(d), op);
+    if (b.empty()) continue;
+    ++declared;
+    auto it =
+        std::find_if(groups.begin(), groups.end(), [&](const auto &g) { return g.second == b; });
+    if (it == groups.end())
+      groups.emplace_back(softcheck_dtype_name(softcheck_dtype(d)), b);
+    else
+      it->first += std::string(", ") + softcheck_dtype_name(softcheck_dtype(d));
+  }
+  if (groups.size() == 1 && declared == provided) return groups.front().second;
+  std::string s;
+  for (const auto &[dtypes, b] : groups) s += (s.empty() ? "" : "; ") + dtypes + ": " + b;
   return s;
 }
 
@@ -115,15 +147,14 @@ int run_kernels(const KernelsArgs &args) {
     if (set.input_padding_bytes > 0)
       fmt::print("  reads up to {} bytes past the end of each input (declared)\n",
                  set.input_padding_bytes);
-    fmt::print("  {:<28} {:<4} {:<4} {}\n", "op", "f32", "f64", "declared bound (f32 / f64)");
+    fmt::print("  {:<28} {:<4} {:<4} {:<4} {:<4} {}\n", "op", "f32", "f64", "bf16", "f16",
+               "declared bound");
     for (int i = 0; i < SOFTCHECK_OP_COUNT; ++i) {
       auto op = softcheck_op(i);
-      bool f32 = provides(set, SOFTCHECK_F32, op), f64 = provides(set, SOFTCHECK_F64, op);
-      std::string b32 = bound_text(set.contract, SOFTCHECK_F32, op);
-      std::string b64 = bound_text(set.contract, SOFTCHECK_F64, op);
-      std::string bounds = b32 == b64 ? b32 : b32 + " / " + b64;
-      std::string line = fmt::format("  {:<28} {:<4} {:<4} {}", softcheck_op_name(op),
-                                     f32 ? "yes" : "-", f64 ? "yes" : "-", bounds);
+      auto has = [&](softcheck_dtype d) { return provides(set, d, op) ? "yes" : "-"; };
+      std::string line = fmt::format("  {:<28} {:<4} {:<4} {:<4} {:<4} {}", softcheck_op_name(op),
+                                     has(SOFTCHECK_F32), has(SOFTCHECK_F64), has(SOFTCHECK_BF16),
+                                     has(SOFTCHECK_F16), bounds_text(set, op));
       line.erase(line.find_last_not_of(' ') + 1);
       fmt::print("{}\n", line);
     }
