@@ -1,5 +1,7 @@
 // oneDNN's CPU softmax (2.6, softmax_v2 primitives) behind the plugin ABI:
-// the set `onednn`, float32 only (oneDNN has no f64 softmax). softmax and
+// the set `onednn`, float32 and bfloat16 (oneDNN has no f64 softmax, and
+// its f16 softmax is not a CPU one; the bf16 ops are tried once at load and
+// left NULL where this CPU has no implementation). softmax and
 // log_softmax are softmax_v2_forward with algorithm softmax_accurate and
 // softmax_log; their backward ops softmax_v2_backward. The buffers are
 // viewed as plain [outer, classes, inner] (format abc) with axis 1. No
@@ -11,6 +13,7 @@
 #include <omp.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <cstdint>
 #include <exception>
 
 namespace {
@@ -26,7 +29,10 @@ dnnl::engine &engine() {
   return e;
 }
 
-dnnl::memory::desc desc_of(Shape s) { return {{s.outer, s.classes, s.inner}, dt::f32, tag::abc}; }
+dnnl::memory::desc desc_of(Shape s, dt type) {
+  return {{s.outer, s.classes, s.inner}, type, tag::abc};
+}
+size_t size_of(dt type) { return type == dt::f32 ? 4 : 2; }
 
 template <class F> Status guarded(F &&f) {
   try {
@@ -36,14 +42,14 @@ template <class F> Status guarded(F &&f) {
   }
 }
 
-Status forward(dnnl::algorithm alg, Shape s, const void *x, void *y) {
+Status forward(dnnl::algorithm alg, dt type, Shape s, const void *x, void *y) {
   Extent e;
-  if (Status st = softcheck_check_shape(s, sizeof(float), &e)) return st;
+  if (Status st = softcheck_check_shape(s, size_of(type), &e)) return st;
   if (softcheck_missing(x, e.elems) || softcheck_missing(y, e.elems))
     return SOFTCHECK_ERR_NULL_POINTER;
   if (e.elems == 0) return SOFTCHECK_OK;
   return guarded([&] {
-    const auto md = desc_of(s);
+    const auto md = desc_of(s, type);
     dnnl::softmax_v2_forward::primitive_desc pd({dnnl::prop_kind::forward_training, alg, md, md, 1},
                                                 engine());
     dnnl::memory src(md, engine(), const_cast<void *>(x)), dst(md, engine(), y);
@@ -54,15 +60,15 @@ Status forward(dnnl::algorithm alg, Shape s, const void *x, void *y) {
   });
 }
 
-Status backward(dnnl::algorithm alg, Shape s, const void *y, const void *dy, void *dx) {
+Status backward(dnnl::algorithm alg, dt type, Shape s, const void *y, const void *dy, void *dx) {
   Extent e;
-  if (Status st = softcheck_check_shape(s, sizeof(float), &e)) return st;
+  if (Status st = softcheck_check_shape(s, size_of(type), &e)) return st;
   if (softcheck_missing(y, e.elems) || softcheck_missing(dy, e.elems) ||
       softcheck_missing(dx, e.elems))
     return SOFTCHECK_ERR_NULL_POINTER;
   if (e.elems == 0) return SOFTCHECK_OK;
   return guarded([&] {
-    const auto md = desc_of(s);
+    const auto md = desc_of(s, type);
     dnnl::softmax_v2_forward::primitive_desc hint(
         {dnnl::prop_kind::forward_training, alg, md, md, 1}, engine());
     dnnl::softmax_v2_backward::primitive_desc pd({alg, md, md, md, 1}, engine(), hint);
@@ -87,7 +93,7 @@ const softcheck_kernel_set &set() {
     softcheck_kernel_set k{};
     k.struct_size = sizeof(softcheck_kernel_set);
     k.name = "onednn";
-    k.description = "oneDNN's softmax_v2 primitives (softmax_accurate, softmax_log), f32";
+    k.description = "oneDNN's softmax_v2 primitives (softmax_accurate, softmax_log), f32 and bf16";
     static const std::string version = [] {
       const dnnl_version_t *v = dnnl_version();
       return std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
@@ -95,17 +101,42 @@ const softcheck_kernel_set &set() {
     }();
     k.version = version.c_str();
     k.f32.softmax = [](Shape sh, const void *x, void *y) {
-      return forward(dnnl::algorithm::softmax_accurate, sh, x, y);
+      return forward(dnnl::algorithm::softmax_accurate, dt::f32, sh, x, y);
     };
     k.f32.log_softmax = [](Shape sh, const void *x, void *y) {
-      return forward(dnnl::algorithm::softmax_log, sh, x, y);
+      return forward(dnnl::algorithm::softmax_log, dt::f32, sh, x, y);
     };
     k.f32.softmax_backward = [](Shape sh, const void *y, const void *dy, void *dx) {
-      return backward(dnnl::algorithm::softmax_accurate, sh, y, dy, dx);
+      return backward(dnnl::algorithm::softmax_accurate, dt::f32, sh, y, dy, dx);
     };
     k.f32.log_softmax_backward = [](Shape sh, const void *y, const void *dy, void *dx) {
-      return backward(dnnl::algorithm::softmax_log, sh, y, dy, dx);
+      return backward(dnnl::algorithm::softmax_log, dt::f32, sh, y, dy, dx);
     };
+    k.bf16.softmax = [](Shape sh, const void *x, void *y) {
+      return forward(dnnl::algorithm::softmax_accurate, dt::bf16, sh, x, y);
+    };
+    k.bf16.log_softmax = [](Shape sh, const void *x, void *y) {
+      return forward(dnnl::algorithm::softmax_log, dt::bf16, sh, x, y);
+    };
+    k.bf16.softmax_backward = [](Shape sh, const void *y, const void *dy, void *dx) {
+      return backward(dnnl::algorithm::softmax_accurate, dt::bf16, sh, y, dy, dx);
+    };
+    k.bf16.log_softmax_backward = [](Shape sh, const void *y, const void *dy, void *dx) {
+      return backward(dnnl::algorithm::softmax_log, dt::bf16, sh, y, dy, dx);
+    };
+    // Once on a 2 x 3 input (bf16 bit patterns of small values): an op this
+    // CPU has no implementation of is not provided.
+    const Shape sh{2, 3, 1};
+    const uint16_t x[6] = {0x3f00, 0xbf80, 0x4000, 0x0000, 0x3f80, 0xbe80};
+    uint16_t y[6];
+    auto keep = [](auto &fn, Status st) {
+      if (st != SOFTCHECK_OK) fn = nullptr;
+    };
+    keep(k.bf16.softmax, k.bf16.softmax(sh, x, y));
+    keep(k.bf16.log_softmax, k.bf16.log_softmax(sh, x, y));
+    keep(k.bf16.softmax_backward, k.bf16.softmax_backward(sh, x, x, y));
+    keep(k.bf16.log_softmax_backward, k.bf16.log_softmax_backward(sh, x, x, y));
+    k.half_contract = nullptr;
     k.contract = nullptr;
     k.set_num_threads = set_threads;
     // softmax_accurate subtracts the max: an all -inf row is NaN.

@@ -1,5 +1,8 @@
 // PyTorch's CPU kernels (libtorch 1.13) behind the plugin ABI: the set
-// `pytorch`, float and double. Each op is the call a PyTorch user makes, on
+// `pytorch`, float and double, and bfloat16 and float16 where this libtorch
+// has a CPU kernel for the op (each half op is tried once on a small input
+// at load; one that throws, "not implemented for 'Half'", is left NULL: not
+// provided). Each op is the call a PyTorch user makes, on
 // tensors viewing the ABI's buffers as [outer, classes] (inner = 1) or
 // [outer, classes, inner], with dim = 1:
 // softmax, log_softmax, logsumexp; the native backward functions of softmax
@@ -31,6 +34,8 @@ using Extent = softcheck_extent;
 
 template <class T> constexpr at::ScalarType kType = at::kFloat;
 template <> constexpr at::ScalarType kType<double> = at::kDouble;
+template <> constexpr at::ScalarType kType<softcheck::bf16> = at::kBFloat16;
+template <> constexpr at::ScalarType kType<softcheck::f16> = at::kHalf;
 
 template <class T> at::Tensor view(const void *p, std::vector<int64_t> sizes) {
   static T dummy = 0; // from_blob wants a pointer even for empty tensors
@@ -250,6 +255,37 @@ template <class T> softcheck_ops ops() {
   return k;
 }
 
+// The half table: the ops this libtorch runs on the CPU in T (one call on a
+// 2 x 3 input each; an op that throws is not provided).
+template <class T> softcheck_ops probed() {
+  softcheck_ops k = ops<T>();
+  const Shape s{2, 3, 1};
+  const T x[6] = {T(0.5f), T(-1), T(2), T(0), T(1), T(-0.25f)};
+  const T p[6] = {T(0.25f), T(0.5f), T(0.25f), T(1), T(0), T(0)};
+  const T dy[6] = {T(1), T(0), T(-1), T(0.5f), T(0.5f), T(0)};
+  const T dout[2] = {T(1), T(1)};
+  const int64_t t[2] = {1, 0};
+  softcheck_loss_options o{};
+  o.reduction = SOFTCHECK_REDUCTION_NONE;
+  o.ignore_index = -100;
+  T y[6];
+  auto keep = [](auto &fn, Status st) {
+    if (st != SOFTCHECK_OK) fn = nullptr;
+  };
+  keep(k.softmax, k.softmax(s, x, y));
+  keep(k.log_softmax, k.log_softmax(s, x, y));
+  keep(k.logsumexp, k.logsumexp(s, x, y));
+  keep(k.softmax_backward, k.softmax_backward(s, p, dy, y));
+  keep(k.log_softmax_backward, k.log_softmax_backward(s, x, dy, y));
+  keep(k.nll_loss, k.nll_loss(s, x, t, &o, y));
+  keep(k.nll_loss_backward, k.nll_loss_backward(s, t, &o, dout, y));
+  keep(k.cross_entropy, k.cross_entropy(s, x, t, &o, y));
+  keep(k.cross_entropy_backward, k.cross_entropy_backward(s, x, t, &o, dout, y));
+  keep(k.cross_entropy_prob, k.cross_entropy_prob(s, x, p, &o, y));
+  keep(k.cross_entropy_prob_backward, k.cross_entropy_prob_backward(s, x, p, &o, dout, y));
+  return k;
+}
+
 softcheck_status set_threads(int threads) {
   if (threads < 1) return SOFTCHECK_ERR_UNSUPPORTED;
   return guarded([&] {
@@ -263,10 +299,14 @@ const softcheck_kernel_set &set() {
     softcheck_kernel_set k{};
     k.struct_size = sizeof(softcheck_kernel_set);
     k.name = "pytorch";
-    k.description = "PyTorch's CPU kernels (libtorch, ATen), as a PyTorch user calls them";
+    k.description = "PyTorch's CPU kernels (libtorch, ATen), as a PyTorch user calls them; "
+                    "bf16 and f16 where ATen has a CPU kernel";
     k.version = TORCH_VERSION;
     k.f32 = ops<float>();
     k.f64 = ops<double>();
+    k.bf16 = probed<softcheck::bf16>();
+    k.f16 = probed<softcheck::f16>();
+    k.half_contract = nullptr;
     k.contract = nullptr;
     k.set_num_threads = set_threads;
     // ATen evaluates the formulas in IEEE: exp(x - max) of an all -inf row
