@@ -82,6 +82,24 @@ Status backward(dnnl::algorithm alg, dt type, Shape s, const void *y, const void
   });
 }
 
+// softmax and log_softmax, forward and backward, on `type` data.
+template <dt type> softcheck_ops table() {
+  softcheck_ops k{};
+  k.softmax = [](Shape sh, const void *x, void *y) {
+    return forward(dnnl::algorithm::softmax_accurate, type, sh, x, y);
+  };
+  k.log_softmax = [](Shape sh, const void *x, void *y) {
+    return forward(dnnl::algorithm::softmax_log, type, sh, x, y);
+  };
+  k.softmax_backward = [](Shape sh, const void *y, const void *dy, void *dx) {
+    return backward(dnnl::algorithm::softmax_accurate, type, sh, y, dy, dx);
+  };
+  k.log_softmax_backward = [](Shape sh, const void *y, const void *dy, void *dx) {
+    return backward(dnnl::algorithm::softmax_log, type, sh, y, dy, dx);
+  };
+  return k;
+}
+
 softcheck_status set_threads(int threads) {
   if (threads < 1) return SOFTCHECK_ERR_UNSUPPORTED;
   omp_set_num_threads(threads);
@@ -100,30 +118,8 @@ const softcheck_kernel_set &set() {
              std::to_string(v->patch);
     }();
     k.version = version.c_str();
-    k.f32.softmax = [](Shape sh, const void *x, void *y) {
-      return forward(dnnl::algorithm::softmax_accurate, dt::f32, sh, x, y);
-    };
-    k.f32.log_softmax = [](Shape sh, const void *x, void *y) {
-      return forward(dnnl::algorithm::softmax_log, dt::f32, sh, x, y);
-    };
-    k.f32.softmax_backward = [](Shape sh, const void *y, const void *dy, void *dx) {
-      return backward(dnnl::algorithm::softmax_accurate, dt::f32, sh, y, dy, dx);
-    };
-    k.f32.log_softmax_backward = [](Shape sh, const void *y, const void *dy, void *dx) {
-      return backward(dnnl::algorithm::softmax_log, dt::f32, sh, y, dy, dx);
-    };
-    k.bf16.softmax = [](Shape sh, const void *x, void *y) {
-      return forward(dnnl::algorithm::softmax_accurate, dt::bf16, sh, x, y);
-    };
-    k.bf16.log_softmax = [](Shape sh, const void *x, void *y) {
-      return forward(dnnl::algorithm::softmax_log, dt::bf16, sh, x, y);
-    };
-    k.bf16.softmax_backward = [](Shape sh, const void *y, const void *dy, void *dx) {
-      return backward(dnnl::algorithm::softmax_accurate, dt::bf16, sh, y, dy, dx);
-    };
-    k.bf16.log_softmax_backward = [](Shape sh, const void *y, const void *dy, void *dx) {
-      return backward(dnnl::algorithm::softmax_log, dt::bf16, sh, y, dy, dx);
-    };
+    k.f32 = table<dt::f32>();
+    k.bf16 = table<dt::bf16>();
     // Once on a 2 x 3 input (bf16 bit patterns of small values): an op this
     // CPU has no implementation of is not provided.
     const Shape sh{2, 3, 1};
