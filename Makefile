@@ -57,9 +57,11 @@ peers: deps
 	@cmake --preset default >/dev/null
 	@cmake --build --preset default
 
+# Exit 1 (a peer's kernel faulted: PyTorch's bf16 losses read past their
+# weight) is a finding the report shows, not a failure of the target.
 report-peers: peers
 	@$(SOFTCHECK) report $(addprefix --plugin ,$(PEERS)) --set softcheck --set pytorch \
-	  --set onednn --out $(BUILD)/report-peers
+	  --set onednn --out $(BUILD)/report-peers || [ $$? -eq 1 ]
 
 # README's "What softcheck finds in popular kernels", written anew from
 # `softcheck check` on the peer plugins (fixed seed).
