@@ -37,11 +37,12 @@ def failures(text):
     lines = text.splitlines()
     i = 0
     while i < len(lines):
-        m = re.match(r"^\s+FAIL\s+(\S+)\s+(\S+)\s+(f32|f64)\s", lines[i])
+        m = re.match(r"^\s+FAIL\s+(\S+)\s+(\S+)\s+(f32|f64|bf16|f16)\s", lines[i])
         if not m:
             i += 1
             continue
-        k = re.search(r", ((special values|finite accuracy|status)( on [A-Za-z ]+)?)(;|$)", lines[i])
+        k = re.search(r", ((special values|finite accuracy|status|fault)( on [A-Za-z ]+)?)(;|$)",
+                      lines[i])
         kind = k.group(1) if k else ""
         i += 1
         message, case = [], []
