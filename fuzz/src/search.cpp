@@ -14,6 +14,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <tuple>
 
 namespace softcheck::fuzz {
 namespace {
@@ -222,19 +223,15 @@ private:
 Result search(const softcheck_kernel_set &set, const Options &o, const Writer &write) {
   Result result;
   const auto t0 = std::chrono::steady_clock::now();
-  Search<float> f32(set, o, write, result);
-  Search<double> f64(set, o, write, result);
-  Search<bf16> b16(set, o, write, result);
-  Search<f16> h16(set, o, write, result);
+  std::tuple<Search<float>, Search<double>, Search<bf16>, Search<f16>> searches{
+      {set, o, write, result},
+      {set, o, write, result},
+      {set, o, write, result},
+      {set, o, write, result}};
   auto of = [&](softcheck_dtype dt, auto fn) {
-    switch (dt) {
-    case SOFTCHECK_F64: return fn(f64);
-    case SOFTCHECK_BF16: return fn(b16);
-    case SOFTCHECK_F16: return fn(h16);
-    case SOFTCHECK_F32: break;
-    }
-    return fn(f32);
+    visit_dtype(dt, [&](auto t) { fn(std::get<Search<typename decltype(t)::type>>(searches)); });
   };
+  auto each = [&](auto fn) { std::apply([&](auto &...s) { (fn(s), ...); }, searches); };
   std::vector<softcheck_op> ops = o.ops;
   if (ops.empty())
     for (int i = 0; i < SOFTCHECK_OP_COUNT; ++i) ops.push_back(softcheck_op(i));
@@ -249,10 +246,7 @@ Result search(const softcheck_kernel_set &set, const Options &o, const Writer &w
       });
     }
   if (order.empty()) return result;
-  f32.seed_pools();
-  f64.seed_pools();
-  b16.seed_pools();
-  h16.seed_pools();
+  each([](auto &s) { s.seed_pools(); });
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
@@ -271,10 +265,7 @@ Result search(const softcheck_kernel_set &set, const Options &o, const Writer &w
     }
   }
   if (o.progress) std::fprintf(stderr, "\r%78s\r", "");
-  f32.finish();
-  f64.finish();
-  b16.finish();
-  h16.finish();
+  each([](auto &s) { s.finish(); });
   std::stable_sort(result.worst.begin(), result.worst.end(), [](const Worst &a, const Worst &b) {
     return a.op != b.op ? a.op < b.op : a.dtype < b.dtype;
   });
