@@ -1,5 +1,6 @@
 #include "fast_rows.hpp"
 
+#include "half_convert.hpp"
 #include "parallel.hpp"
 #include "simd.hpp"
 #include "wide.hpp"
@@ -8,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 namespace softcheck::fast {
@@ -129,21 +131,49 @@ double piece_scale(float piece_max, float row_max) {
   return piece_max == row_max ? 1.0 : std::exp(double(piece_max) - double(row_max));
 }
 
-void fill(float *y, int64_t len, float v) {
-  for (int64_t i = 0; i < len; ++i) y[i] = v;
+template <class E> void fill(E *y, int64_t len, float v) {
+  const E e(v);
+  for (int64_t i = 0; i < len; ++i) y[i] = e;
+}
+
+template <class E> constexpr bool kHalf = !std::is_same_v<E, float>;
+
+// The lane paths (rows of up to simd::kShortRow elements) take float rows:
+// half rows go through float copies, a block of rows at a time, widened
+// before the call and narrowed after (the same bits: widening is exact and
+// the float outputs round once more, as the half path's do).
+constexpr int64_t kCopyElements = 1 << 12;
+float *copy_buffer(int which, int64_t n) {
+  thread_local std::vector<float> buffers[3];
+  std::vector<float> &b = buffers[which];
+  if (b.size() < size_t(n)) b.resize(size_t(n));
+  return b.data();
+}
+template <class F> void in_float_blocks(int64_t r0, int64_t r1, int64_t n, F &&f) {
+  const int64_t block = std::max<int64_t>(1, kCopyElements / std::max<int64_t>(n, 1));
+  for (int64_t b = r0; b < r1; b += block) f(b, std::min(block, r1 - b));
 }
 
 // Rows of one piece (1 to simd::kChunk elements) on all threads, one call
 // per thread's share of the rows: up to simd::kShortRow elements one row
 // per vector lane (simd::short_rows_f32), longer ones row by row
 // (simd::one_piece_rows_f32). Both give the bits of run_rows' piece path.
-bool short_rows(const float *x, float *y, int64_t rows, int64_t n, simd::ShortOp op) {
+template <class E> bool short_rows(const E *x, E *y, int64_t rows, int64_t n, simd::ShortOp op) {
   if (n < 1 || n > simd::kChunk) return false;
   detail::parallel_for(
       rows,
       [&](int64_t r0, int64_t r1) {
-        if (n <= simd::kShortRow)
-          return simd::short_rows_f32(x + r0 * n, r1 - r0, n, op, y + r0 * n, nullptr);
+        if (n <= simd::kShortRow) {
+          if constexpr (kHalf<E>)
+            return in_float_blocks(r0, r1, n, [&](int64_t b, int64_t k) {
+              float *xf = copy_buffer(0, k * n), *yf = copy_buffer(1, k * n);
+              detail::widen(x + b * n, xf, size_t(k * n));
+              simd::short_rows_f32(xf, k, n, op, yf, nullptr);
+              detail::narrow(yf, y + b * n, size_t(k * n));
+            });
+          else
+            return simd::short_rows_f32(x + r0 * n, r1 - r0, n, op, y + r0 * n, nullptr);
+        }
         thread_local std::vector<double> e;
         if (e.size() < size_t(n + 16)) e.resize(size_t(n + 16));
         simd::one_piece_rows_f32(x + r0 * n, r1 - r0, n, op, y + r0 * n, e.data());
@@ -165,7 +195,7 @@ Stats analyze(const float *x, int64_t n) {
 }
 
 // The piece round of stats and log_softmax: max and sums, nothing stored.
-auto sums_of(const float *x, int64_t n) {
+template <class E> auto sums_of(const E *x, int64_t n) {
   return [x, n](int64_t r, int64_t off, int64_t len) {
     Piece p;
     simd::piece_f32(x + r * n + off, len, nullptr, &p, false);
@@ -173,13 +203,20 @@ auto sums_of(const float *x, int64_t n) {
   };
 }
 
-void stats(const float *x, int64_t rows, int64_t n, Stats *out) {
+template <class E> void stats(const E *x, int64_t rows, int64_t n, Stats *out) {
   if (n >= 1 && n <= simd::kShortRow) {
     detail::parallel_for(
         rows,
         [&](int64_t r0, int64_t r1) {
           std::vector<simd::RowStats> st(static_cast<size_t>(r1 - r0));
-          simd::short_rows_f32(x + r0 * n, r1 - r0, n, simd::ShortOp::stats, nullptr, st.data());
+          if constexpr (kHalf<E>)
+            in_float_blocks(r0, r1, n, [&](int64_t b, int64_t k) {
+              float *xf = copy_buffer(0, k * n);
+              detail::widen(x + b * n, xf, size_t(k * n));
+              simd::short_rows_f32(xf, k, n, simd::ShortOp::stats, nullptr, st.data() + (b - r0));
+            });
+          else
+            simd::short_rows_f32(x + r0 * n, r1 - r0, n, simd::ShortOp::stats, nullptr, st.data());
           for (int64_t r = r0; r < r1; ++r) {
             const simd::RowStats &q = st[size_t(r - r0)];
             Stats &o = out[r]; // combine()'s kinds
@@ -229,7 +266,7 @@ private:
   std::vector<double> shared_;
 };
 
-void softmax(const float *x, float *y, int64_t rows, int64_t n) {
+template <class E> void softmax(const E *x, E *y, int64_t rows, int64_t n) {
   if (short_rows(x, y, rows, n, simd::ShortOp::softmax)) return;
   ExpRows exps(rows, n);
   run_rows<Piece, Stats>(
@@ -241,7 +278,7 @@ void softmax(const float *x, float *y, int64_t rows, int64_t n) {
       },
       [](int64_t, const Piece *p, int64_t k) { return combine(p, k); }, [](Stats *, int64_t) {},
       [&](int64_t r, int64_t off, int64_t len, const Stats &s, const Piece &p) {
-        float *yr = y + r * n + off;
+        E *yr = y + r * n + off;
         switch (s.kind) {
         case Kind::finite:
           // p_i = exp(x_i - m_c) exp(m_c - M) / (1 + rest); exp(x_i - m_c) is in exps.
@@ -253,13 +290,13 @@ void softmax(const float *x, float *y, int64_t rows, int64_t n) {
       });
 }
 
-void log_softmax(const float *x, float *y, int64_t rows, int64_t n) {
+template <class E> void log_softmax(const E *x, E *y, int64_t rows, int64_t n) {
   if (short_rows(x, y, rows, n, simd::ShortOp::log_softmax)) return;
   run_rows<Piece, Stats>(
       rows, n, sums_of(x, n), [](int64_t, const Piece *p, int64_t k) { return combine(p, k); },
       log_s_of,
       [&](int64_t r, int64_t off, int64_t len, const Stats &s, const Piece &) {
-        float *yr = y + r * n + off;
+        E *yr = y + r * n + off;
         switch (s.kind) {
         case Kind::finite: simd::log_prob_f32(x + r * n + off, len, s.max, s.log_s, yr); break;
         case Kind::all_neg_inf: fill(yr, len, -kInf); break;
@@ -270,19 +307,30 @@ void log_softmax(const float *x, float *y, int64_t rows, int64_t n) {
 
 namespace {
 // The backward ops on rows of 1 to simd::kShortRow elements, in lanes.
-bool short_backward(const float *y, const float *dy, float *dx, int64_t rows, int64_t n, bool log) {
+template <class E>
+bool short_backward(const E *y, const E *dy, E *dx, int64_t rows, int64_t n, bool log) {
   if (n < 1 || n > simd::kShortRow) return false;
   detail::parallel_for(
       rows,
       [&](int64_t r0, int64_t r1) {
-        simd::short_backward_f32(y + r0 * n, dy + r0 * n, r1 - r0, n, log, dx + r0 * n);
+        if constexpr (kHalf<E>)
+          in_float_blocks(r0, r1, n, [&](int64_t b, int64_t k) {
+            float *yf = copy_buffer(0, k * n), *dyf = copy_buffer(1, k * n),
+                  *dxf = copy_buffer(2, k * n);
+            detail::widen(y + b * n, yf, size_t(k * n));
+            detail::widen(dy + b * n, dyf, size_t(k * n));
+            simd::short_backward_f32(yf, dyf, k, n, log, dxf);
+            detail::narrow(dxf, dx + b * n, size_t(k * n));
+          });
+        else
+          simd::short_backward_f32(y + r0 * n, dy + r0 * n, r1 - r0, n, log, dx + r0 * n);
       },
       rows * n);
   return true;
 }
 } // namespace
 
-void softmax_backward(const float *y, const float *dy, float *dx, int64_t rows, int64_t n) {
+template <class E> void softmax_backward(const E *y, const E *dy, E *dx, int64_t rows, int64_t n) {
   if (short_backward(y, dy, dx, rows, n, false)) return;
   run_rows<double, double>(
       rows, n,
@@ -308,7 +356,8 @@ struct Total {
 };
 } // namespace
 
-void log_softmax_backward(const float *y, const float *dy, float *dx, int64_t rows, int64_t n) {
+template <class E>
+void log_softmax_backward(const E *y, const E *dy, E *dx, int64_t rows, int64_t n) {
   if (short_backward(y, dy, dx, rows, n, true)) return;
   run_rows<Total, Total>(
       rows, n,
@@ -333,8 +382,10 @@ void log_softmax_backward(const float *y, const float *dy, float *dx, int64_t ro
         if (t.infinite)
           fill(dx + o, len, kNaN); // undefined (plugin.h)
         else if (t.sum == 0) // exp(y) * 0 = 0 even where exp(y) overflows; NaN for y NaN, +inf
-          for (int64_t c = 0; c < len; ++c)
-            dx[o + c] = std::isnan(y[o + c]) || y[o + c] == kInf ? kNaN : dy[o + c];
+          for (int64_t c = 0; c < len; ++c) {
+            const float yc = y[o + c], g = dy[o + c]; // a half NaN comes out quiet
+            dx[o + c] = E(std::isnan(yc) || yc == kInf ? kNaN : g);
+          }
         else
           simd::log_softmax_backward_f32(y + o, dy + o, len, t.sum, dx + o);
       });
@@ -384,5 +435,16 @@ void cross_entropy_backward(const float *x, float *dx, int64_t rows, int64_t n,
         }
       });
 }
+
+#define SOFTCHECK_FAST_ROWS(E)                                                                     \
+  template void stats<E>(const E *, int64_t, int64_t, Stats *);                                    \
+  template void softmax<E>(const E *, E *, int64_t, int64_t);                                      \
+  template void log_softmax<E>(const E *, E *, int64_t, int64_t);                                  \
+  template void softmax_backward<E>(const E *, const E *, E *, int64_t, int64_t);                  \
+  template void log_softmax_backward<E>(const E *, const E *, E *, int64_t, int64_t);
+SOFTCHECK_FAST_ROWS(float)
+SOFTCHECK_FAST_ROWS(bf16)
+SOFTCHECK_FAST_ROWS(f16)
+#undef SOFTCHECK_FAST_ROWS
 
 } // namespace softcheck::fast

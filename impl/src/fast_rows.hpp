@@ -27,12 +27,20 @@ struct Stats {
 // ops and the scalar paths); every row on all threads, with the fast exp
 // (2^-33: for logsumexp and cross_entropy, rounded to float at once).
 Stats analyze(const float *x, int64_t n);
-void stats(const float *x, int64_t rows, int64_t n, Stats *out);
+//
+// stats and the ops below take E = float, bf16 or f16 storage: a half row
+// gives the bits of its widened copy's float call, narrowed (simd.hpp).
+template <class E> void stats(const E *x, int64_t rows, int64_t n, Stats *out);
 
-void softmax(const float *x, float *y, int64_t rows, int64_t n);
-void log_softmax(const float *x, float *y, int64_t rows, int64_t n);
-void softmax_backward(const float *y, const float *dy, float *dx, int64_t rows, int64_t n);
-void log_softmax_backward(const float *y, const float *dy, float *dx, int64_t rows, int64_t n);
+// *out = logsumexp<float> of a finite row from its Stats alone (kernels.cpp),
+// where that kernel takes it from them; false where it reads the row again.
+bool lse_from_stats(const Stats &st, float *out);
+
+template <class E> void softmax(const E *x, E *y, int64_t rows, int64_t n);
+template <class E> void log_softmax(const E *x, E *y, int64_t rows, int64_t n);
+template <class E> void softmax_backward(const E *y, const E *dy, E *dx, int64_t rows, int64_t n);
+template <class E>
+void log_softmax_backward(const E *y, const E *dy, E *dx, int64_t rows, int64_t n);
 
 // Cross-entropy backward with class-index targets and no class weights:
 // dx[r, k] = float(g * (sr * p_k - a_k)), a_k = a0 except a_t at the

@@ -6,6 +6,13 @@
 // them); each output is rounded once to the format, to nearest even. The
 // bad-input rules are checked first on the half arrays themselves, so a
 // rejected call reads no more than it must and writes nothing.
+//
+// Contiguous rows (inner = 1) of the softmax family and its backward ops
+// run on the half arrays themselves: the float path's vector code
+// (fast_rows.hpp) widens each element as it loads it and rounds each result
+// to the format as it stores it, with the bits of the float call on
+// widened copies. Other layouts, and the losses, go through float copies.
+#include "fast_rows.hpp"
 #include "half_convert.hpp"
 
 #include <softcheck/kernels.hpp>
@@ -86,13 +93,45 @@ float *scratch(int which, int64_t n) {
   return b.data();
 }
 
+// Whether a shape's rows take the fused path: contiguous, not empty.
+bool fused(Shape s) { return s.inner == 1 && s.classes > 0; }
+
+// logsumexp of contiguous half rows from their statistics, computed on the
+// half rows: a finite row's max + log1p(rest), rounded to float as
+// logsumexp<float> rounds it, then to the format. The rows whose value
+// logsumexp<float> takes from more than the statistics (a lone max of 0, a
+// sum that cancels the max: kernels.cpp's finite_lse) and the special rows
+// are that kernel's, on a float copy of the row.
+template <class H> void fused_logsumexp(const H *x, H *out, int64_t rows, int64_t n) {
+  std::vector<fast::Stats> st(static_cast<size_t>(rows));
+  fast::stats(x, rows, n, st.data());
+  std::vector<float> row;
+  for (int64_t r = 0; r < rows; ++r) {
+    const fast::Stats &q = st[size_t(r)];
+    float v;
+    if (!(q.kind == fast::Kind::finite && fast::lse_from_stats(q, &v))) {
+      row.resize(size_t(n));
+      detail::widen(x + r * n, row.data(), row.size());
+      logsumexp<float>(Shape{1, n, 1}, row.data(), &v); // a valid row: SOFTCHECK_OK
+    }
+    out[r] = H(v);
+  }
+}
+
 template <class H> struct Kernels {
-  // softmax, log_softmax (out: elems) and logsumexp (out: rows).
-  template <class F> static Status unary(Shape s, const H *x, H *y, bool per_row, F &&f) {
+  // softmax, log_softmax (out: elems) and logsumexp (out: rows); `fast` is
+  // the fused path's call (x, y, rows, classes).
+  template <class F, class Fast>
+  static Status unary(Shape s, const H *x, H *y, bool per_row, F &&f, Fast &&fast) {
     Extent e;
     if (Status st = detail::check_shape<float>(s, e)) return st;
     const int64_t n_out = per_row ? e.rows : e.elems;
     if (missing(x, e.elems) || missing(y, n_out)) return SOFTCHECK_ERR_NULL_POINTER;
+    if (fused(s))
+      return guarded([&] {
+        fast(x, y, e.rows, s.classes);
+        return SOFTCHECK_OK;
+      });
     return guarded([&] {
       const int64_t slice = s.classes * s.inner, slice_out = per_row ? s.inner : slice;
       const int64_t step = slice > 0 ? std::max<int64_t>(1, kChunkElements / slice) : s.outer;
@@ -109,11 +148,17 @@ template <class H> struct Kernels {
     });
   }
 
-  template <class F> static Status backward(Shape s, const H *y, const H *dy, H *dx, F &&f) {
+  template <class F, class Fast>
+  static Status backward(Shape s, const H *y, const H *dy, H *dx, F &&f, Fast &&fast) {
     Extent e;
     if (Status st = detail::check_shape<float>(s, e)) return st;
     if (missing(y, e.elems) || missing(dy, e.elems) || missing(dx, e.elems))
       return SOFTCHECK_ERR_NULL_POINTER;
+    if (fused(s))
+      return guarded([&] {
+        fast(y, dy, dx, e.rows, s.classes);
+        return SOFTCHECK_OK;
+      });
     return guarded([&] {
       const int64_t slice = s.classes * s.inner;
       const int64_t step = slice > 0 ? std::max<int64_t>(1, kChunkElements / slice) : s.outer;
@@ -163,19 +208,20 @@ template <class H> struct Kernels {
 
 #define SOFTCHECK_HALF_KERNELS(H)                                                                  \
   template <> Status softmax<H>(Shape s, const H *x, H *y) {                                       \
-    return Kernels<H>::unary(s, x, y, false, softmax<float>);                                      \
+    return Kernels<H>::unary(s, x, y, false, softmax<float>, fast::softmax<H>);                    \
   }                                                                                                \
   template <> Status log_softmax<H>(Shape s, const H *x, H *y) {                                   \
-    return Kernels<H>::unary(s, x, y, false, log_softmax<float>);                                  \
+    return Kernels<H>::unary(s, x, y, false, log_softmax<float>, fast::log_softmax<H>);            \
   }                                                                                                \
   template <> Status logsumexp<H>(Shape s, const H *x, H *out) {                                   \
-    return Kernels<H>::unary(s, x, out, true, logsumexp<float>);                                   \
+    return Kernels<H>::unary(s, x, out, true, logsumexp<float>, fused_logsumexp<H>);               \
   }                                                                                                \
   template <> Status softmax_backward<H>(Shape s, const H *y, const H *dy, H *dx) {                \
-    return Kernels<H>::backward(s, y, dy, dx, softmax_backward<float>);                            \
+    return Kernels<H>::backward(s, y, dy, dx, softmax_backward<float>, fast::softmax_backward<H>); \
   }                                                                                                \
   template <> Status log_softmax_backward<H>(Shape s, const H *y, const H *dy, H *dx) {            \
-    return Kernels<H>::backward(s, y, dy, dx, log_softmax_backward<float>);                        \
+    return Kernels<H>::backward(s, y, dy, dx, log_softmax_backward<float>,                         \
+                                fast::log_softmax_backward<H>);                                    \
   }                                                                                                \
   template <>                                                                                      \
   Status nll_loss<H>(Shape s, const H *logp, const int64_t *t, const LossOptions<H> &o, H *out) {  \

@@ -217,10 +217,21 @@ template <class T> typename detail::Wide<T>::W prob(const RowInfo<T> &info, T xc
 
 // logsumexp of a finite row. max + log1p(rest) cancels when max is in
 // (-log K, 0); such rows are recomputed in the fallback format V.
-template <class T> T finite_lse(Row<const T> x, const RowInfo<T> &info) {
+// *out = the logsumexp of a finite row from its max and log_s alone, where
+// finite_lse takes it from them (false: it needs the row).
+template <class T> bool lse_from_info(const RowInfo<T> &info, T *out) {
   using W = typename detail::Wide<T>::W;
+  const W r = W(info.max) + info.log_s;
+  if ((info.rest == 0 && info.max == 0) ||
+      (info.max < 0 && detail::wabs(r) < detail::wabs(W(info.max)) * W(1.0 / 32)))
+    return false;
+  *out = T(r);
+  return true;
+}
+
+template <class T> T finite_lse(Row<const T> x, const RowInfo<T> &info) {
   using V = typename detail::Wide<T>::V;
-  W r = W(info.max) + info.log_s;
+  if (T v; lse_from_info(info, &v)) return v;
   if (info.rest == 0 && info.max == 0) {
     // max + a sum that is 0 or underflowed: the sign of the zero says which
     // (lse = x exactly for a lone entry, plugin.h; + tiny rounds to +0).
@@ -229,7 +240,6 @@ template <class T> T finite_lse(Row<const T> x, const RowInfo<T> &info) {
       if (x[c] == info.max) argmax = c;
     return lone_entry(x, argmax) ? info.max : T(0);
   }
-  if (!(info.max < 0 && detail::wabs(r) < detail::wabs(W(info.max)) * W(1.0 / 32))) return T(r);
   int64_t argmax = info.argmax;
   for (int64_t c = 0; argmax < 0 && c < x.n; ++c)
     if (x[c] == info.max) argmax = c;
@@ -238,6 +248,14 @@ template <class T> T finite_lse(Row<const T> x, const RowInfo<T> &info) {
     if (c != argmax) sum.add(detail::exp_of(detail::diff_in(V(), x[c], info.max)));
   return T(V(info.max) + detail::wlog1p(sum.value()));
 }
+
+} // namespace
+
+bool fast::lse_from_stats(const Stats &st, float *out) {
+  return lse_from_info(from_stats(st), out);
+}
+
+namespace {
 
 // ---------------------------------------------------------------- forward
 
@@ -439,14 +457,14 @@ void rows_kernel(Shape s, int64_t rows, K32 &&k32, K64 &&k64, T *out, const In *
 template <class T> Status softmax(Shape s, const T *x, T *y) {
   Extent e;
   if (Status st = forward_checks<T>(s, x, y, e, 0)) return st;
-  rows_kernel(s, e.rows, fast::softmax, softmax_rows_f64, y, x);
+  rows_kernel(s, e.rows, fast::softmax<float>, softmax_rows_f64, y, x);
   return SOFTCHECK_OK;
 }
 
 template <class T> Status log_softmax(Shape s, const T *x, T *y) {
   Extent e;
   if (Status st = forward_checks<T>(s, x, y, e, 0)) return st;
-  rows_kernel(s, e.rows, fast::log_softmax, log_softmax_rows_f64, y, x);
+  rows_kernel(s, e.rows, fast::log_softmax<float>, log_softmax_rows_f64, y, x);
   return SOFTCHECK_OK;
 }
 
@@ -523,7 +541,7 @@ template <class T> Status softmax_backward(Shape s, const T *y, const T *dy, T *
   if (Status st = detail::check_shape<T>(s, e)) return st;
   if (missing(y, e.elems) || missing(dy, e.elems) || missing(dx, e.elems))
     return SOFTCHECK_ERR_NULL_POINTER;
-  rows_kernel(s, e.rows, fast::softmax_backward, softmax_backward_rows_f64, dx, y, dy);
+  rows_kernel(s, e.rows, fast::softmax_backward<float>, softmax_backward_rows_f64, dx, y, dy);
   return SOFTCHECK_OK;
 }
 
@@ -577,7 +595,8 @@ template <class T> Status log_softmax_backward(Shape s, const T *y, const T *dy,
   if (Status st = detail::check_shape<T>(s, e)) return st;
   if (missing(y, e.elems) || missing(dy, e.elems) || missing(dx, e.elems))
     return SOFTCHECK_ERR_NULL_POINTER;
-  rows_kernel(s, e.rows, fast::log_softmax_backward, log_softmax_backward_rows_f64, dx, y, dy);
+  rows_kernel(s, e.rows, fast::log_softmax_backward<float>, log_softmax_backward_rows_f64, dx, y,
+              dy);
   return SOFTCHECK_OK;
 }
 

@@ -11,6 +11,8 @@
 // does any split of a row into pieces of kChunk elements.
 #pragma once
 
+#include <softcheck/half.hpp>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -85,6 +87,26 @@ void short_ce_backward_f32(const float *x, float *dx, int64_t rows, int64_t n, c
 // all of them: the bits of piece_f32, the one-piece combine and scale_f32
 // or log_prob_f32. e: room for n rounded up to a multiple of 16 (softmax).
 void one_piece_rows_f32(const float *x, int64_t rows, int64_t n, ShortOp op, float *y, double *e);
+
+// The same functions on bfloat16 and float16 storage (the rows of the
+// half kernels, whose compute is float32's): every element is widened to
+// float exactly as it is loaded, and every result, rounded to float as
+// above, is rounded once more, to the format (nearest even, with
+// half_convert's bits). So a call gives the bits of widening its arrays,
+// the float call and narrowing its outputs, without the float copies.
+#define SOFTCHECK_FLOAT_PATH(E)                                                                    \
+  void piece_f32(const E *x, int64_t len, double *e, Piece *out, bool accurate);                   \
+  void scale_f32(const double *e, int64_t len, double scale, E *y);                                \
+  void log_prob_f32(const E *x, int64_t len, double max, double log_s, E *y);                      \
+  double dot_f32(const E *a, const E *b, int64_t len);                                             \
+  double sum_f32(const E *a, int64_t len, bool *infinite);                                         \
+  void softmax_backward_f32(const E *y, const E *dy, int64_t len, double dot, E *dx);              \
+  void log_softmax_backward_f32(const E *y, const E *dy, int64_t len, double total, E *dx);        \
+  void one_piece_rows_f32(const E *x, int64_t rows, int64_t n, ShortOp op, E *y, double *e);
+SOFTCHECK_FLOAT_PATH(bf16)
+SOFTCHECK_FLOAT_PATH(f16)
+#undef SOFTCHECK_FLOAT_PATH
+
 // softmax_backward (log = false) and log_softmax_backward on rows of 1 to
 // kShortRow elements, one row per lane: the bits of dot_f32 or sum_f32
 // and the one-piece finish (fast_rows.cpp).

@@ -10,10 +10,13 @@
 
 #include "simd.hpp"
 
+#include <softcheck/half.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 HWY_BEFORE_NAMESPACE();
 namespace softcheck::simd {
@@ -127,6 +130,63 @@ HWY_INLINE size_t InPart(size_t j, size_t count) {
   return count <= j * kLanes ? 0 : std::min(kLanes, count - j * kLanes);
 }
 
+// Whole vectors of d's floats from an array of E: float itself, or a half
+// format (bf16, f16) widened exactly. A bfloat16 is the leading half of a
+// float; float16 goes through F16C on AVX2 and AVX-512 (which Highway's
+// AVX2 target requires) and softcheck::f16's exact conversion elsewhere. A
+// NaN may stay signaling here: the promotion to double quiets it, as
+// half_convert's widening would.
+template <class D> HWY_INLINE hn::Vec<D> LoadF(D d, const float *p) { return hn::LoadU(d, p); }
+template <class D> HWY_INLINE hn::Vec<D> LoadF(D d, const bf16 *p) {
+  const hn::Rebind<uint16_t, D> d16;
+  const hn::RebindToSigned<D> di;
+  const auto bits = hn::LoadU(d16, reinterpret_cast<const uint16_t *>(p));
+  return hn::BitCast(d, hn::ShiftLeft<16>(hn::PromoteTo(di, bits)));
+}
+template <class D> HWY_INLINE hn::Vec<D> LoadF(D d, const f16 *p) {
+#if SOFTCHECK_MASKED_PARTS
+  const hn::Rebind<hwy::float16_t, D> dh;
+  return hn::PromoteTo(d, hn::LoadU(dh, reinterpret_cast<const hwy::float16_t *>(p)));
+#else
+  HWY_ALIGN float tmp[HWY_LANES(float)];
+  for (size_t l = 0; l < hn::Lanes(d); ++l) tmp[l] = float(p[l]);
+  return hn::Load(d, tmp);
+#endif
+}
+
+// f's floats into an array of E, each rounded once to the format, to
+// nearest even, with half_convert's bits: bfloat16 by the integer rounding
+// of its dropped 16 bits (a NaN made quiet, its leading payload kept; not
+// Highway's DemoteTo, which truncates), float16 by F16C with the rounding
+// in the instruction (not MXCSR's) or softcheck::f16 elsewhere.
+template <class D> HWY_INLINE void StoreF(D d, hn::Vec<D> f, float *p) { hn::StoreU(f, d, p); }
+template <class D> HWY_INLINE void StoreF(D d, hn::Vec<D> f, bf16 *p) {
+  const hn::RebindToUnsigned<D> du;
+  const hn::RebindToSigned<D> di;
+  const hn::Rebind<uint16_t, D> d16;
+  (void)d;
+  const auto u = hn::BitCast(du, f);
+  const auto odd = hn::And(hn::ShiftRight<16>(u), hn::Set(du, 1u));
+  const auto rounded = hn::ShiftRight<16>(hn::Add(hn::Add(u, hn::Set(du, 0x7FFFu)), odd));
+  const auto magnitude = hn::BitCast(di, hn::And(u, hn::Set(du, 0x7FFFFFFFu)));
+  const auto nan = hn::RebindMask(du, hn::Gt(magnitude, hn::Set(di, 0x7F800000)));
+  const auto quiet = hn::Or(hn::ShiftRight<16>(u), hn::Set(du, 0x40u));
+  const auto bits = hn::BitCast(di, hn::IfThenElse(nan, quiet, rounded)); // below 2^16
+  hn::StoreU(hn::DemoteTo(d16, bits), d16, reinterpret_cast<uint16_t *>(p));
+}
+template <class D> HWY_INLINE void StoreF(D d, hn::Vec<D> f, f16 *p) {
+#if SOFTCHECK_MASKED_PARTS
+  const hn::Rebind<hwy::float16_t, D> dh;
+  hn::StoreU(hn::DemoteTo(dh, f), dh, reinterpret_cast<hwy::float16_t *>(p));
+#else
+  HWY_ALIGN float tmp[HWY_LANES(float)];
+  hn::Store(f, d, tmp);
+  for (size_t l = 0; l < hn::Lanes(d); ++l) p[l] = f16(tmp[l]);
+#endif
+}
+
+template <class E> constexpr bool kIsFloat = std::is_same_v<E, float>;
+
 HWY_INLINE VD LoadPart(const float *block, size_t j, size_t count, float pad) {
   const DH dh;
   const size_t k = InPart(j, count);
@@ -141,6 +201,24 @@ HWY_INLINE VD LoadPart(const float *block, size_t j, size_t count, float pad) {
   for (size_t l = 0; l < kLanes; ++l) tmp[l] = l < k ? block[j * kLanes + l] : pad;
   return hn::PromoteTo(DD(), hn::LoadU(dh, tmp));
 #endif
+}
+
+// A part of a half array: whole ones converted in lanes, a row's last one
+// element by element (no masked 16-bit loads: never a byte past the row).
+// The pattern of `pad` in a half format E, for the pads the float path
+// uses: +0 and -inf.
+template <class E> HWY_INLINE E PadOf(float pad) {
+  const uint16_t neg_inf = E::exponent_bits == 8 ? 0xFF80 : 0xFC00;
+  return E::from_bits(pad == 0 ? uint16_t(0) : neg_inf);
+}
+
+template <class E> HWY_INLINE VD LoadPart(const E *block, size_t j, size_t count, float pad) {
+  const DH dh;
+  const size_t k = InPart(j, count);
+  if (k == kLanes) return hn::PromoteTo(DD(), LoadF(dh, block + j * kLanes));
+  E tmp[kLanes];
+  for (size_t l = 0; l < kLanes; ++l) tmp[l] = l < k ? block[j * kLanes + l] : PadOf<E>(pad);
+  return hn::PromoteTo(DD(), LoadF(dh, tmp));
 }
 
 // double -> float with IEEE rounding and overflow to +-inf. The portable
@@ -158,19 +236,68 @@ HWY_INLINE hn::Vec<DH> Demote(VD v) {
 #endif
 }
 
-HWY_INLINE void StorePart(VD v, float *block, size_t j, size_t count) {
+template <class E> HWY_INLINE void StorePart(VD v, E *block, size_t j, size_t count) {
   const DH dh;
   const size_t k = InPart(j, count);
   const auto f = Demote(v);
-  if (k == kLanes) return hn::StoreU(f, dh, block + j * kLanes);
+  if (k == kLanes) return StoreF(dh, f, block + j * kLanes);
   if (k == 0) return;
+  if constexpr (kIsFloat<E>) {
 #if SOFTCHECK_MASKED_PARTS
-  hn::BlendedStore(f, hn::FirstN(dh, k), dh, block + j * kLanes);
+    hn::BlendedStore(f, hn::FirstN(dh, k), dh, block + j * kLanes);
 #else
-  float tmp[kLanes];
-  hn::StoreU(f, dh, tmp);
-  for (size_t l = 0; l < k; ++l) block[j * kLanes + l] = tmp[l];
+    float tmp[kLanes];
+    hn::StoreU(f, dh, tmp);
+    for (size_t l = 0; l < k; ++l) block[j * kLanes + l] = tmp[l];
 #endif
+  } else {
+    E tmp[kLanes];
+    StoreF(dh, f, tmp);
+    for (size_t l = 0; l < k; ++l) block[j * kLanes + l] = tmp[l];
+  }
+}
+
+// A block's kSub parts at once: `count` is its element count, the type
+// Whole for a whole block. A whole block of halves is converted a full
+// float vector at a time where one holds two double vectors' lanes (AVX2,
+// AVX-512, EMU128): the same values as part by part, in half the
+// conversions.
+using Whole = std::integral_constant<size_t, kBlock>;
+template <class C> constexpr bool kWhole = std::is_same_v<C, Whole>;
+#undef SOFTCHECK_PAIRS
+#if HWY_TARGET == HWY_SCALAR
+#define SOFTCHECK_PAIRS 0
+#else
+#define SOFTCHECK_PAIRS 1
+static_assert(HWY_LANES(float) == 2 * kLanes, "a float vector holds two double vectors' lanes");
+#endif
+
+template <class E, class C> HWY_INLINE void LoadParts(const E *block, C count, float pad, VD *v) {
+#if SOFTCHECK_PAIRS
+  if constexpr (!kIsFloat<E> && kWhole<C>) {
+    const DF df;
+    const hn::Half<DF> dh;
+    for (size_t j = 0; j < kSub; j += 2) {
+      const auto f = LoadF(df, block + j * kLanes);
+      v[j] = hn::PromoteTo(DD(), hn::LowerHalf(dh, f));
+      v[j + 1] = hn::PromoteTo(DD(), hn::UpperHalf(dh, f));
+    }
+    return;
+  }
+#endif
+  for (size_t j = 0; j < kSub; ++j) v[j] = LoadPart(block, j, count, pad);
+}
+
+template <class E, class C> HWY_INLINE void StoreParts(const VD *v, E *block, C count) {
+#if SOFTCHECK_PAIRS
+  if constexpr (!kIsFloat<E> && kWhole<C>) {
+    const DF df;
+    for (size_t j = 0; j < kSub; j += 2)
+      StoreF(df, hn::Combine(df, Demote(v[j + 1]), Demote(v[j])), block + j * kLanes);
+    return;
+  }
+#endif
+  for (size_t j = 0; j < kSub; ++j) StorePart(v[j], block, j, count);
 }
 
 // The 16 accumulators of a step, summed in a fixed tree: level w adds
@@ -198,7 +325,7 @@ HWY_INLINE double TreeSum(const VD *acc) {
   return HalvingSum(DD(), a[0]);
 }
 
-float PieceMax(const float *x, int64_t len, bool *nan, bool *neg_inf) {
+template <class E> float PieceMax(const E *x, int64_t len, bool *nan, bool *neg_inf) {
   const DF df;
   const hn::RebindToUnsigned<DF> du;
   const int64_t n = int64_t(hn::Lanes(df));
@@ -207,7 +334,7 @@ float PieceMax(const float *x, int64_t len, bool *nan, bool *neg_inf) {
   auto bad = hn::Zero(df), low = hn::Zero(df);
   int64_t i = 0;
   for (; i + 2 * n <= len; i += 2 * n) {
-    const auto a = hn::LoadU(df, x + i), b = hn::LoadU(df, x + i + n);
+    const auto a = LoadF(df, x + i), b = LoadF(df, x + i + n);
     m0 = hn::Max(m0, a);
     m1 = hn::Max(m1, b);
     bad = hn::Or(bad, hn::Or(hn::VecFromMask(df, hn::IsNaN(a)), hn::VecFromMask(df, hn::IsNaN(b))));
@@ -215,15 +342,30 @@ float PieceMax(const float *x, int64_t len, bool *nan, bool *neg_inf) {
         low, hn::Or(hn::VecFromMask(df, hn::Eq(a, ninf)), hn::VecFromMask(df, hn::Eq(b, ninf))));
   }
 #if SOFTCHECK_MASKED_PARTS
-  // The rest (fewer than 2 vectors) through masked loads, -inf elsewhere.
-  for (; i < len; i += n) {
-    const auto mask = hn::FirstN(df, size_t(std::min(n, len - i)));
-    const auto a = hn::IfThenElse(mask, hn::MaskedLoad(mask, df, x + i), ninf);
-    m0 = hn::Max(m0, a);
-    bad = hn::Or(bad, hn::VecFromMask(df, hn::IsNaN(a)));
-    low = hn::Or(low, hn::VecFromMask(df, hn::And(mask, hn::Eq(a, ninf))));
+  // The rest (fewer than 2 vectors) through masked loads, -inf elsewhere
+  if constexpr (kIsFloat<E>) {
+    for (; i < len; i += n) {
+      const auto mask = hn::FirstN(df, size_t(std::min(n, len - i)));
+      const auto a = hn::IfThenElse(mask, hn::MaskedLoad(mask, df, x + i), ninf);
+      m0 = hn::Max(m0, a);
+      bad = hn::Or(bad, hn::VecFromMask(df, hn::IsNaN(a)));
+      low = hn::Or(low, hn::VecFromMask(df, hn::And(mask, hn::Eq(a, ninf))));
+    }
   }
 #endif
+  // Halves (every target): the rest copied into a vector padded with -inf.
+  if constexpr (!kIsFloat<E>) {
+    for (; i < len; i += n) {
+      const size_t k = size_t(std::min(n, len - i));
+      E tmp[HWY_LANES(float)];
+      for (size_t l = 0; l < size_t(n); ++l)
+        tmp[l] = l < k ? x[i + int64_t(l)] : PadOf<E>(-std::numeric_limits<float>::infinity());
+      const auto a = LoadF(df, tmp);
+      m0 = hn::Max(m0, a);
+      bad = hn::Or(bad, hn::VecFromMask(df, hn::IsNaN(a)));
+      low = hn::Or(low, hn::VecFromMask(df, hn::And(hn::FirstN(df, k), hn::Eq(a, ninf))));
+    }
+  }
   // Not MaxOfLanes: the portable target's starts from -FLT_MAX, which
   // would turn a piece of -inf into a piece of -FLT_MAX.
   float lanes[HWY_LANES(float)];
@@ -233,11 +375,12 @@ float PieceMax(const float *x, int64_t len, bool *nan, bool *neg_inf) {
   bool has_nan = !hn::AllFalse(du, hn::Ne(hn::BitCast(du, bad), hn::Zero(du)));
   bool has_ninf = !hn::AllFalse(du, hn::Ne(hn::BitCast(du, low), hn::Zero(du)));
   for (; i < len; ++i) {
-    if (std::isnan(x[i]))
+    const float v = x[i];
+    if (std::isnan(v))
       has_nan = true;
-    else if (x[i] > m)
-      m = x[i];
-    has_ninf = has_ninf || x[i] == -std::numeric_limits<float>::infinity();
+    else if (v > m)
+      m = v;
+    has_ninf = has_ninf || v == -std::numeric_limits<float>::infinity();
   }
   *nan = has_nan;
   *neg_inf = has_ninf;
@@ -246,16 +389,18 @@ float PieceMax(const float *x, int64_t len, bool *nan, bool *neg_inf) {
 
 // One block of a piece: acc += exp(x - m) where x < m, ties += count of
 // x == m (an integer count, off the floating-point pipes).
-template <bool kStore, bool kNegInf, bool kAccurate>
-HWY_INLINE void SumBlock(const float *xb, size_t count, VD md, VD *acc, int64_t &ties, double *e) {
+template <bool kStore, bool kNegInf, bool kAccurate, class E, class C>
+HWY_INLINE void SumBlock(const E *xb, C count, VD md, VD *acc, int64_t &ties, double *e) {
   const DD d;
   const float inf = std::numeric_limits<float>::infinity();
+  VD x[kSub];
+  // Missing lanes hold -inf: exp gives 0 there and they are not ties.
+  LoadParts(xb, count, -inf, x);
   HWY_UNROLL(16)
   for (size_t j = 0; j < kSub; ++j) {
     // Parts past the row add +0 to their accumulators: skipped.
     if (j * kLanes >= count) break;
-    // Missing lanes hold -inf: exp gives 0 there and they are not ties.
-    const VD dl = hn::Sub(LoadPart(xb, j, count, -inf), md); // exact x - max
+    const VD dl = hn::Sub(x[j], md); // exact x - max
     const VD ex = Exp<false, kNegInf, kAccurate>(dl);
     const auto tie = hn::Eq(dl, hn::Zero(d)); // else dl < 0
     acc[j] = hn::Add(acc[j], hn::IfThenZeroElse(tie, ex));
@@ -264,8 +409,8 @@ HWY_INLINE void SumBlock(const float *xb, size_t count, VD md, VD *acc, int64_t 
   }
 }
 
-template <bool kStore, bool kNegInf, bool kAccurate>
-HWY_INLINE void PieceSums(const float *x, int64_t len, float m, double *e, Piece *out) {
+template <bool kStore, bool kNegInf, bool kAccurate, class E>
+HWY_INLINE void PieceSums(const E *x, int64_t len, float m, double *e, Piece *out) {
   const DD d;
   const VD md = hn::Set(d, double(m));
   VD acc[kSub];
@@ -274,7 +419,7 @@ HWY_INLINE void PieceSums(const float *x, int64_t len, float m, double *e, Piece
   const int64_t full = len - len % int64_t(kBlock);
   for (int64_t i = 0; i < full; i += int64_t(kBlock)) {
     hwy::Prefetch(x + len + i); // the next piece, which the next call reads from memory
-    SumBlock<kStore, kNegInf, kAccurate>(x + i, kBlock, md, acc, ties, kStore ? e + i : nullptr);
+    SumBlock<kStore, kNegInf, kAccurate>(x + i, Whole(), md, acc, ties, kStore ? e + i : nullptr);
   }
   if (full < len)
     SumBlock<kStore, true, kAccurate>(x + full, size_t(len - full), md, acc, ties,
@@ -283,7 +428,7 @@ HWY_INLINE void PieceSums(const float *x, int64_t len, float m, double *e, Piece
   out->ties = double(ties);
 }
 
-template <bool kAccurate> void PieceImpl(const float *x, int64_t len, double *e, Piece *out) {
+template <bool kAccurate, class E> void PieceImpl(const E *x, int64_t len, double *e, Piece *out) {
   bool nan = false, neg_inf = false;
   const float m = PieceMax(x, len, &nan, &neg_inf);
   out->max = m;
@@ -305,40 +450,41 @@ template <bool kAccurate> void PieceImpl(const float *x, int64_t len, double *e,
             : PieceSums<false, false, kAccurate>(x, len, m, e, out);
 }
 
-void PieceF32(const float *x, int64_t len, double *e, Piece *out, bool accurate) {
-  accurate ? PieceImpl<true>(x, len, e, out) : PieceImpl<false>(x, len, e, out);
+// y[i] = float(f(double(a[i]), double(b[i]))) over [0, len).
+// f(i, count) for the blocks [i, i + count) of [0, len): the whole ones
+// with count the constant kBlock (so their parts' checks fold away), then
+// the last one, if partial.
+template <class F> HWY_INLINE void Blocks(int64_t len, F &&f) {
+  const int64_t full = len - len % int64_t(kBlock);
+  for (int64_t i = 0; i < full; i += int64_t(kBlock))
+    f(i, std::integral_constant<size_t, kBlock>());
+  if (full < len) f(full, size_t(len - full));
 }
 
-// y[i] = float(f(double(a[i]), double(b[i]))) over [0, len).
-template <size_t kIn, class F>
-HWY_INLINE void Map(const float *a, const float *b, float *y, int64_t len, F &&f) {
-  for (int64_t i = 0; i < len; i += int64_t(kBlock)) {
-    const size_t count = size_t(std::min<int64_t>(int64_t(kBlock), len - i));
+template <size_t kIn, class E, class F>
+HWY_INLINE void Map(const E *a, const E *b, E *y, int64_t len, F &&f) {
+  Blocks(len, [&](int64_t i, auto count) {
+    VD va[kSub], vb[kSub], r[kSub];
+    LoadParts(a + i, count, 0.0f, va);
+    if constexpr (kIn == 2) LoadParts(b + i, count, 0.0f, vb);
     HWY_UNROLL(16)
-    for (size_t j = 0; j < kSub; ++j) {
-      const VD va = LoadPart(a + i, j, count, 0.0f);
-      VD r;
-      if constexpr (kIn == 2)
-        r = f(va, LoadPart(b + i, j, count, 0.0f));
-      else
-        r = f(va, va);
-      StorePart(r, y + i, j, count);
-    }
-  }
+    for (size_t j = 0; j < kSub; ++j) r[j] = kIn == 2 ? f(va[j], vb[j]) : f(va[j], va[j]);
+    StoreParts(r, y + i, count);
+  });
 }
 
 // y[i] = float(f(e[i])) over [0, len), e padded to whole blocks.
-template <class F> HWY_INLINE void FromDouble(const double *e, int64_t len, float *y, F &&f) {
+template <class E, class F> HWY_INLINE void FromDouble(const double *e, int64_t len, E *y, F &&f) {
   const DD d;
-  for (int64_t i = 0; i < len; i += int64_t(kBlock)) {
-    const size_t count = size_t(std::min<int64_t>(int64_t(kBlock), len - i));
-    HWY_UNROLL(16)
-    for (size_t j = 0; j < kSub && j * kLanes < count; ++j)
-      StorePart(f(hn::LoadU(d, e + i + j * kLanes)), y + i, j, count);
-  }
+  Blocks(len, [&](int64_t i, auto count) {
+    VD r[kSub];
+    for (size_t j = 0; j < kSub; ++j)
+      r[j] = j * kLanes < count ? f(hn::LoadU(d, e + i + j * kLanes)) : hn::Zero(d);
+    StoreParts(r, y + i, count);
+  });
 }
 
-void ScaleF32(const double *e, int64_t len, double scale, float *y) {
+template <class E> void Scale(const double *e, int64_t len, double scale, E *y) {
   const VD s = hn::Set(DD(), scale);
   FromDouble(e, len, y, [&](VD v) { return hn::Mul(v, s); });
 }
@@ -349,50 +495,54 @@ void ScaleShiftF32(const double *e, int64_t len, double scale, double g, double 
   FromDouble(e, len, y, [&](VD v) { return hn::Mul(gv, hn::Sub(hn::Mul(v, s), av)); });
 }
 
-void LogProbF32(const float *x, int64_t len, double max, double log_s, float *y) {
+template <class E> void LogProb(const E *x, int64_t len, double max, double log_s, E *y) {
   const DD d;
   const VD m = hn::Set(d, max), l = hn::Set(d, log_s);
-  Map<1>(x, nullptr, y, len, [&](VD v, VD) { return hn::Sub(hn::Sub(v, m), l); });
+  Map<1>(x, static_cast<const E *>(nullptr), y, len,
+         [&](VD v, VD) { return hn::Sub(hn::Sub(v, m), l); });
 }
 
-void SoftmaxBackwardF32(const float *y, const float *dy, int64_t len, double dot, float *dx) {
+template <class E> void SoftmaxBackward(const E *y, const E *dy, int64_t len, double dot, E *dx) {
   const VD dt = hn::Set(DD(), dot);
   Map<2>(y, dy, dx, len, [&](VD yv, VD dyv) { return hn::Mul(yv, hn::Sub(dyv, dt)); });
 }
 
-void LogSoftmaxBackwardF32(const float *y, const float *dy, int64_t len, double total, float *dx) {
+template <class E>
+void LogSoftmaxBackward(const E *y, const E *dy, int64_t len, double total, E *dx) {
   const VD tt = hn::Set(DD(), total);
   Map<2>(y, dy, dx, len,
          [&](VD yv, VD dyv) { return hn::Sub(dyv, hn::Mul(Exp<true, true, true>(yv), tt)); });
 }
 
-double DotF32(const float *a, const float *b, int64_t len) {
+template <class E> double Dot(const E *a, const E *b, int64_t len) {
   VD acc[kSub];
   for (size_t j = 0; j < kSub; ++j) acc[j] = hn::Zero(DD());
-  for (int64_t i = 0; i < len; i += int64_t(kBlock)) {
-    const size_t count = size_t(std::min<int64_t>(int64_t(kBlock), len - i));
+  Blocks(len, [&](int64_t i, auto count) {
+    VD va[kSub], vb[kSub];
+    LoadParts(a + i, count, 0.0f, va);
+    LoadParts(b + i, count, 0.0f, vb);
     HWY_UNROLL(16)
     for (size_t j = 0; j < kSub; ++j)
-      acc[j] = hn::Add(acc[j], hn::Mul(LoadPart(a + i, j, count, 0.0f),
-                                       LoadPart(b + i, j, count, 0.0f))); // exact products
-  }
+      acc[j] = hn::Add(acc[j], hn::Mul(va[j], vb[j])); // exact products
+  });
   return TreeSum(acc);
 }
 
-double SumF32(const float *a, int64_t len, bool *infinite) {
+template <class E> double Sum(const E *a, int64_t len, bool *infinite) {
   const DD d;
   VD acc[kSub];
   auto inf = hn::Zero(d);
   for (size_t j = 0; j < kSub; ++j) acc[j] = hn::Zero(d);
-  for (int64_t i = 0; i < len; i += int64_t(kBlock)) {
-    const size_t count = size_t(std::min<int64_t>(int64_t(kBlock), len - i));
+  Blocks(len, [&](int64_t i, auto count) {
+    VD va[kSub];
+    LoadParts(a + i, count, 0.0f, va);
     HWY_UNROLL(16)
     for (size_t j = 0; j < kSub; ++j) {
-      const VD v = LoadPart(a + i, j, count, 0.0f);
+      const VD v = va[j];
       acc[j] = hn::Add(acc[j], v);
       inf = hn::Or(inf, hn::VecFromMask(d, hn::IsInf(v)));
     }
-  }
+  });
   *infinite = !hn::AllFalse(DU(), hn::Ne(hn::BitCast(DU(), inf), hn::Zero(DU())));
   return TreeSum(acc);
 }
@@ -713,31 +863,32 @@ void ShortBackwardF32(const float *y, const float *dy, int64_t rows, int64_t n, 
 // Whole rows of one piece (n <= kChunk), start to finish in one call:
 // piece_f32, the one-piece combine, then scale_f32 or log_prob_f32, as the
 // piece path runs them (the same bits), without a call per step.
-template <ShortOp kOp>
-void OnePieceRowsImpl(const float *x, int64_t rows, int64_t n, float *y, double *e) {
+template <ShortOp kOp, class E>
+void OnePieceRowsImpl(const E *x, int64_t rows, int64_t n, E *y, double *e) {
   const DD d;
   const float inf = std::numeric_limits<float>::infinity();
   for (int64_t r = 0; r < rows; ++r) {
-    const float *xr = x + r * n;
-    float *yr = y + r * n;
+    const E *xr = x + r * n;
+    E *yr = y + r * n;
     Piece p;
     PieceImpl<false>(xr, n, kOp == ShortOp::softmax ? e : nullptr, &p);
     if (p.nan || p.max == inf) {
-      std::fill(yr, yr + n, std::numeric_limits<float>::quiet_NaN());
+      std::fill(yr, yr + n, E(std::numeric_limits<float>::quiet_NaN()));
     } else if (p.max == -inf) {
-      std::fill(yr, yr + n, kOp == ShortOp::softmax ? 0.0f : -inf);
+      std::fill(yr, yr + n, E(kOp == ShortOp::softmax ? 0.0f : -inf));
     } else {
       const double total = (p.ties - 1) + p.rest;
       if constexpr (kOp == ShortOp::softmax) {
-        ScaleF32(e, n, 1.0 / (1 + total), yr);
+        Scale(e, n, 1.0 / (1 + total), yr);
       } else {
-        LogProbF32(xr, n, p.max, hn::GetLane(Log1p(hn::Set(d, total))), yr);
+        LogProb(xr, n, p.max, hn::GetLane(Log1p(hn::Set(d, total))), yr);
       }
     }
   }
 }
 
-void OnePieceRowsF32(const float *x, int64_t rows, int64_t n, ShortOp op, float *y, double *e) {
+template <class E>
+void OnePieceRows(const E *x, int64_t rows, int64_t n, ShortOp op, E *y, double *e) {
   op == ShortOp::softmax ? OnePieceRowsImpl<ShortOp::softmax>(x, rows, n, y, e)
                          : OnePieceRowsImpl<ShortOp::log_softmax>(x, rows, n, y, e);
 }
@@ -1477,6 +1628,32 @@ void ShortBackwardF64(const double *y, const double *dy, int64_t rows, int64_t n
   ShortBackwardF64Impl<false>(y, dy, rows, n, dx, scalar);
 }
 
+// The entry points of the float path, one per storage format (Highway
+// exports functions, not templates).
+#define SOFTCHECK_FLOAT_PATH(S, E)                                                                 \
+  void Piece##S(const E *x, int64_t len, double *e, Piece *out, bool accurate) {                   \
+    accurate ? PieceImpl<true>(x, len, e, out) : PieceImpl<false>(x, len, e, out);                 \
+  }                                                                                                \
+  void Scale##S(const double *e, int64_t len, double scale, E *y) { Scale(e, len, scale, y); }     \
+  void LogProb##S(const E *x, int64_t len, double max, double log_s, E *y) {                       \
+    LogProb(x, len, max, log_s, y);                                                                \
+  }                                                                                                \
+  double Dot##S(const E *a, const E *b, int64_t len) { return Dot(a, b, len); }                    \
+  double Sum##S(const E *a, int64_t len, bool *infinite) { return Sum(a, len, infinite); }         \
+  void SoftmaxBackward##S(const E *y, const E *dy, int64_t len, double dot, E *dx) {               \
+    SoftmaxBackward(y, dy, len, dot, dx);                                                          \
+  }                                                                                                \
+  void LogSoftmaxBackward##S(const E *y, const E *dy, int64_t len, double total, E *dx) {          \
+    LogSoftmaxBackward(y, dy, len, total, dx);                                                     \
+  }                                                                                                \
+  void OnePieceRows##S(const E *x, int64_t rows, int64_t n, ShortOp op, E *y, double *e) {         \
+    OnePieceRows(x, rows, n, op, y, e);                                                            \
+  }
+SOFTCHECK_FLOAT_PATH(F32, float)
+SOFTCHECK_FLOAT_PATH(BF16, bf16)
+SOFTCHECK_FLOAT_PATH(F16, f16)
+#undef SOFTCHECK_FLOAT_PATH
+
 int64_t Which() { return HWY_TARGET; }
 
 } // namespace HWY_NAMESPACE
@@ -1486,20 +1663,12 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace softcheck::simd {
 
-HWY_EXPORT(PieceF32);
-HWY_EXPORT(ScaleF32);
 HWY_EXPORT(ScaleShiftF32);
-HWY_EXPORT(LogProbF32);
-HWY_EXPORT(DotF32);
-HWY_EXPORT(SumF32);
-HWY_EXPORT(SoftmaxBackwardF32);
-HWY_EXPORT(LogSoftmaxBackwardF32);
 HWY_EXPORT(Which);
 HWY_EXPORT(Log1pF64);
 HWY_EXPORT(ShortRowsF32);
 HWY_EXPORT(ShortBackwardF32);
 HWY_EXPORT(ShortCeBackwardF32);
-HWY_EXPORT(OnePieceRowsF32);
 HWY_EXPORT(RowStatsF64);
 HWY_EXPORT(SoftmaxF64);
 HWY_EXPORT(LogSoftmaxF64);
@@ -1551,31 +1720,47 @@ void short_backward_f64(const double *y, const double *dy, int64_t rows, int64_t
   HWY_DYNAMIC_DISPATCH(ShortBackwardF64)(y, dy, rows, n, log, dx, scalar);
 }
 
-void piece_f32(const float *x, int64_t len, double *e, Piece *out, bool accurate) {
-  HWY_DYNAMIC_DISPATCH(PieceF32)(x, len, e, out, accurate);
-}
-void scale_f32(const double *e, int64_t len, double scale, float *y) {
-  HWY_DYNAMIC_DISPATCH(ScaleF32)(e, len, scale, y);
-}
 void scale_shift_f32(const double *e, int64_t len, double scale, double g, double a, float *y) {
   HWY_DYNAMIC_DISPATCH(ScaleShiftF32)(e, len, scale, g, a, y);
 }
-void log_prob_f32(const float *x, int64_t len, double max, double log_s, float *y) {
-  HWY_DYNAMIC_DISPATCH(LogProbF32)(x, len, max, log_s, y);
-}
-double dot_f32(const float *a, const float *b, int64_t len) {
-  return HWY_DYNAMIC_DISPATCH(DotF32)(a, b, len);
-}
-double sum_f32(const float *a, int64_t len, bool *infinite) {
-  return HWY_DYNAMIC_DISPATCH(SumF32)(a, len, infinite);
-}
-void softmax_backward_f32(const float *y, const float *dy, int64_t len, double dot, float *dx) {
-  HWY_DYNAMIC_DISPATCH(SoftmaxBackwardF32)(y, dy, len, dot, dx);
-}
-void log_softmax_backward_f32(const float *y, const float *dy, int64_t len, double total,
-                              float *dx) {
-  HWY_DYNAMIC_DISPATCH(LogSoftmaxBackwardF32)(y, dy, len, total, dx);
-}
+
+#define SOFTCHECK_FLOAT_PATH(S, E)                                                                 \
+  HWY_EXPORT(Piece##S);                                                                            \
+  HWY_EXPORT(Scale##S);                                                                            \
+  HWY_EXPORT(LogProb##S);                                                                          \
+  HWY_EXPORT(Dot##S);                                                                              \
+  HWY_EXPORT(Sum##S);                                                                              \
+  HWY_EXPORT(SoftmaxBackward##S);                                                                  \
+  HWY_EXPORT(LogSoftmaxBackward##S);                                                               \
+  HWY_EXPORT(OnePieceRows##S);                                                                     \
+  void piece_f32(const E *x, int64_t len, double *e, Piece *out, bool accurate) {                  \
+    HWY_DYNAMIC_DISPATCH(Piece##S)(x, len, e, out, accurate);                                      \
+  }                                                                                                \
+  void scale_f32(const double *e, int64_t len, double scale, E *y) {                               \
+    HWY_DYNAMIC_DISPATCH(Scale##S)(e, len, scale, y);                                              \
+  }                                                                                                \
+  void log_prob_f32(const E *x, int64_t len, double max, double log_s, E *y) {                     \
+    HWY_DYNAMIC_DISPATCH(LogProb##S)(x, len, max, log_s, y);                                       \
+  }                                                                                                \
+  double dot_f32(const E *a, const E *b, int64_t len) {                                            \
+    return HWY_DYNAMIC_DISPATCH(Dot##S)(a, b, len);                                                \
+  }                                                                                                \
+  double sum_f32(const E *a, int64_t len, bool *infinite) {                                        \
+    return HWY_DYNAMIC_DISPATCH(Sum##S)(a, len, infinite);                                         \
+  }                                                                                                \
+  void softmax_backward_f32(const E *y, const E *dy, int64_t len, double dot, E *dx) {             \
+    HWY_DYNAMIC_DISPATCH(SoftmaxBackward##S)(y, dy, len, dot, dx);                                 \
+  }                                                                                                \
+  void log_softmax_backward_f32(const E *y, const E *dy, int64_t len, double total, E *dx) {       \
+    HWY_DYNAMIC_DISPATCH(LogSoftmaxBackward##S)(y, dy, len, total, dx);                            \
+  }                                                                                                \
+  void one_piece_rows_f32(const E *x, int64_t rows, int64_t n, ShortOp op, E *y, double *e) {      \
+    HWY_DYNAMIC_DISPATCH(OnePieceRows##S)(x, rows, n, op, y, e);                                   \
+  }
+SOFTCHECK_FLOAT_PATH(F32, float)
+SOFTCHECK_FLOAT_PATH(BF16, bf16)
+SOFTCHECK_FLOAT_PATH(F16, f16)
+#undef SOFTCHECK_FLOAT_PATH
 
 void log1p_f64(const double *in, double *out, int64_t n) {
   HWY_DYNAMIC_DISPATCH(Log1pF64)(in, out, n);
@@ -1584,9 +1769,6 @@ void log1p_f64(const double *in, double *out, int64_t n) {
 void short_rows_f32(const float *x, int64_t rows, int64_t n, ShortOp op, float *y,
                     RowStats *stats) {
   HWY_DYNAMIC_DISPATCH(ShortRowsF32)(x, rows, n, op, y, stats);
-}
-void one_piece_rows_f32(const float *x, int64_t rows, int64_t n, ShortOp op, float *y, double *e) {
-  HWY_DYNAMIC_DISPATCH(OnePieceRowsF32)(x, rows, n, op, y, e);
 }
 void short_ce_backward_f32(const float *x, float *dx, int64_t rows, int64_t n, const CeRow *row) {
   HWY_DYNAMIC_DISPATCH(ShortCeBackwardF32)(x, dx, rows, n, row);

@@ -74,11 +74,36 @@ template <class T> std::vector<Input<T>> inputs() {
   return out;
 }
 
+// inputs<float>() rounded to a half format H (every row kind kept: the
+// scales stay inside f16's range).
+template <class H> std::vector<Input<H>> half_inputs() {
+  auto to = [](const std::vector<float> &v) {
+    std::vector<H> h(v.size());
+    for (size_t i = 0; i < v.size(); ++i) h[i] = H(v[i]);
+    return h;
+  };
+  std::vector<Input<H>> out;
+  for (const Input<float> &in : inputs<float>())
+    out.push_back({in.shape, to(in.x), to(in.p), to(in.logp), to(in.dy), in.target});
+  return out;
+}
+
+template <class T> const softcheck_ops &ops_of(const softcheck_kernel_set &set) {
+  if constexpr (std::is_same_v<T, float>)
+    return set.f32;
+  else if constexpr (std::is_same_v<T, double>)
+    return set.f64;
+  else if constexpr (std::is_same_v<T, softcheck::bf16>)
+    return set.bf16;
+  else
+    return set.f16;
+}
+
 // Every op of the set in T on every input, outputs concatenated.
 template <class T>
 std::vector<T> run_all(const softcheck_kernel_set &set, std::vector<Input<T>> &ins) {
   std::vector<T> all;
-  const softcheck_ops &k = sizeof(T) == 4 ? set.f32 : set.f64;
+  const softcheck_ops &k = ops_of<T>(set);
   for (Input<T> &in : ins) {
     const size_t e = in.x.size(), rows = size_t(in.shape.outer);
     std::vector<T> y(e), r(rows);
@@ -147,6 +172,8 @@ TEST_CASE("every compiled SIMD target gives the same bits", "[simd]") {
   };
   SECTION("float32") { check(inputs<float>()); }
   SECTION("float64") { check(inputs<double>()); }
+  SECTION("bf16") { check(half_inputs<softcheck::bf16>()); }
+  SECTION("f16") { check(half_inputs<softcheck::f16>()); }
   softcheck::simd::select_target(targets.front());
 }
 
@@ -158,15 +185,15 @@ TEST_CASE("the thread count never changes a bit", "[simd]") {
     // float row's pieces are spread over the threads) and 8 rows of 20000
     // (rows are).
     std::mt19937_64 rng(5);
-    std::normal_distribution<T> normal(0, 10);
+    std::normal_distribution<softcheck::compute_t<T>> normal(0, 10);
     for (softcheck_shape shape : {softcheck_shape{1, 200000, 1}, softcheck_shape{8, 20000, 1}}) {
       Input<T> big;
       big.shape = shape;
       const size_t e = size_t(shape.outer * shape.classes);
       big.x.resize(e);
       big.dy.resize(e);
-      for (T &v : big.x) v = normal(rng);
-      for (T &v : big.dy) v = normal(rng);
+      for (T &v : big.x) v = T(normal(rng));
+      for (T &v : big.dy) v = T(normal(rng));
       big.p.resize(e);
       big.logp.resize(e);
       big.target.assign(size_t(shape.outer), 777);
@@ -183,8 +210,83 @@ TEST_CASE("the thread count never changes a bit", "[simd]") {
   };
   SECTION("float32") { check(inputs<float>()); }
   SECTION("float64") { check(inputs<double>()); }
+  SECTION("bf16") { check(half_inputs<softcheck::bf16>()); }
+  SECTION("f16") { check(half_inputs<softcheck::f16>()); }
   set.set_num_threads(1);
   CHECK(set.set_num_threads(0) != SOFTCHECK_OK);
+}
+
+namespace {
+
+// The half kernels against the float32 kernels on widened copies, outputs
+// rounded to H (the contract of half_kernels.cpp: the rows the half arrays
+// go through in lanes must give these bits), on every input of
+// half_inputs and on every target; a NaN matches any NaN (its payload
+// follows operand order, simd.hpp).
+template <class H> void half_calls_match_float_calls() {
+  const softcheck_kernel_set &set = softcheck::builtin_kernel_set();
+  const softcheck_ops &h = ops_of<H>(set), &f = set.f32;
+  auto wide = [](const std::vector<H> &v) {
+    std::vector<float> w(v.size());
+    for (size_t i = 0; i < v.size(); ++i) w[i] = float(v[i]);
+    return w;
+  };
+  for (Input<H> &in : half_inputs<H>()) {
+    const size_t e = in.x.size(), rows = size_t(in.shape.outer);
+    auto same = [&](const char *what, const std::vector<H> &got, const std::vector<float> &want) {
+      INFO(what << " on [" << rows << ", " << in.shape.classes << "], " << H::mantissa_bits
+                << " stored bits");
+      size_t bad = got.size();
+      for (size_t i = 0; i < got.size() && bad == got.size(); ++i)
+        if (!(std::isnan(float(got[i])) && std::isnan(want[i])) && got[i].bits_ != H(want[i]).bits_)
+          bad = i;
+      INFO("first difference at output " << bad << " of " << got.size());
+      CHECK(bad == got.size());
+    };
+    const std::vector<float> xf = wide(in.x), dyf = wide(in.dy);
+    std::vector<H> y(e), r(rows);
+    std::vector<float> yf(e), rf(rows);
+    REQUIRE(h.softmax(in.shape, in.x.data(), y.data()) == SOFTCHECK_OK);
+    REQUIRE(f.softmax(in.shape, xf.data(), yf.data()) == SOFTCHECK_OK);
+    same("softmax", y, yf);
+    const std::vector<H> p = y;
+    REQUIRE(h.log_softmax(in.shape, in.x.data(), y.data()) == SOFTCHECK_OK);
+    REQUIRE(f.log_softmax(in.shape, xf.data(), yf.data()) == SOFTCHECK_OK);
+    same("log_softmax", y, yf);
+    const std::vector<H> logp = y;
+    REQUIRE(h.logsumexp(in.shape, in.x.data(), r.data()) == SOFTCHECK_OK);
+    REQUIRE(f.logsumexp(in.shape, xf.data(), rf.data()) == SOFTCHECK_OK);
+    same("logsumexp", r, rf);
+    REQUIRE(h.softmax_backward(in.shape, p.data(), in.dy.data(), y.data()) == SOFTCHECK_OK);
+    REQUIRE(f.softmax_backward(in.shape, wide(p).data(), dyf.data(), yf.data()) == SOFTCHECK_OK);
+    same("softmax_backward", y, yf);
+    REQUIRE(h.log_softmax_backward(in.shape, logp.data(), in.dy.data(), y.data()) == SOFTCHECK_OK);
+    REQUIRE(f.log_softmax_backward(in.shape, wide(logp).data(), dyf.data(), yf.data()) ==
+            SOFTCHECK_OK);
+    same("log_softmax_backward", y, yf);
+    // A dy that sums to 0 (the row's own copy of dy, negated in turn).
+    std::vector<H> dz(e);
+    for (size_t i = 0; i < e; ++i) dz[i] = (i % 2) ? -in.dy[i - 1] : in.dy[i];
+    if (in.shape.classes % 2 == 0) {
+      REQUIRE(h.log_softmax_backward(in.shape, logp.data(), dz.data(), y.data()) == SOFTCHECK_OK);
+      REQUIRE(f.log_softmax_backward(in.shape, wide(logp).data(), wide(dz).data(), yf.data()) ==
+              SOFTCHECK_OK);
+      same("log_softmax_backward, dy summing to 0", y, yf);
+    }
+  }
+}
+
+} // namespace
+
+TEST_CASE("half kernels give the bits of the float32 kernels on widened copies", "[simd]") {
+  static const std::vector<std::string> targets = softcheck::simd_targets();
+  for (const std::string &t : targets) {
+    INFO("target " << t);
+    REQUIRE(softcheck::simd::select_target(t));
+    half_calls_match_float_calls<softcheck::bf16>();
+    half_calls_match_float_calls<softcheck::f16>();
+  }
+  softcheck::simd::select_target(targets.front());
 }
 
 TEST_CASE("a float row gives the same bits in every layout", "[simd]") {
