@@ -11,9 +11,12 @@
 // run on the half arrays themselves: the float path's vector code
 // (fast_rows.hpp) widens each element as it loads it and rounds each result
 // to the format as it stores it, with the bits of the float call on
-// widened copies. Other layouts, and the losses, go through float copies.
+// widened copies. nll_loss, and cross_entropy on contiguous rows, read
+// their half inputs in place too (half_losses.hpp). Other layouts and the
+// other losses go through float copies.
 #include "fast_rows.hpp"
 #include "half_convert.hpp"
+#include "half_losses.hpp"
 
 #include <softcheck/kernels.hpp>
 #include <softcheck/validate.hpp>
@@ -177,6 +180,23 @@ template <class H> struct Kernels {
     });
   }
 
+  // nll_loss and cross_entropy with their inputs read in place (`f`, of
+  // half_losses.hpp): only the weights are widened.
+  template <class F>
+  static Status index_loss(Shape s, const H *input, const int64_t *target, const LossOptions<H> &o,
+                           H *out, F &&f) {
+    Extent e;
+    if (Status st = loss_checks(s, input, true, target, false, false, o, nullptr, out, e))
+      return st;
+    return guarded([&] {
+      std::vector<float> w = o.weight ? widen(o.weight, s.classes) : std::vector<float>();
+      std::vector<float> res(static_cast<size_t>(detail::loss_out_count(o, e)));
+      const Status st = f(s, input, target, widen_options(o, w.data()), res.data());
+      if (st == SOFTCHECK_OK) narrow(res, out);
+      return st;
+    });
+  }
+
   // The loss ops. `prob` is the probability target (elems) or NULL;
   // `dout` the incoming gradient (loss_out_count) or NULL for a forward op;
   // `out` holds elems (backward) or loss_out_count (forward) outputs.
@@ -225,12 +245,7 @@ template <class H> struct Kernels {
   }                                                                                                \
   template <>                                                                                      \
   Status nll_loss<H>(Shape s, const H *logp, const int64_t *t, const LossOptions<H> &o, H *out) {  \
-    return Kernels<H>::loss(s, logp, true, t, false, false, o, nullptr, out,                       \
-                            [](Shape sh, const float *in, const void *tt,                          \
-                               const LossOptions<float> &fo, const float *, float *r) {            \
-                              return nll_loss<float>(sh, in, static_cast<const int64_t *>(tt), fo, \
-                                                     r);                                           \
-                            });                                                                    \
+    return Kernels<H>::index_loss(s, logp, t, o, out, detail::nll_loss_half<H>);                   \
   }                                                                                                \
   template <>                                                                                      \
   Status nll_loss_backward<H>(Shape s, const int64_t *t, const LossOptions<H> &o, const H *dout,   \
@@ -245,6 +260,7 @@ template <class H> struct Kernels {
   template <>                                                                                      \
   Status cross_entropy<H>(Shape s, const H *x, const int64_t *t, const LossOptions<H> &o,          \
                           H *out) {                                                                \
+    if (fused(s)) return Kernels<H>::index_loss(s, x, t, o, out, detail::cross_entropy_half<H>);   \
     return Kernels<H>::loss(s, x, true, t, false, false, o, nullptr, out,                          \
                             [](Shape sh, const float *in, const void *tt,                          \
                                const LossOptions<float> &fo, const float *, float *r) {            \

@@ -2,6 +2,7 @@
 // simd.hpp), the rest careful scalar code. Semantics: <softcheck/plugin.h>;
 // contract and error analysis: <softcheck/kernels.hpp>.
 #include "fast_rows.hpp"
+#include "half_losses.hpp"
 #include "parallel.hpp"
 #include "simd.hpp"
 #include "wide.hpp"
@@ -723,7 +724,7 @@ namespace {
 // nll_loss and cross_entropy: the same loss of class-index targets, from
 // log-probabilities `logp_row(r)` returns a per-class function for.
 template <class T, class Prepare, class LogpRow>
-Status class_index_loss(Shape s, const T *input, const int64_t *target, const LossOptions<T> &o,
+Status class_index_loss(Shape s, const void *input, const int64_t *target, const LossOptions<T> &o,
                         T *out, Prepare &&prepare, LogpRow logp_row) {
   using W = typename detail::Wide<T>::W;
   Extent e;
@@ -748,17 +749,37 @@ Status class_index_loss(Shape s, const T *input, const int64_t *target, const Lo
 
 } // namespace
 
-template <class T>
-Status nll_loss(Shape s, const T *logp, const int64_t *target, const LossOptions<T> &o, T *out) {
+// nll_loss and cross_entropy in T on inputs stored as X: T itself, or (T
+// float) a half format read in place, each element widened as it is read
+// (half_losses.hpp).
+template <class T, class X>
+Status nll_loss_of(Shape s, const X *logp, const int64_t *target, const LossOptions<T> &o, T *out) {
   using W = typename detail::Wide<T>::W;
   return class_index_loss(
       s, logp, target, o, out, [](const Extent &) {},
-      [&](int64_t r) { return [lp = row_of(logp, s, r)](int64_t k) { return W(lp[k]); }; });
+      [&](int64_t r) { return [lp = row_of(logp, s, r)](int64_t k) { return W(T(lp[k])); }; });
 }
 
-template <class T>
-Status cross_entropy(Shape s, const T *logits, const int64_t *target, const LossOptions<T> &o,
-                     T *out) {
+// Every row's RowInfo of X rows; half rows must be contiguous (inner = 1:
+// cross_entropy_half's callers).
+template <class T, class X>
+std::vector<RowInfo<T>> row_infos_of(const X *x, Shape s, int64_t rows) {
+  if constexpr (std::is_same_v<T, X>) {
+    return row_infos(x, s, rows);
+  } else {
+    static_assert(is_f32<T>, "half rows are computed in float");
+    std::vector<RowInfo<T>> infos(static_cast<size_t>(rows));
+    if (s.classes == 0) return infos;
+    std::vector<fast::Stats> stats(static_cast<size_t>(rows));
+    fast::stats(x, rows, s.classes, stats.data());
+    for (int64_t r = 0; r < rows; ++r) infos[size_t(r)] = from_stats(stats[size_t(r)]);
+    return infos;
+  }
+}
+
+template <class T, class X>
+Status cross_entropy_of(Shape s, const X *logits, const int64_t *target, const LossOptions<T> &o,
+                        T *out) {
   // Every row's max and sum on all threads (once the arguments are
   // checked), a block of rows at a time when rows are contiguous: the
   // losses read the block's target logits while it is still in cache
@@ -770,7 +791,7 @@ Status cross_entropy(Shape s, const T *logits, const int64_t *target, const Loss
   auto prepare = [&](const Extent &e) {
     rows = e.rows;
     if (s.inner != 1 || s.classes == 0) {
-      infos = row_infos(logits, s, rows);
+      infos = row_infos_of<T>(logits, s, rows);
       done = rows;
     } else {
       infos.resize(size_t(rows));
@@ -780,15 +801,47 @@ Status cross_entropy(Shape s, const T *logits, const int64_t *target, const Loss
   return class_index_loss(s, logits, target, o, out, prepare, [&](int64_t r) {
     if (r >= done) { // rows [done, r) are ignored ones: no statistics needed
       const int64_t r1 = std::min(rows, r + block);
-      const std::vector<RowInfo<T>> b = row_infos(logits + r * s.classes, s, r1 - r);
+      const std::vector<RowInfo<T>> b = row_infos_of<T>(logits + r * s.classes, s, r1 - r);
       std::copy(b.begin(), b.end(), infos.begin() + r);
       done = r1;
     }
-    Row<const T> x = row_of(logits, s, r);
+    Row<const X> x = row_of(logits, s, r);
     const RowInfo<T> info = infos[size_t(r)];
-    return [x, info](int64_t k) { return logit_logp(info, x[k]); };
+    return [x, info](int64_t k) { return logit_logp(info, T(x[k])); };
   });
 }
+
+template <class T>
+Status nll_loss(Shape s, const T *logp, const int64_t *target, const LossOptions<T> &o, T *out) {
+  return nll_loss_of(s, logp, target, o, out);
+}
+
+template <class T>
+Status cross_entropy(Shape s, const T *logits, const int64_t *target, const LossOptions<T> &o,
+                     T *out) {
+  return cross_entropy_of(s, logits, target, o, out);
+}
+
+template <class H>
+Status detail::nll_loss_half(Shape s, const H *logp, const int64_t *target,
+                             const LossOptions<float> &o, float *out) {
+  return nll_loss_of(s, logp, target, o, out);
+}
+
+template <class H>
+Status detail::cross_entropy_half(Shape s, const H *logits, const int64_t *target,
+                                  const LossOptions<float> &o, float *out) {
+  return cross_entropy_of(s, logits, target, o, out);
+}
+
+#define SOFTCHECK_HALF_LOSSES(H)                                                                   \
+  template Status detail::nll_loss_half<H>(Shape, const H *, const int64_t *,                      \
+                                           const LossOptions<float> &, float *);                   \
+  template Status detail::cross_entropy_half<H>(Shape, const H *, const int64_t *,                 \
+                                                const LossOptions<float> &, float *);
+SOFTCHECK_HALF_LOSSES(bf16)
+SOFTCHECK_HALF_LOSSES(f16)
+#undef SOFTCHECK_HALF_LOSSES
 
 template <class T>
 Status cross_entropy_prob(Shape s, const T *logits, const T *target, const LossOptions<T> &o,

@@ -264,6 +264,30 @@ template <class H> void half_calls_match_float_calls() {
     REQUIRE(f.log_softmax_backward(in.shape, wide(logp).data(), dyf.data(), yf.data()) ==
             SOFTCHECK_OK);
     same("log_softmax_backward", y, yf);
+    // The class-index losses (inputs read in place), every reduction,
+    // with and without smoothing and class weights.
+    std::vector<H> w(size_t(in.shape.classes));
+    for (size_t k = 0; k < w.size(); ++k) w[k] = H(0.25f + float(k % 7) / 4);
+    const std::vector<float> wf = wide(w);
+    for (int reduction : {0, 1, 2})
+      for (double smoothing : {0.0, 0.1})
+        for (bool weighted : {false, true}) {
+          softcheck_loss_options oh{reduction, -100, weighted ? w.data() : nullptr, smoothing},
+              of{reduction, -100, weighted ? wf.data() : nullptr, smoothing};
+          const size_t n_out = reduction == 0 ? rows : 1;
+          std::vector<H> lh(n_out);
+          std::vector<float> lf(n_out);
+          REQUIRE(h.cross_entropy(in.shape, in.x.data(), in.target.data(), &oh, lh.data()) ==
+                  SOFTCHECK_OK);
+          REQUIRE(f.cross_entropy(in.shape, xf.data(), in.target.data(), &of, lf.data()) ==
+                  SOFTCHECK_OK);
+          same("cross_entropy", lh, lf);
+          REQUIRE(h.nll_loss(in.shape, logp.data(), in.target.data(), &oh, lh.data()) ==
+                  SOFTCHECK_OK);
+          REQUIRE(f.nll_loss(in.shape, wide(logp).data(), in.target.data(), &of, lf.data()) ==
+                  SOFTCHECK_OK);
+          same("nll_loss", lh, lf);
+        }
     // A dy that sums to 0 (the row's own copy of dy, negated in turn).
     std::vector<H> dz(e);
     for (size_t i = 0; i < e; ++i) dz[i] = (i % 2) ? -in.dy[i - 1] : in.dy[i];
