@@ -81,11 +81,12 @@ Status loss_checks(Shape s, const void *input, bool has_input, const void *targe
   return SOFTCHECK_OK;
 }
 
-// The softmax family and its backward ops run in chunks of whole outer
-// slices, about 64K elements, through per-thread float buffers: the float
-// copies stay in cache and no call allocates once a thread's buffers have
-// grown. Rows are independent and a row gives the same bits in any batch
-// (the rows_are_independent property), so the chunks give the bits of one
+// The softmax family and its backward ops on the other layouts (strided
+// rows, empty rows) run in chunks of whole outer slices, about 64K
+// elements, through per-thread float buffers: the float copies stay in
+// cache and no call allocates once a thread's buffers have grown. Rows are
+// independent and a row gives the same bits in any batch (the
+// rows_are_independent property), so the chunks give the bits of one
 // call. A shape with no elements per slice (classes or inner 0) is one call.
 constexpr int64_t kChunkElements = 1 << 16;
 

@@ -168,8 +168,7 @@ template <class D> HWY_INLINE void StoreF(D d, hn::Vec<D> f, bf16 *p) {
   const auto u = hn::BitCast(du, f);
   const auto odd = hn::And(hn::ShiftRight<16>(u), hn::Set(du, 1u));
   const auto rounded = hn::ShiftRight<16>(hn::Add(hn::Add(u, hn::Set(du, 0x7FFFu)), odd));
-  const auto magnitude = hn::BitCast(di, hn::And(u, hn::Set(du, 0x7FFFFFFFu)));
-  const auto nan = hn::RebindMask(du, hn::Gt(magnitude, hn::Set(di, 0x7F800000)));
+  const auto nan = hn::RebindMask(du, hn::IsNaN(f));
   const auto quiet = hn::Or(hn::ShiftRight<16>(u), hn::Set(du, 0x40u));
   const auto bits = hn::BitCast(di, hn::IfThenElse(nan, quiet, rounded)); // below 2^16
   hn::StoreU(hn::DemoteTo(d16, bits), d16, reinterpret_cast<uint16_t *>(p));
