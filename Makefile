@@ -82,14 +82,17 @@ baseline: build
 # Benchmark, medians of 5): GB/s, share of the copy roof and ratios per
 # dtype x op x shape x threads, the goals met or not; the table also goes
 # to $(BUILD)/bench.md. XNNPACK's softmax is a baseline when its packages
-# are there (installed when root); the peer plugins when built.
+# are there (installed when root); the peer plugins when built. Then the
+# half kernels against the float32 ones (runs interleaved at random, medians
+# of 7), ending with the ratio table.
 BENCH_PACKAGES := libxnnpack-dev libpthreadpool-dev
 bench: deps
 	@tools/ensure-packages.sh --optional $(BENCH_PACKAGES)
 	@cmake --preset default >/dev/null
 	@cmake --build --preset default
 	@$(BUILD)/bench/softcheck_bench --markdown $(BUILD)/bench.md
-	@$(BUILD)/bench/softcheck_bench_half --benchmark_repetitions=5 \
+	@$(BUILD)/bench/softcheck_bench_half --benchmark_repetitions=7 \
+	  --benchmark_enable_random_interleaving=true --benchmark_min_time=0.2 \
 	  --benchmark_report_aggregates_only=true
 
 # Oracle throughput (elements/s per op, dtype and precision).
