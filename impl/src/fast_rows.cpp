@@ -1,6 +1,5 @@
 #include "fast_rows.hpp"
 
-#include "half_convert.hpp"
 #include "parallel.hpp"
 #include "simd.hpp"
 #include "wide.hpp"
@@ -9,7 +8,6 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <type_traits>
 #include <vector>
 
 namespace softcheck::fast {
@@ -136,24 +134,6 @@ template <class E> void fill(E *y, int64_t len, float v) {
   for (int64_t i = 0; i < len; ++i) y[i] = e;
 }
 
-template <class E> constexpr bool kHalf = !std::is_same_v<E, float>;
-
-// The lane paths (rows of up to simd::kShortRow elements) take float rows:
-// half rows go through float copies, a block of rows at a time, widened
-// before the call and narrowed after (the same bits: widening is exact and
-// the float outputs round once more, as the half path's do).
-constexpr int64_t kCopyElements = 1 << 12;
-float *copy_buffer(int which, int64_t n) {
-  thread_local std::vector<float> buffers[3];
-  std::vector<float> &b = buffers[which];
-  if (b.size() < size_t(n)) b.resize(size_t(n));
-  return b.data();
-}
-template <class F> void in_float_blocks(int64_t r0, int64_t r1, int64_t n, F &&f) {
-  const int64_t block = std::max<int64_t>(1, kCopyElements / std::max<int64_t>(n, 1));
-  for (int64_t b = r0; b < r1; b += block) f(b, std::min(block, r1 - b));
-}
-
 // Rows of one piece (1 to simd::kChunk elements) on all threads, one call
 // per thread's share of the rows: up to simd::kShortRow elements one row
 // per vector lane (simd::short_rows_f32), longer ones row by row
@@ -163,17 +143,8 @@ template <class E> bool short_rows(const E *x, E *y, int64_t rows, int64_t n, si
   detail::parallel_for(
       rows,
       [&](int64_t r0, int64_t r1) {
-        if (n <= simd::kShortRow) {
-          if constexpr (kHalf<E>)
-            return in_float_blocks(r0, r1, n, [&](int64_t b, int64_t k) {
-              float *xf = copy_buffer(0, k * n), *yf = copy_buffer(1, k * n);
-              detail::widen(x + b * n, xf, size_t(k * n));
-              simd::short_rows_f32(xf, k, n, op, yf, nullptr);
-              detail::narrow(yf, y + b * n, size_t(k * n));
-            });
-          else
-            return simd::short_rows_f32(x + r0 * n, r1 - r0, n, op, y + r0 * n, nullptr);
-        }
+        if (n <= simd::kShortRow)
+          return simd::short_rows_f32(x + r0 * n, r1 - r0, n, op, y + r0 * n, nullptr);
         thread_local std::vector<double> e;
         if (e.size() < size_t(n + 16)) e.resize(size_t(n + 16));
         simd::one_piece_rows_f32(x + r0 * n, r1 - r0, n, op, y + r0 * n, e.data());
@@ -209,14 +180,8 @@ template <class E> void stats(const E *x, int64_t rows, int64_t n, Stats *out) {
         rows,
         [&](int64_t r0, int64_t r1) {
           std::vector<simd::RowStats> st(static_cast<size_t>(r1 - r0));
-          if constexpr (kHalf<E>)
-            in_float_blocks(r0, r1, n, [&](int64_t b, int64_t k) {
-              float *xf = copy_buffer(0, k * n);
-              detail::widen(x + b * n, xf, size_t(k * n));
-              simd::short_rows_f32(xf, k, n, simd::ShortOp::stats, nullptr, st.data() + (b - r0));
-            });
-          else
-            simd::short_rows_f32(x + r0 * n, r1 - r0, n, simd::ShortOp::stats, nullptr, st.data());
+          simd::short_rows_f32(x + r0 * n, r1 - r0, n, simd::ShortOp::stats,
+                               static_cast<E *>(nullptr), st.data());
           for (int64_t r = r0; r < r1; ++r) {
             const simd::RowStats &q = st[size_t(r - r0)];
             Stats &o = out[r]; // combine()'s kinds
@@ -313,17 +278,7 @@ bool short_backward(const E *y, const E *dy, E *dx, int64_t rows, int64_t n, boo
   detail::parallel_for(
       rows,
       [&](int64_t r0, int64_t r1) {
-        if constexpr (kHalf<E>)
-          in_float_blocks(r0, r1, n, [&](int64_t b, int64_t k) {
-            float *yf = copy_buffer(0, k * n), *dyf = copy_buffer(1, k * n),
-                  *dxf = copy_buffer(2, k * n);
-            detail::widen(y + b * n, yf, size_t(k * n));
-            detail::widen(dy + b * n, dyf, size_t(k * n));
-            simd::short_backward_f32(yf, dyf, k, n, log, dxf);
-            detail::narrow(dxf, dx + b * n, size_t(k * n));
-          });
-        else
-          simd::short_backward_f32(y + r0 * n, dy + r0 * n, r1 - r0, n, log, dx + r0 * n);
+        simd::short_backward_f32(y + r0 * n, dy + r0 * n, r1 - r0, n, log, dx + r0 * n);
       },
       rows * n);
   return true;

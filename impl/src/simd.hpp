@@ -102,7 +102,9 @@ void one_piece_rows_f32(const float *x, int64_t rows, int64_t n, ShortOp op, flo
   double sum_f32(const E *a, int64_t len, bool *infinite);                                         \
   void softmax_backward_f32(const E *y, const E *dy, int64_t len, double dot, E *dx);              \
   void log_softmax_backward_f32(const E *y, const E *dy, int64_t len, double total, E *dx);        \
-  void one_piece_rows_f32(const E *x, int64_t rows, int64_t n, ShortOp op, E *y, double *e);
+  void one_piece_rows_f32(const E *x, int64_t rows, int64_t n, ShortOp op, E *y, double *e);       \
+  void short_rows_f32(const E *x, int64_t rows, int64_t n, ShortOp op, E *y, RowStats *stats);     \
+  void short_backward_f32(const E *y, const E *dy, int64_t rows, int64_t n, bool log, E *dx);
 SOFTCHECK_FLOAT_PATH(bf16)
 SOFTCHECK_FLOAT_PATH(f16)
 #undef SOFTCHECK_FLOAT_PATH

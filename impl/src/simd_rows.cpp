@@ -137,6 +137,7 @@ HWY_INLINE size_t InPart(size_t j, size_t count) {
 // NaN may stay signaling here: the promotion to double quiets it, as
 // half_convert's widening would.
 template <class D> HWY_INLINE hn::Vec<D> LoadF(D d, const float *p) { return hn::LoadU(d, p); }
+template <class D> HWY_INLINE hn::Vec<D> LoadF(D d, const double *p) { return hn::LoadU(d, p); }
 template <class D> HWY_INLINE hn::Vec<D> LoadF(D d, const bf16 *p) {
   const hn::Rebind<uint16_t, D> d16;
   const hn::RebindToSigned<D> di;
@@ -160,6 +161,7 @@ template <class D> HWY_INLINE hn::Vec<D> LoadF(D d, const f16 *p) {
 // Highway's DemoteTo, which truncates), float16 by F16C with the rounding
 // in the instruction (not MXCSR's) or softcheck::f16 elsewhere.
 template <class D> HWY_INLINE void StoreF(D d, hn::Vec<D> f, float *p) { hn::StoreU(f, d, p); }
+template <class D> HWY_INLINE void StoreF(D d, hn::Vec<D> f, double *p) { hn::StoreU(f, d, p); }
 template <class D> HWY_INLINE void StoreF(D d, hn::Vec<D> f, bf16 *p) {
   const hn::RebindToUnsigned<D> du;
   const hn::RebindToSigned<D> di;
@@ -625,11 +627,19 @@ HWY_INLINE void Transpose4(hn::Vec<DH> &a, hn::Vec<DH> &b, hn::Vec<DH> &c, hn::V
   e = hn::ConcatUpperUpper(d4, t3, t2);
 }
 
-// Elements [c0, c0 + 4) of the rows at x[k] (k < 4), zero past n.
+// Elements [c0, c0 + 4) of the rows at x[k] (k < 4), zero past n; T is
+// the storage (a half row is widened in lanes, its last part through a
+// copy: no masked 16-bit loads).
 template <class D, class T>
 HWY_INLINE void LoadRows4(D d, const T *const *x, int64_t c0, int64_t n, hn::Vec<D> *q) {
   if (c0 + 4 <= n) {
-    for (int k = 0; k < 4; ++k) q[k] = hn::LoadU(d, x[k] + c0);
+    for (int k = 0; k < 4; ++k) q[k] = LoadF(d, x[k] + c0);
+  } else if constexpr (is_half_v<T>) {
+    for (int k = 0; k < 4; ++k) {
+      T tmp[4];
+      for (int64_t c = 0; c < 4; ++c) tmp[c] = c0 + c < n ? x[k][c0 + c] : T::from_bits(0);
+      q[k] = LoadF(d, tmp);
+    }
   } else {
     const auto mask = hn::FirstN(d, size_t(n - c0));
     for (int k = 0; k < 4; ++k) q[k] = hn::MaskedLoad(mask, d, x[k] + c0);
@@ -643,7 +653,14 @@ HWY_INLINE void StoreRows4(D d, const hn::Vec<D> *q, T *y, int64_t n, int64_t c0
                            K &&keep) {
   if (cnt == 4) {
     for (int l = 0; l < 4; ++l)
-      if (keep(l)) hn::StoreU(q[l], d, y + l * n + c0);
+      if (keep(l)) StoreF(d, q[l], y + l * n + c0);
+  } else if constexpr (is_half_v<T>) {
+    for (int l = 0; l < 4; ++l) {
+      if (!keep(l)) continue;
+      T tmp[4];
+      StoreF(d, q[l], tmp);
+      for (int64_t c = 0; c < cnt; ++c) y[l * n + c0 + c] = tmp[c];
+    }
   } else {
     const auto mask = hn::FirstN(d, size_t(cnt));
     for (int l = 0; l < 4; ++l)
@@ -652,12 +669,46 @@ HWY_INLINE void StoreRows4(D d, const hn::Vec<D> *q, T *y, int64_t n, int64_t c0
 }
 #endif
 
-HWY_INLINE void ToLanes(const float *x, int64_t n, int64_t m, double *v) {
+// A run of len halves widened to float, in lanes (the last part through a copy).
+template <class E> HWY_INLINE void WidenRun(const E *x, int64_t len, float *out) {
+  const DH dh;
+  for (int64_t i = 0; i < len; i += int64_t(kLanes)) {
+    const int64_t k = std::min(int64_t(kLanes), len - i);
+    if (k == int64_t(kLanes)) {
+      hn::StoreU(LoadF(dh, x + i), dh, out + i);
+    } else {
+      E tmp[kLanes];
+      for (int64_t l = 0; l < int64_t(kLanes); ++l) tmp[l] = l < k ? x[i + l] : E::from_bits(0);
+      float f[kLanes];
+      hn::StoreU(LoadF(dh, tmp), dh, f);
+      for (int64_t l = 0; l < k; ++l) out[i + l] = f[l];
+    }
+  }
+}
+
+// A run of len floats rounded to the half format E, in lanes.
+template <class E> HWY_INLINE void NarrowRun(const float *in, int64_t len, E *y) {
+  const DH dh;
+  for (int64_t i = 0; i < len; i += int64_t(kLanes)) {
+    const int64_t k = std::min(int64_t(kLanes), len - i);
+    if (k == int64_t(kLanes)) {
+      StoreF(dh, hn::LoadU(dh, in + i), y + i);
+    } else {
+      float f[kLanes] = {};
+      for (int64_t l = 0; l < k; ++l) f[l] = in[i + l];
+      E tmp[kLanes];
+      StoreF(dh, hn::LoadU(dh, f), tmp);
+      for (int64_t l = 0; l < k; ++l) y[i + l] = tmp[l];
+    }
+  }
+}
+
+template <class E> HWY_INLINE void ToLanes(const E *x, int64_t n, int64_t m, double *v) {
   const DD d;
 #if HWY_TARGET == HWY_AVX2
   // (v has room for whole blocks of 4 elements: kShortRow is a multiple of 4.)
   const DH d4;
-  const float *rows[4] = {x, x + (m > 1 ? n : 0), x + (m > 2 ? 2 * n : 0), x + (m > 3 ? 3 * n : 0)};
+  const E *rows[4] = {x, x + (m > 1 ? n : 0), x + (m > 2 ? 2 * n : 0), x + (m > 3 ? 3 * n : 0)};
   for (int64_t c0 = 0; c0 < n; c0 += 4) {
     hn::Vec<DH> q[4];
     LoadRows4(d4, rows, c0, n, q);
@@ -665,18 +716,27 @@ HWY_INLINE void ToLanes(const float *x, int64_t n, int64_t m, double *v) {
     for (int k = 0; k < 4; ++k) hn::Store(hn::PromoteTo(d, q[k]), d, v + c0 * 4 + 4 * k);
   }
 #else
-  const hn::Rebind<int32_t, DH> di32;
-  HWY_ALIGN int32_t off[kLanes];
-  for (int64_t l = 0; l < int64_t(kLanes); ++l) off[l] = int32_t((l < m ? l : 0) * n);
-  const auto offsets = hn::Load(di32, off);
-  for (int64_t c = 0; c < n; ++c)
-    hn::Store(hn::PromoteTo(d, hn::GatherIndex(DH(), x + c, offsets)), d, v + c * int64_t(kLanes));
+  if constexpr (is_half_v<E>) {
+    // The group's rows (contiguous) widened first, then gathered as floats.
+    HWY_ALIGN float f[kShortRow * kLanes];
+    WidenRun(x, m * n, f);
+    ToLanes(static_cast<const float *>(f), n, m, v);
+  } else {
+    const hn::Rebind<int32_t, DH> di32;
+    HWY_ALIGN int32_t off[kLanes];
+    for (int64_t l = 0; l < int64_t(kLanes); ++l) off[l] = int32_t((l < m ? l : 0) * n);
+    const auto offsets = hn::Load(di32, off);
+    for (int64_t c = 0; c < n; ++c)
+      hn::Store(hn::PromoteTo(d, hn::GatherIndex(DH(), x + c, offsets)), d,
+                v + c * int64_t(kLanes));
+  }
 #endif
 }
 
 // Rounds v (lane order) to float once and stores the rows l < m of y
 // whose bit l is set in `write` (all of them by default).
-HWY_INLINE void FromLanes(const double *v, int64_t n, int64_t m, float *y,
+template <class E>
+HWY_INLINE void FromLanes(const double *v, int64_t n, int64_t m, E *y,
                           uint32_t write = ~uint32_t(0)) {
   const DD d;
   auto keep = [&](int64_t l) { return l < m && ((write >> l) & 1); };
@@ -694,9 +754,16 @@ HWY_INLINE void FromLanes(const double *v, int64_t n, int64_t m, float *y,
   HWY_ALIGN float f[kShortRow * kLanes];
   for (int64_t c = 0; c < n; ++c)
     hn::Store(Demote(hn::Load(d, v + c * int64_t(kLanes))), DH(), f + c * int64_t(kLanes));
-  for (int64_t l = 0; l < m; ++l)
-    if (keep(l))
+  for (int64_t l = 0; l < m; ++l) {
+    if (!keep(l)) continue;
+    if constexpr (is_half_v<E>) {
+      float row[kShortRow];
+      for (int64_t c = 0; c < n; ++c) row[c] = f[c * int64_t(kLanes) + l];
+      NarrowRun(row, n, y + l * n);
+    } else {
       for (int64_t c = 0; c < n; ++c) y[l * n + c] = f[c * int64_t(kLanes) + l];
+    }
+  }
 #endif
 }
 
@@ -748,8 +815,8 @@ HWY_INLINE void LaneStats(const double *v, int64_t n, double *ex_out, VD &mx, hn
 // 16 accumulators are added in TreeSum's tree (+8, +4, +2, +1): the very
 // additions piece_f32 performs on the row, so both paths give the same
 // bits (test_simd_targets compares them).
-template <ShortOp kOp>
-void ShortRowsImpl(const float *x, int64_t rows, int64_t n, float *y, RowStats *stats) {
+template <ShortOp kOp, class E>
+void ShortRowsImpl(const E *x, int64_t rows, int64_t n, E *y, RowStats *stats) {
   const DD d;
   const double inf = std::numeric_limits<double>::infinity();
   const VD ninf = hn::Set(d, -inf), zero = hn::Zero(d), one = hn::Set(d, 1.0);
@@ -805,8 +872,8 @@ void ShortRowsImpl(const float *x, int64_t rows, int64_t n, float *y, RowStats *
 // LogSoftmaxBackwardF32 (log_softmax) and the one-piece finish: the same
 // bits. A log_softmax row with an infinite dy gives NaN (undefined); a
 // row whose dy sums to 0 gives dy (NaN where y is NaN or +inf).
-template <bool kLog>
-void ShortBackwardImpl(const float *y, const float *dy, int64_t rows, int64_t n, float *dx) {
+template <bool kLog, class E>
+void ShortBackwardImpl(const E *y, const E *dy, int64_t rows, int64_t n, E *dx) {
   const DD d;
   const VD zero = hn::Zero(d);
   HWY_ALIGN double yv[kShortRow * kLanes];
@@ -854,8 +921,8 @@ void ShortBackwardImpl(const float *y, const float *dy, int64_t rows, int64_t n,
   }
 }
 
-void ShortBackwardF32(const float *y, const float *dy, int64_t rows, int64_t n, bool log,
-                      float *dx) {
+template <class E>
+void ShortBackward(const E *y, const E *dy, int64_t rows, int64_t n, bool log, E *dx) {
   log ? ShortBackwardImpl<true>(y, dy, rows, n, dx) : ShortBackwardImpl<false>(y, dy, rows, n, dx);
 }
 
@@ -940,7 +1007,8 @@ void ShortCeBackwardF32(const float *x, float *dx, int64_t rows, int64_t n, cons
   }
 }
 
-void ShortRowsF32(const float *x, int64_t rows, int64_t n, ShortOp op, float *y, RowStats *stats) {
+template <class E>
+void ShortRows(const E *x, int64_t rows, int64_t n, ShortOp op, E *y, RowStats *stats) {
   switch (op) {
   case ShortOp::stats: return ShortRowsImpl<ShortOp::stats>(x, rows, n, y, stats);
   case ShortOp::softmax: return ShortRowsImpl<ShortOp::softmax>(x, rows, n, y, stats);
@@ -1647,6 +1715,12 @@ void ShortBackwardF64(const double *y, const double *dy, int64_t rows, int64_t n
   }                                                                                                \
   void OnePieceRows##S(const E *x, int64_t rows, int64_t n, ShortOp op, E *y, double *e) {         \
     OnePieceRows(x, rows, n, op, y, e);                                                            \
+  }                                                                                                \
+  void ShortRows##S(const E *x, int64_t rows, int64_t n, ShortOp op, E *y, RowStats *stats) {      \
+    ShortRows(x, rows, n, op, y, stats);                                                           \
+  }                                                                                                \
+  void ShortBackward##S(const E *y, const E *dy, int64_t rows, int64_t n, bool log, E *dx) {       \
+    ShortBackward(y, dy, rows, n, log, dx);                                                        \
   }
 SOFTCHECK_FLOAT_PATH(F32, float)
 SOFTCHECK_FLOAT_PATH(BF16, bf16)
@@ -1665,8 +1739,6 @@ namespace softcheck::simd {
 HWY_EXPORT(ScaleShiftF32);
 HWY_EXPORT(Which);
 HWY_EXPORT(Log1pF64);
-HWY_EXPORT(ShortRowsF32);
-HWY_EXPORT(ShortBackwardF32);
 HWY_EXPORT(ShortCeBackwardF32);
 HWY_EXPORT(RowStatsF64);
 HWY_EXPORT(SoftmaxF64);
@@ -1755,6 +1827,14 @@ void scale_shift_f32(const double *e, int64_t len, double scale, double g, doubl
   }                                                                                                \
   void one_piece_rows_f32(const E *x, int64_t rows, int64_t n, ShortOp op, E *y, double *e) {      \
     HWY_DYNAMIC_DISPATCH(OnePieceRows##S)(x, rows, n, op, y, e);                                   \
+  }                                                                                                \
+  HWY_EXPORT(ShortRows##S);                                                                        \
+  HWY_EXPORT(ShortBackward##S);                                                                    \
+  void short_rows_f32(const E *x, int64_t rows, int64_t n, ShortOp op, E *y, RowStats *stats) {    \
+    HWY_DYNAMIC_DISPATCH(ShortRows##S)(x, rows, n, op, y, stats);                                  \
+  }                                                                                                \
+  void short_backward_f32(const E *y, const E *dy, int64_t rows, int64_t n, bool log, E *dx) {     \
+    HWY_DYNAMIC_DISPATCH(ShortBackward##S)(y, dy, rows, n, log, dx);                               \
   }
 SOFTCHECK_FLOAT_PATH(F32, float)
 SOFTCHECK_FLOAT_PATH(BF16, bf16)
@@ -1765,16 +1845,8 @@ void log1p_f64(const double *in, double *out, int64_t n) {
   HWY_DYNAMIC_DISPATCH(Log1pF64)(in, out, n);
 }
 
-void short_rows_f32(const float *x, int64_t rows, int64_t n, ShortOp op, float *y,
-                    RowStats *stats) {
-  HWY_DYNAMIC_DISPATCH(ShortRowsF32)(x, rows, n, op, y, stats);
-}
 void short_ce_backward_f32(const float *x, float *dx, int64_t rows, int64_t n, const CeRow *row) {
   HWY_DYNAMIC_DISPATCH(ShortCeBackwardF32)(x, dx, rows, n, row);
-}
-void short_backward_f32(const float *y, const float *dy, int64_t rows, int64_t n, bool log,
-                        float *dx) {
-  HWY_DYNAMIC_DISPATCH(ShortBackwardF32)(y, dy, rows, n, log, dx);
 }
 
 std::vector<std::string> targets() {

@@ -82,8 +82,29 @@ template <class H> std::vector<Input<H>> half_inputs() {
     for (size_t i = 0; i < v.size(); ++i) h[i] = H(v[i]);
     return h;
   };
+  std::vector<Input<float>> fs = inputs<float>();
+  // Many rows in lanes: whole groups of rows and a partial last one.
+  std::mt19937_64 rng(20261203);
+  std::normal_distribution<float> normal(0, 3);
+  for (int64_t n : {int64_t(5), int64_t(16), int64_t(31), int64_t(32)}) {
+    Input<float> in;
+    in.shape = {37, n, 1};
+    const size_t e = size_t(37 * n);
+    in.x.resize(e);
+    in.dy.resize(e);
+    for (float &v : in.x) v = normal(rng);
+    for (float &v : in.dy) v = normal(rng);
+    in.x[size_t(n + 1)] = -std::numeric_limits<float>::infinity();
+    in.x[size_t(5 * n)] = std::numeric_limits<float>::quiet_NaN();
+    in.x[size_t(9 * n + 1)] = in.x[size_t(9 * n)]; // a tie
+    in.target.resize(37);
+    for (auto &t : in.target) t = int64_t(rng() % uint64_t(n));
+    in.p.resize(e);
+    in.logp.resize(e);
+    fs.push_back(std::move(in));
+  }
   std::vector<Input<H>> out;
-  for (const Input<float> &in : inputs<float>())
+  for (const Input<float> &in : fs)
     out.push_back({in.shape, to(in.x), to(in.p), to(in.logp), to(in.dy), in.target});
   return out;
 }
