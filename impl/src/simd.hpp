@@ -93,7 +93,9 @@ void one_piece_rows_f32(const float *x, int64_t rows, int64_t n, ShortOp op, flo
 // float exactly as it is loaded, and every result, rounded to float as
 // above, is rounded once more, to the format (nearest even, with
 // half_convert's bits). So a call gives the bits of widening its arrays,
-// the float call and narrowing its outputs, without the float copies.
+// the float call and narrowing its outputs, without the float copies (a
+// NaN's sign and payload aside: they follow the operand order the compiler
+// picks, test_simd_targets).
 #define SOFTCHECK_FLOAT_PATH(E)                                                                    \
   void piece_f32(const E *x, int64_t len, double *e, Piece *out, bool accurate);                   \
   void scale_f32(const double *e, int64_t len, double scale, E *y);                                \
