@@ -204,8 +204,6 @@ HWY_INLINE VD LoadPart(const float *block, size_t j, size_t count, float pad) {
 #endif
 }
 
-// A part of a half array: whole ones converted in lanes, a row's last one
-// element by element (no masked 16-bit loads: never a byte past the row).
 // The pattern of `pad` in a half format E, for the pads the float path
 // uses: +0 and -inf.
 template <class E> HWY_INLINE E PadOf(float pad) {
@@ -213,6 +211,8 @@ template <class E> HWY_INLINE E PadOf(float pad) {
   return E::from_bits(pad == 0 ? uint16_t(0) : neg_inf);
 }
 
+// A part of a half array: whole ones converted in lanes, a row's last one
+// through a copy (no masked 16-bit loads: never a byte past the row).
 template <class E> HWY_INLINE VD LoadPart(const E *block, size_t j, size_t count, float pad) {
   const DH dh;
   const size_t k = InPart(j, count);
