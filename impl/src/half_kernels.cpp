@@ -11,9 +11,9 @@
 // run on the half arrays themselves: the float path's vector code
 // (fast_rows.hpp) widens each element as it loads it and rounds each result
 // to the format as it stores it, with the bits of the float call on
-// widened copies. nll_loss, and cross_entropy on contiguous rows, read
-// their half inputs in place too (half_losses.hpp). Other layouts and the
-// other losses go through float copies.
+// widened copies. nll_loss and cross_entropy read their half inputs in
+// place too, in any layout (half_losses.hpp). Other layouts of the softmax
+// family and the other losses go through float copies.
 #include "fast_rows.hpp"
 #include "half_convert.hpp"
 #include "half_losses.hpp"
@@ -261,13 +261,7 @@ template <class H> struct Kernels {
   template <>                                                                                      \
   Status cross_entropy<H>(Shape s, const H *x, const int64_t *t, const LossOptions<H> &o,          \
                           H *out) {                                                                \
-    if (fused(s)) return Kernels<H>::index_loss(s, x, t, o, out, detail::cross_entropy_half<H>);   \
-    return Kernels<H>::loss(s, x, true, t, false, false, o, nullptr, out,                          \
-                            [](Shape sh, const float *in, const void *tt,                          \
-                               const LossOptions<float> &fo, const float *, float *r) {            \
-                              return cross_entropy<float>(                                         \
-                                  sh, in, static_cast<const int64_t *>(tt), fo, r);                \
-                            });                                                                    \
+    return Kernels<H>::index_loss(s, x, t, o, out, detail::cross_entropy_half<H>);                 \
   }                                                                                                \
   template <>                                                                                      \
   Status cross_entropy_backward<H>(Shape s, const H *x, const int64_t *t, const LossOptions<H> &o, \

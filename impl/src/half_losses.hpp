@@ -3,9 +3,8 @@
 // cross_entropy<float> of the widened inputs, each element widened as it
 // is read, without a float copy of the inputs. The arguments are checked
 // by the caller, and o's weights are float already; outputs are float (the
-// caller rounds them to the format). cross_entropy_half takes contiguous
-// rows only (inner = 1): their statistics come from fast::stats on the
-// half rows.
+// caller rounds them to the format). Rows' statistics come from
+// fast::stats on the half rows (strided rows gathered first, as in float).
 #pragma once
 
 #include <softcheck/kernels.hpp>

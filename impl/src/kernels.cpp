@@ -291,8 +291,9 @@ void contiguous(Shape s, int64_t rows, F &&f, T *out, const In *...in) {
   }
 }
 
-// Every float row's Stats (fast::stats), in any layout.
-std::vector<fast::Stats> float_row_stats(const float *x, Shape s, int64_t rows) {
+// Every float-compute row's Stats (fast::stats), in any layout; X is the
+// storage (float, or a half format widened as it is read).
+template <class X> std::vector<fast::Stats> float_row_stats(const X *x, Shape s, int64_t rows) {
   std::vector<fast::Stats> stats(static_cast<size_t>(rows)); // Kind::empty for classes = 0
   if (s.inner == 1)
     fast::stats(x, rows, s.classes, stats.data());
@@ -342,7 +343,8 @@ void short_rows_f64(const double *x, double *y, int64_t rows, int64_t n, simd::S
 }
 
 // Every row's RowInfo, on all threads (a row's never depends on the thread).
-template <class T> std::vector<RowInfo<T>> row_infos(const T *x, Shape s, int64_t rows) {
+// X is T's storage: T itself, or (T float) a half format.
+template <class T, class X> std::vector<RowInfo<T>> row_infos(const X *x, Shape s, int64_t rows) {
   std::vector<RowInfo<T>> infos(static_cast<size_t>(rows)); // Kind::empty for classes = 0
   if (s.classes == 0) return infos;
   if constexpr (is_f32<T>) {
@@ -472,7 +474,7 @@ template <class T> Status log_softmax(Shape s, const T *x, T *y) {
 template <class T> Status logsumexp(Shape s, const T *x, T *out) {
   Extent e;
   if (Status st = forward_checks<T>(s, x, out, e, 1)) return st;
-  const std::vector<RowInfo<T>> infos = row_infos(x, s, e.rows);
+  const std::vector<RowInfo<T>> infos = row_infos<T>(x, s, e.rows);
   for (int64_t r = 0; r < e.rows; ++r) {
     Row<const T> xr = row_of(x, s, r);
     const RowInfo<T> &info = infos[size_t(r)];
@@ -760,23 +762,6 @@ Status nll_loss_of(Shape s, const X *logp, const int64_t *target, const LossOpti
       [&](int64_t r) { return [lp = row_of(logp, s, r)](int64_t k) { return W(T(lp[k])); }; });
 }
 
-// Every row's RowInfo of X rows; half rows must be contiguous (inner = 1:
-// cross_entropy_half's callers).
-template <class T, class X>
-std::vector<RowInfo<T>> row_infos_of(const X *x, Shape s, int64_t rows) {
-  if constexpr (std::is_same_v<T, X>) {
-    return row_infos(x, s, rows);
-  } else {
-    static_assert(is_f32<T>, "half rows are computed in float");
-    std::vector<RowInfo<T>> infos(static_cast<size_t>(rows));
-    if (s.classes == 0) return infos;
-    std::vector<fast::Stats> stats(static_cast<size_t>(rows));
-    fast::stats(x, rows, s.classes, stats.data());
-    for (int64_t r = 0; r < rows; ++r) infos[size_t(r)] = from_stats(stats[size_t(r)]);
-    return infos;
-  }
-}
-
 template <class T, class X>
 Status cross_entropy_of(Shape s, const X *logits, const int64_t *target, const LossOptions<T> &o,
                         T *out) {
@@ -791,7 +776,7 @@ Status cross_entropy_of(Shape s, const X *logits, const int64_t *target, const L
   auto prepare = [&](const Extent &e) {
     rows = e.rows;
     if (s.inner != 1 || s.classes == 0) {
-      infos = row_infos_of<T>(logits, s, rows);
+      infos = row_infos<T>(logits, s, rows);
       done = rows;
     } else {
       infos.resize(size_t(rows));
@@ -801,7 +786,7 @@ Status cross_entropy_of(Shape s, const X *logits, const int64_t *target, const L
   return class_index_loss(s, logits, target, o, out, prepare, [&](int64_t r) {
     if (r >= done) { // rows [done, r) are ignored ones: no statistics needed
       const int64_t r1 = std::min(rows, r + block);
-      const std::vector<RowInfo<T>> b = row_infos_of<T>(logits + r * s.classes, s, r1 - r);
+      const std::vector<RowInfo<T>> b = row_infos<T>(logits + r * s.classes, s, r1 - r);
       std::copy(b.begin(), b.end(), infos.begin() + r);
       done = r1;
     }

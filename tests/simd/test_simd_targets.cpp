@@ -252,8 +252,25 @@ template <class H> void half_calls_match_float_calls() {
     for (size_t i = 0; i < v.size(); ++i) w[i] = float(v[i]);
     return w;
   };
-  for (Input<H> &in : half_inputs<H>()) {
-    const size_t e = in.x.size(), rows = size_t(in.shape.outer);
+  std::vector<Input<H>> ins = half_inputs<H>();
+  // Strided rows ([2, n, 3]): the float copies of the softmax family, the
+  // gathered rows of the losses.
+  std::mt19937_64 rng(7);
+  std::normal_distribution<float> normal(0, 4);
+  for (int64_t n : {int64_t(5), int64_t(40), int64_t(1000)}) {
+    Input<H> in;
+    in.shape = {2, n, 3};
+    const size_t e = size_t(6 * n);
+    for (auto *v : {&in.x, &in.dy, &in.p, &in.logp}) v->resize(e);
+    for (size_t i = 0; i < e; ++i) in.x[i] = H(normal(rng)), in.dy[i] = H(normal(rng) / 4);
+    in.x[4] = H(-std::numeric_limits<float>::infinity());
+    in.x[size_t(3 * n + 1)] = H(std::numeric_limits<float>::quiet_NaN());
+    in.target.resize(6);
+    for (auto &t : in.target) t = int64_t(rng() % uint64_t(n));
+    ins.push_back(std::move(in));
+  }
+  for (Input<H> &in : ins) {
+    const size_t e = in.x.size(), rows = size_t(in.shape.outer * in.shape.inner);
     auto same = [&](const char *what, const std::vector<H> &got, const std::vector<float> &want) {
       INFO(what << " on [" << rows << ", " << in.shape.classes << "], " << H::mantissa_bits
                 << " stored bits");
