@@ -188,6 +188,21 @@ template <class D> HWY_INLINE void StoreF(D d, hn::Vec<D> f, f16 *p) {
 
 template <class E> constexpr bool kIsFloat = std::is_same_v<E, float>;
 
+// The last part of a row: its first k (fewer than d's lanes) elements as
+// d's floats, the other lanes `pad`; and f's first k lanes stored. Through
+// a copy, so no byte past the k elements is touched (there are no masked
+// 16-bit loads): the halves' tails, on every target.
+template <class D, class E> HWY_INLINE hn::Vec<D> LoadFirst(D d, const E *p, size_t k, E pad) {
+  E tmp[HWY_LANES(float)];
+  for (size_t l = 0; l < hn::Lanes(d); ++l) tmp[l] = l < k ? p[l] : pad;
+  return LoadF(d, tmp);
+}
+template <class D, class E> HWY_INLINE void StoreFirst(D d, hn::Vec<D> f, E *p, size_t k) {
+  E tmp[HWY_LANES(float)];
+  StoreF(d, f, tmp);
+  for (size_t l = 0; l < k; ++l) p[l] = tmp[l];
+}
+
 HWY_INLINE VD LoadPart(const float *block, size_t j, size_t count, float pad) {
   const DH dh;
   const size_t k = InPart(j, count);
@@ -217,9 +232,7 @@ template <class E> HWY_INLINE VD LoadPart(const E *block, size_t j, size_t count
   const DH dh;
   const size_t k = InPart(j, count);
   if (k == kLanes) return hn::PromoteTo(DD(), LoadF(dh, block + j * kLanes));
-  E tmp[kLanes];
-  for (size_t l = 0; l < kLanes; ++l) tmp[l] = l < k ? block[j * kLanes + l] : PadOf<E>(pad);
-  return hn::PromoteTo(DD(), LoadF(dh, tmp));
+  return hn::PromoteTo(DD(), LoadFirst(dh, block + j * kLanes, k, PadOf<E>(pad)));
 }
 
 // double -> float with IEEE rounding and overflow to +-inf. The portable
@@ -252,9 +265,7 @@ template <class E> HWY_INLINE void StorePart(VD v, E *block, size_t j, size_t co
     for (size_t l = 0; l < k; ++l) block[j * kLanes + l] = tmp[l];
 #endif
   } else {
-    E tmp[kLanes];
-    StoreF(dh, f, tmp);
-    for (size_t l = 0; l < k; ++l) block[j * kLanes + l] = tmp[l];
+    StoreFirst(dh, f, block + j * kLanes, k);
   }
 }
 
@@ -358,10 +369,7 @@ template <class E> float PieceMax(const E *x, int64_t len, bool *nan, bool *neg_
   if constexpr (!kIsFloat<E>) {
     for (; i < len; i += n) {
       const size_t k = size_t(std::min(n, len - i));
-      E tmp[HWY_LANES(float)];
-      for (size_t l = 0; l < size_t(n); ++l)
-        tmp[l] = l < k ? x[i + int64_t(l)] : PadOf<E>(-std::numeric_limits<float>::infinity());
-      const auto a = LoadF(df, tmp);
+      const auto a = LoadFirst(df, x + i, k, PadOf<E>(-std::numeric_limits<float>::infinity()));
       m0 = hn::Max(m0, a);
       bad = hn::Or(bad, hn::VecFromMask(df, hn::IsNaN(a)));
       low = hn::Or(low, hn::VecFromMask(df, hn::And(hn::FirstN(df, k), hn::Eq(a, ninf))));
@@ -451,7 +459,6 @@ template <bool kAccurate, class E> void PieceImpl(const E *x, int64_t len, doubl
             : PieceSums<false, false, kAccurate>(x, len, m, e, out);
 }
 
-// y[i] = float(f(double(a[i]), double(b[i]))) over [0, len).
 // f(i, count) for the blocks [i, i + count) of [0, len): the whole ones
 // with count the constant kBlock (so their parts' checks fold away), then
 // the last one, if partial.
@@ -462,6 +469,7 @@ template <class F> HWY_INLINE void Blocks(int64_t len, F &&f) {
   if (full < len) f(full, size_t(len - full));
 }
 
+// y[i] = float(f(double(a[i]), double(b[i]))) over [0, len).
 template <size_t kIn, class E, class F>
 HWY_INLINE void Map(const E *a, const E *b, E *y, int64_t len, F &&f) {
   Blocks(len, [&](int64_t i, auto count) {
@@ -635,11 +643,7 @@ HWY_INLINE void LoadRows4(D d, const T *const *x, int64_t c0, int64_t n, hn::Vec
   if (c0 + 4 <= n) {
     for (int k = 0; k < 4; ++k) q[k] = LoadF(d, x[k] + c0);
   } else if constexpr (is_half_v<T>) {
-    for (int k = 0; k < 4; ++k) {
-      T tmp[4];
-      for (int64_t c = 0; c < 4; ++c) tmp[c] = c0 + c < n ? x[k][c0 + c] : T::from_bits(0);
-      q[k] = LoadF(d, tmp);
-    }
+    for (int k = 0; k < 4; ++k) q[k] = LoadFirst(d, x[k] + c0, size_t(n - c0), T::from_bits(0));
   } else {
     const auto mask = hn::FirstN(d, size_t(n - c0));
     for (int k = 0; k < 4; ++k) q[k] = hn::MaskedLoad(mask, d, x[k] + c0);
@@ -655,12 +659,8 @@ HWY_INLINE void StoreRows4(D d, const hn::Vec<D> *q, T *y, int64_t n, int64_t c0
     for (int l = 0; l < 4; ++l)
       if (keep(l)) StoreF(d, q[l], y + l * n + c0);
   } else if constexpr (is_half_v<T>) {
-    for (int l = 0; l < 4; ++l) {
-      if (!keep(l)) continue;
-      T tmp[4];
-      StoreF(d, q[l], tmp);
-      for (int64_t c = 0; c < cnt; ++c) y[l * n + c0 + c] = tmp[c];
-    }
+    for (int l = 0; l < 4; ++l)
+      if (keep(l)) StoreFirst(d, q[l], y + l * n + c0, size_t(cnt));
   } else {
     const auto mask = hn::FirstN(d, size_t(cnt));
     for (int l = 0; l < 4; ++l)
@@ -669,37 +669,16 @@ HWY_INLINE void StoreRows4(D d, const hn::Vec<D> *q, T *y, int64_t n, int64_t c0
 }
 #endif
 
-// A run of len halves widened to float, in lanes (the last part through a copy).
-template <class E> HWY_INLINE void WidenRun(const E *x, int64_t len, float *out) {
+// out[0, len) = in[0, len) converted between float and a half format
+// (widened exactly, or rounded as StoreF rounds), in lanes.
+template <class A, class B> HWY_INLINE void ConvertRun(const A *in, int64_t len, B *out) {
   const DH dh;
   for (int64_t i = 0; i < len; i += int64_t(kLanes)) {
-    const int64_t k = std::min(int64_t(kLanes), len - i);
-    if (k == int64_t(kLanes)) {
-      hn::StoreU(LoadF(dh, x + i), dh, out + i);
-    } else {
-      E tmp[kLanes];
-      for (int64_t l = 0; l < int64_t(kLanes); ++l) tmp[l] = l < k ? x[i + l] : E::from_bits(0);
-      float f[kLanes];
-      hn::StoreU(LoadF(dh, tmp), dh, f);
-      for (int64_t l = 0; l < k; ++l) out[i + l] = f[l];
-    }
-  }
-}
-
-// A run of len floats rounded to the half format E, in lanes.
-template <class E> HWY_INLINE void NarrowRun(const float *in, int64_t len, E *y) {
-  const DH dh;
-  for (int64_t i = 0; i < len; i += int64_t(kLanes)) {
-    const int64_t k = std::min(int64_t(kLanes), len - i);
-    if (k == int64_t(kLanes)) {
-      StoreF(dh, hn::LoadU(dh, in + i), y + i);
-    } else {
-      float f[kLanes] = {};
-      for (int64_t l = 0; l < k; ++l) f[l] = in[i + l];
-      E tmp[kLanes];
-      StoreF(dh, hn::LoadU(dh, f), tmp);
-      for (int64_t l = 0; l < k; ++l) y[i + l] = tmp[l];
-    }
+    const size_t k = size_t(std::min(int64_t(kLanes), len - i));
+    if (k == kLanes)
+      StoreF(dh, LoadF(dh, in + i), out + i);
+    else
+      StoreFirst(dh, LoadFirst(dh, in + i, k, A{}), out + i, k);
   }
 }
 
@@ -719,7 +698,7 @@ template <class E> HWY_INLINE void ToLanes(const E *x, int64_t n, int64_t m, dou
   if constexpr (is_half_v<E>) {
     // The group's rows (contiguous) widened first, then gathered as floats.
     HWY_ALIGN float f[kShortRow * kLanes];
-    WidenRun(x, m * n, f);
+    ConvertRun(x, m * n, f);
     ToLanes(static_cast<const float *>(f), n, m, v);
   } else {
     const hn::Rebind<int32_t, DH> di32;
@@ -759,7 +738,7 @@ HWY_INLINE void FromLanes(const double *v, int64_t n, int64_t m, E *y,
     if constexpr (is_half_v<E>) {
       float row[kShortRow];
       for (int64_t c = 0; c < n; ++c) row[c] = f[c * int64_t(kLanes) + l];
-      NarrowRun(row, n, y + l * n);
+      ConvertRun(static_cast<const float *>(row), n, y + l * n);
     } else {
       for (int64_t c = 0; c < n; ++c) y[l * n + c] = f[c * int64_t(kLanes) + l];
     }
