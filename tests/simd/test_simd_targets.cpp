@@ -74,38 +74,46 @@ template <class T> std::vector<Input<T>> inputs() {
   return out;
 }
 
-// inputs<float>() rounded to a half format H (every row kind kept: the
-// scales stay inside f16's range).
-template <class H> std::vector<Input<H>> half_inputs() {
+// A random input of `shape`: x and dy normal, one -inf, one NaN and a tie
+// (rows of 2 or more), a target per row.
+Input<float> random_input(softcheck_shape shape, std::mt19937_64 &rng) {
+  std::normal_distribution<float> normal(0, 3);
+  Input<float> in;
+  in.shape = shape;
+  const int64_t n = shape.classes, rows = shape.outer * shape.inner;
+  const size_t e = size_t(rows * n);
+  for (auto *v : {&in.x, &in.dy, &in.p, &in.logp}) v->resize(e);
+  for (size_t i = 0; i < e; ++i) in.x[i] = normal(rng), in.dy[i] = normal(rng) / 4;
+  if (n > 1 && e > 9) {
+    in.x[1] = -std::numeric_limits<float>::infinity();
+    in.x[e / 2] = std::numeric_limits<float>::quiet_NaN();
+    in.x[e - 1] = in.x[e - 2]; // a tie in a contiguous row's last two
+  }
+  in.target.resize(size_t(rows));
+  for (auto &t : in.target) t = int64_t(rng() % uint64_t(n));
+  return in;
+}
+
+// An input rounded to a half format H.
+template <class H> Input<H> to_half(const Input<float> &in) {
   auto to = [](const std::vector<float> &v) {
     std::vector<H> h(v.size());
     for (size_t i = 0; i < v.size(); ++i) h[i] = H(v[i]);
     return h;
   };
+  return {in.shape, to(in.x), to(in.p), to(in.logp), to(in.dy), in.target};
+}
+
+// inputs<float>() rounded to a half format H (every row kind kept: the
+// scales stay inside f16's range), and many rows in lanes: whole groups of
+// rows and a partial last one. Contiguous rows only (run_all's outputs).
+template <class H> std::vector<Input<H>> half_inputs() {
   std::vector<Input<float>> fs = inputs<float>();
-  // Many rows in lanes: whole groups of rows and a partial last one.
   std::mt19937_64 rng(20261203);
-  std::normal_distribution<float> normal(0, 3);
-  for (int64_t n : {int64_t(5), int64_t(16), int64_t(31), int64_t(32)}) {
-    Input<float> in;
-    in.shape = {37, n, 1};
-    const size_t e = size_t(37 * n);
-    in.x.resize(e);
-    in.dy.resize(e);
-    for (float &v : in.x) v = normal(rng);
-    for (float &v : in.dy) v = normal(rng);
-    in.x[size_t(n + 1)] = -std::numeric_limits<float>::infinity();
-    in.x[size_t(5 * n)] = std::numeric_limits<float>::quiet_NaN();
-    in.x[size_t(9 * n + 1)] = in.x[size_t(9 * n)]; // a tie
-    in.target.resize(37);
-    for (auto &t : in.target) t = int64_t(rng() % uint64_t(n));
-    in.p.resize(e);
-    in.logp.resize(e);
-    fs.push_back(std::move(in));
-  }
+  for (int64_t n : {int64_t(5), int64_t(16), int64_t(31), int64_t(32)})
+    fs.push_back(random_input({37, n, 1}, rng));
   std::vector<Input<H>> out;
-  for (const Input<float> &in : fs)
-    out.push_back({in.shape, to(in.x), to(in.p), to(in.logp), to(in.dy), in.target});
+  for (const Input<float> &in : fs) out.push_back(to_half<H>(in));
   return out;
 }
 
@@ -256,19 +264,8 @@ template <class H> void half_calls_match_float_calls() {
   // Strided rows ([2, n, 3]): the float copies of the softmax family, the
   // gathered rows of the losses.
   std::mt19937_64 rng(7);
-  std::normal_distribution<float> normal(0, 4);
-  for (int64_t n : {int64_t(5), int64_t(40), int64_t(1000)}) {
-    Input<H> in;
-    in.shape = {2, n, 3};
-    const size_t e = size_t(6 * n);
-    for (auto *v : {&in.x, &in.dy, &in.p, &in.logp}) v->resize(e);
-    for (size_t i = 0; i < e; ++i) in.x[i] = H(normal(rng)), in.dy[i] = H(normal(rng) / 4);
-    in.x[4] = H(-std::numeric_limits<float>::infinity());
-    in.x[size_t(3 * n + 1)] = H(std::numeric_limits<float>::quiet_NaN());
-    in.target.resize(6);
-    for (auto &t : in.target) t = int64_t(rng() % uint64_t(n));
-    ins.push_back(std::move(in));
-  }
+  for (int64_t n : {int64_t(5), int64_t(40), int64_t(1000)})
+    ins.push_back(to_half<H>(random_input({2, n, 3}, rng)));
   for (Input<H> &in : ins) {
     const size_t e = in.x.size(), rows = size_t(in.shape.outer * in.shape.inner);
     auto same = [&](const char *what, const std::vector<H> &got, const std::vector<float> &want) {
