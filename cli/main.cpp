@@ -76,7 +76,7 @@ int main(int argc, char **argv) {
 namespace {
 
 int run(int argc, char **argv) {
-  CLI::App app{"softcheck: property-based verification of softmax-family kernels"};
+  CLI::App app{"softcheck: property-based verification of softmax-family kernels", "softcheck"};
   app.require_subcommand(1);
   app.set_version_flag("--version", SOFTCHECK_VERSION);
 

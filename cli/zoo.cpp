@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <sstream>
 
 namespace softcheck::cli {
@@ -51,11 +52,30 @@ std::string first_values(const std::string &case_text) {
   return op + (x.empty() ? "" : " [" + x + "]");
 }
 
+// The zoo plugin beside this softcheck: where `cmake --install` puts it
+// (SOFTCHECK_ZOO_INSTALLED, relative to the installed executable's folder),
+// else where the build tree has it (SOFTCHECK_ZOO_BUILT, relative to
+// build/cli). Both are relative, so an installed tree can move.
+std::string default_zoo_plugin() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) throw UsageError("cannot find this executable (/proc/self/exe); give --plugin");
+  std::string looked;
+  for (const char *rel : {SOFTCHECK_ZOO_INSTALLED, SOFTCHECK_ZOO_BUILT}) {
+    const fs::path p = (exe.parent_path() / rel).lexically_normal();
+    if (fs::is_regular_file(p, ec)) return p.string();
+    looked += (looked.empty() ? "" : ", ") + p.string();
+  }
+  throw UsageError("no zoo plugin beside this softcheck (looked for " + looked +
+                   "); give --plugin");
+}
+
 } // namespace
 
 int run_zoo(const ZooArgs &a) {
   if (a.cases < 1 || a.cases > 1000000) throw UsageError("--cases must be between 1 and 1000000");
-  const std::string plugin = a.plugin.empty() ? SOFTCHECK_ZOO_PLUGIN : a.plugin;
+  const std::string plugin = a.plugin.empty() ? default_zoo_plugin() : a.plugin;
   props::Options base;
   base.cases = int(a.cases);
   base.seed = parse_seed(a.seed);
