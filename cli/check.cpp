@@ -11,8 +11,10 @@
 #include <softcheck/text.hpp>
 
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <random>
 #include <sstream>
@@ -91,6 +93,91 @@ std::string junit_xml(const std::vector<props::Outcome> &outcomes, uint64_t seed
   return x.str();
 }
 
+// The result as JSON (docs/check-json.md; docs/check-result.schema.json).
+// Version 1: a field may be added within a version, never removed or
+// changed in meaning.
+struct SetInfo {
+  std::string name, source;
+  std::vector<std::string> conventions;
+};
+
+std::string verdict_name(props::Verdict v) {
+  return v == props::Verdict::passed   ? "passed"
+         : v == props::Verdict::failed ? "failed"
+                                       : "skipped";
+}
+
+std::string result_json(const std::vector<props::Outcome> &outcomes,
+                        const std::vector<SetInfo> &sets, const props::Options &opt, bool replayed,
+                        int exit_code) {
+  using nlohmann::ordered_json;
+  ordered_json j;
+  j["schema"] = "softcheck-check-result";
+  j["version"] = 1;
+  j["softcheck_version"] = SOFTCHECK_VERSION;
+  // Seeds as decimal strings: they reach 2^63, past what a double (a
+  // JavaScript number) holds exactly.
+  j["seed"] = std::to_string(opt.seed);
+  j["cases"] = opt.cases;
+  j["replayed"] = replayed;
+  j["verdict"] = exit_code == 0 ? "passed" : "failed";
+  j["exit_code"] = exit_code;
+  const std::vector<sandbox::Fault> faults = sandbox::faults();
+  int passed = 0, failed = 0, skipped = 0;
+  for (const auto &o : outcomes) {
+    passed += o.verdict == props::Verdict::passed;
+    failed += o.verdict == props::Verdict::failed;
+    skipped += o.verdict == props::Verdict::skipped;
+  }
+  j["summary"] = {{"passed", passed},
+                  {"failed", failed},
+                  {"skipped", skipped},
+                  {"kernel_faults", faults.size()}};
+  j["sets"] = ordered_json::array();
+  for (const SetInfo &s : sets)
+    j["sets"].push_back({{"name", s.name}, {"source", s.source}, {"conventions", s.conventions}});
+  j["results"] = ordered_json::array();
+  for (const auto &o : outcomes) {
+    ordered_json r;
+    r["set"] = o.set;
+    r["op"] = softcheck_op_name(o.op);
+    r["dtype"] = dtype_name(o.dtype);
+    r["property"] = o.property;
+    r["verdict"] = verdict_name(o.verdict);
+    r["kind"] = o.kind;
+    r["cases"] = o.cases;
+    r["declined"] = o.declined;
+    r["seconds"] = o.seconds;
+    r["seed"] = std::to_string(o.seed);
+    r["reason"] = o.reason;
+    r["counterexample"] = o.counterexample;
+    r["called_with"] = o.called_with;
+    r["reproduce"] = o.reproduce;
+    if (o.verdict != props::Verdict::skipped && !o.error_unit.empty() &&
+        std::isfinite(o.worst_error) && std::isfinite(o.bound_there) &&
+        std::isfinite(o.worst_share))
+      r["worst"] = {{"error", o.worst_error},
+                    {"unit", o.error_unit},
+                    {"bound", o.bound_there},
+                    {"share_of_bound", o.worst_share}};
+    else
+      r["worst"] = nullptr;
+    j["results"].push_back(std::move(r));
+  }
+  j["faults"] = ordered_json::array();
+  for (const sandbox::Fault &f : faults)
+    j["faults"].push_back({{"set", f.set},
+                           {"plugin", f.plugin},
+                           {"op", softcheck_op_name(f.op)},
+                           {"dtype", dtype_name(f.dtype)},
+                           {"what", f.what},
+                           {"case_file", f.case_file},
+                           {"reproduce", f.reproduce},
+                           {"calls", f.calls}});
+  // A plugin's names need not be UTF-8: invalid bytes become U+FFFD.
+  return j.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
+}
+
 void print_outcome(const props::Outcome &o, bool quiet) {
   const char *tag = o.verdict == props::Verdict::passed   ? "PASS"
                     : o.verdict == props::Verdict::failed ? "FAIL"
@@ -160,6 +247,8 @@ int run_check(const CheckArgs &a) {
   if (a.kinds < 1 || a.kinds > 8) throw UsageError("--kinds must be between 1 and 8");
   opt.kinds = a.kinds;
   if (!a.junit.empty()) check_output(a.junit, "--junit");
+  if (!a.json.empty()) check_output(a.json, "--json");
+  if (!a.json.empty() && a.json == a.junit) throw UsageError("--json and --junit name one file");
 
   std::vector<CaseFile> replays;
   for (const std::string &path : a.replay) {
@@ -186,6 +275,7 @@ int run_check(const CheckArgs &a) {
 
   std::vector<props::Outcome> all;
   std::vector<std::pair<std::string, std::string>> conventions; // (set, declared), for JUnit
+  std::vector<SetInfo> set_infos;                               // for --json
   for (const KernelSetRef *ref : sets) {
     const softcheck_kernel_set &set = *ref->set;
     opt.load_args = load_args(*ref, a.isolation);
@@ -196,9 +286,11 @@ int run_check(const CheckArgs &a) {
       fmt::print("softcheck check: set {} [{}], replaying {} case files\n", ref->set->name,
                  text::printable(ref->source), replays.size());
     // Reported once, never as failed properties (plugin.h, "Conventions").
+    set_infos.push_back({set.name, ref->source, {}});
     for (const std::string &c : props::declared_conventions(set)) {
       fmt::print("  conventions of this set: {}\n", c);
       conventions.emplace_back(set.name, c);
+      set_infos.back().conventions.push_back(c);
     }
     std::fflush(stdout);
     std::vector<props::Outcome> outcomes;
@@ -245,9 +337,12 @@ int run_check(const CheckArgs &a) {
   fmt::print("{} passed, {} failed, {} skipped{}\n", passed, failed, skipped,
              fault_text.empty() ? "" : fmt::format(", {} kernel faults", sandbox::faults().size()));
   std::fflush(stdout);
+  const int code = failed > 0 || !fault_text.empty() ? 1 : 0;
   if (!a.junit.empty()) write_output(a.junit, junit_xml(all, opt.seed, conventions), "--junit");
+  if (!a.json.empty())
+    write_output(a.json, result_json(all, set_infos, opt, !replays.empty(), code), "--json");
   print_plugin_output();
-  return failed > 0 || !fault_text.empty() ? 1 : 0;
+  return code;
 }
 
 } // namespace softcheck::cli

@@ -64,6 +64,7 @@ struct CheckArgs {
   int64_t cases = 100;
   std::string seed = "1"; // a number, or "random"
   std::string junit;
+  std::string json; // --json FILE: the result as docs/check-json.md describes
   bool list = false;
   bool quiet = false;
   std::vector<std::string> regimes, skip_regimes; // --regime, --skip-regime

@@ -129,6 +129,11 @@ int run(int argc, char **argv) {
   check->add_option("--cases", check_args.cases, "cases per property, op and dtype (default 100)");
   check->add_option("--seed", check_args.seed, "seed (default 1), or 'random' for a fresh one");
   check->add_option("--junit", check_args.junit, "also write JUnit XML here")->type_name("FILE");
+  check
+      ->add_option("--json", check_args.json,
+                   "also write the result as JSON here (schema softcheck-check-result, "
+                   "version 1: check-json.md)")
+      ->type_name("FILE");
   check->add_option("--replay", check_args.replay, "run these case files instead of generating")
       ->type_name("FILE");
   check->add_flag("--list", check_args.list, "list the properties and their bounds");
