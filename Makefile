@@ -1,7 +1,7 @@
 # Thin wrapper over the CMake presets. `make report` and `make test` work on
 # a fresh Debian 12 machine: they install what is missing first.
 .PHONY: all deps configure build test report peers report-peers peer-findings baseline sanitize bench \
-  bench-oracle bench-sandbox format clean
+  bench-oracle bench-sandbox install package format clean
 
 PACKAGES := cmake ninja-build g++ pkg-config python3 \
   librapidcheck-dev catch2 libboost-dev libmpfr-dev libeigen3-dev libhwy-dev \
@@ -105,6 +105,16 @@ bench-oracle: build
 bench-sandbox: build
 	@$(BUILD)/bench/softcheck_bench_sandbox --benchmark_repetitions=5 \
 	  --benchmark_report_aggregates_only=true
+
+# The command, the plugin headers, the CMake package and the docs, in
+# PREFIX (default /usr/local; README, "Gate your kernels in CI").
+PREFIX ?= /usr/local
+install: build
+	@cmake --install $(BUILD) --prefix $(PREFIX)
+
+# The same tree as a Debian package under /usr, in $(BUILD).
+package: build
+	@cd $(BUILD) && cpack -G DEB
 
 format:
 	@git ls-files '*.cpp' '*.hpp' '*.h' '*.c' | xargs clang-format -i

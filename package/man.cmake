@@ -1,0 +1,32 @@
+# cmake -DSOFTCHECK=exe -DVERSION=v -DOUT=softcheck.1 -P man.cmake
+# The man page: the synopsis, then each command's --help as it prints it.
+set(commands kernels eval check report fuzz merge zoo)
+execute_process(COMMAND "${SOFTCHECK}" --help OUTPUT_VARIABLE top RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${SOFTCHECK} --help: exit ${rc}")
+endif()
+# roff: a backslash is \e, and a line may not start with . or '.
+function(roff text out)
+  string(REPLACE "\\" "\\e" text "${text}")
+  string(REGEX REPLACE "(^|\n)([.'])" "\\1\\\\&\\2" text "${text}")
+  set(${out} "${text}" PARENT_SCOPE)
+endfunction()
+roff("${top}" top)
+set(page ".TH SOFTCHECK 1 \"\" \"softcheck ${VERSION}\" \"User Commands\"\n")
+string(APPEND page ".SH NAME\nsoftcheck \\- property-based verification of softmax-family kernels\n")
+string(APPEND page ".SH SYNOPSIS\n.B softcheck\n\\fICOMMAND\\fR [\\fIOPTIONS\\fR]\n")
+string(APPEND page ".SH DESCRIPTION\n.nf\n${top}.fi\n")
+string(APPEND page ".SH EXIT STATUS\n0 success, 1 a check failed (or a report got worse than "
+                   "its baseline), 2 a usage or load error.\n.SH COMMANDS\n")
+foreach(c IN LISTS commands)
+  execute_process(COMMAND "${SOFTCHECK}" ${c} --help OUTPUT_VARIABLE help RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${SOFTCHECK} ${c} --help: exit ${rc}")
+  endif()
+  roff("${help}" help)
+  string(APPEND page ".SS ${c}\n.nf\n${help}.fi\n")
+endforeach()
+string(APPEND page ".SH SEE ALSO\nREADME.md and check-json.md in the package's documentation "
+                   "folder (share/doc/softcheck).\n")
+file(WRITE "${OUT}.tmp" "${page}")
+file(RENAME "${OUT}.tmp" "${OUT}")
