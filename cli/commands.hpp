@@ -98,7 +98,8 @@ struct FuzzArgs {
   int64_t cases = 0;
   std::string seed = "1";
   std::string corpus = "softcheck-corpus";
-  std::string shard; // "I/N"
+  std::string shard;   // "I/N", "auto" or "auto/N"
+  int64_t streams = 1; // --streams
   std::vector<std::string> regimes, skip_regimes;
   IsolationArgs isolation;
 };
@@ -106,6 +107,7 @@ int run_fuzz(const FuzzArgs &args);
 struct MergeArgs {
   std::vector<std::string> inputs;
   std::string out = "softcheck-corpus";
+  bool partial = false; // --partial: merge campaigns that lack shards
 };
 int run_merge(const MergeArgs &args);
 

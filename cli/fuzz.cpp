@@ -16,10 +16,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
+#include <set>
 #include <sstream>
 #include <unistd.h>
 
@@ -36,13 +38,74 @@ std::string slurp(const fs::path &p) {
   }
 }
 
-void parse_shard(const std::string &text, int64_t &index, int64_t &count) {
+void parse_shard_numbers(const std::string &text, int64_t &index, int64_t &count) {
   const size_t slash = text.find('/');
-  if (slash == std::string::npos) throw UsageError("--shard must be I/N, e.g. 0/4");
+  if (slash == std::string::npos) throw UsageError("--shard must be I/N, e.g. 0/4, or auto");
   index = parse_int(text.substr(0, slash));
   count = parse_int(text.substr(slash + 1));
   if (count < 1 || count > 1000000 || index < 0 || index >= count)
     throw UsageError("--shard " + text + ": need 0 <= I < N <= 1000000 (shards count from 0)");
+}
+
+// A whole non-negative number from the environment, or -1 when unset.
+int64_t env_number(const char *name) {
+  const char *v = std::getenv(name);
+  if (v == nullptr || *v == 0) return -1;
+  int64_t n = 0;
+  try {
+    n = parse_int(v);
+  } catch (const UsageError &) {
+    throw UsageError(std::string(name) + "='" + text::printable(v) + "' is not a whole number");
+  }
+  if (n < 0) throw UsageError(std::string(name) + "=" + v + " is negative");
+  return n;
+}
+
+// --shard: "I/N", or "auto" / "auto/N", where the index (and the count)
+// come from the engine that started this process. Returns where they came
+// from, for the first line.
+std::string parse_shard(const std::string &text, int64_t &index, int64_t &count) {
+  if (text.rfind("auto", 0) != 0) {
+    parse_shard_numbers(text, index, count);
+    return "";
+  }
+  count = -1;
+  if (text != "auto") {
+    if (text.size() < 6 || text[4] != '/')
+      throw UsageError("--shard takes I/N, auto or auto/N, not '" + text + "'");
+    count = parse_int(text.substr(5));
+  }
+  std::string from;
+  if ((index = env_number("SOFTCHECK_SHARD_INDEX")) >= 0) {
+    from = "SOFTCHECK_SHARD_INDEX";
+    if (count < 0 && (count = env_number("SOFTCHECK_SHARD_COUNT")) >= 0)
+      from += " and SOFTCHECK_SHARD_COUNT";
+  } else if ((index = env_number("JOB_COMPLETION_INDEX")) >= 0) {
+    from = "JOB_COMPLETION_INDEX";
+    if (count < 0 && (count = env_number("SOFTCHECK_SHARD_COUNT")) >= 0)
+      from += " and SOFTCHECK_SHARD_COUNT";
+  } else if ((index = env_number("SLURM_ARRAY_TASK_ID")) >= 0) {
+    // Task ids run from --array's first to its last in its step.
+    const int64_t first = std::max<int64_t>(env_number("SLURM_ARRAY_TASK_MIN"), 0);
+    const int64_t step = std::max<int64_t>(env_number("SLURM_ARRAY_TASK_STEP"), 1);
+    if (index < first || (index - first) % step != 0)
+      throw UsageError(fmt::format("SLURM_ARRAY_TASK_ID={} is not in the array from {} in steps "
+                                   "of {}",
+                                   index, first, step));
+    index = (index - first) / step;
+    from = "SLURM_ARRAY_TASK_ID";
+    if (count < 0 && (count = env_number("SLURM_ARRAY_TASK_COUNT")) >= 0)
+      from += " and SLURM_ARRAY_TASK_COUNT";
+  } else {
+    throw UsageError("--shard auto: none of SOFTCHECK_SHARD_INDEX, JOB_COMPLETION_INDEX "
+                     "(Kubernetes) or SLURM_ARRAY_TASK_ID (Slurm) is set; give --shard I/N");
+  }
+  if (count < 0)
+    throw UsageError("--shard auto: " + from +
+                     " gives the shard's index but nothing gives the count; give --shard "
+                     "auto/N or set SOFTCHECK_SHARD_COUNT");
+  parse_shard_numbers(std::to_string(index) + "/" + std::to_string(count), index, count);
+  return from;
 }
 
 std::string text(double v) { return std::isinf(v) ? "inf" : fmt::format("{:.4g}", v); }
@@ -58,7 +121,10 @@ int run_fuzz(const FuzzArgs &a) {
   o.cases = a.cases;
   o.seconds = a.cases > 0 ? 0 : a.seconds > 0 ? a.seconds : 30;
   o.seed = parse_seed(a.seed);
-  if (!a.shard.empty()) parse_shard(a.shard, o.shard, o.shards);
+  const std::string shard_from = a.shard.empty() ? "" : parse_shard(a.shard, o.shard, o.shards);
+  if (a.streams < 1 || a.streams > 1000000)
+    throw UsageError("--streams must be between 1 and 1000000");
+  o.streams = a.streams;
   o.ops = parse_ops(a.ops);
   o.dtypes = parse_dtypes(a.dtype);
   o.regimes = selected_regimes(parse_regimes(a.regimes, "--regime"),
@@ -75,10 +141,17 @@ int run_fuzz(const FuzzArgs &a) {
   std::string regimes;
   for (gen::Regime g : o.regimes)
     regimes += std::string(regimes.empty() ? "" : " ") + gen::regime_id(g);
-  fmt::print("softcheck fuzz: set {} [{}], seed {}, shard {}/{}, {}; corpus {}{}\n", ref->set->name,
-             text::printable(ref->source), o.seed, o.shard, o.shards,
+  const size_t units = fuzz::campaign_units(*ref->set, o).size();
+  if (units > 0 && size_t(o.shards) > units)
+    fmt::print("softcheck fuzz: note: {} shards for {} units (ops x dtypes x streams): shards past "
+               "unit {} have nothing to run; --streams gives more units\n",
+               o.shards, units, units - 1);
+  fmt::print("softcheck fuzz: set {} [{}], seed {}, shard {}/{}{}, {}{}; corpus {}{}\n",
+             ref->set->name, text::printable(ref->source), o.seed, o.shard, o.shards,
+             shard_from.empty() ? "" : " (from " + shard_from + ")",
              o.cases > 0 ? fmt::format("{} cases", o.cases) : fmt::format("{:g} s", o.seconds),
-             text::printable(a.corpus), regimes.empty() ? "" : "; regimes " + regimes);
+             o.streams > 1 ? fmt::format(", {} streams", o.streams) : "", text::printable(a.corpus),
+             regimes.empty() ? "" : "; regimes " + regimes);
   std::fflush(stdout);
   const fs::path dir(a.corpus);
   const fuzz::Result r =
@@ -87,7 +160,21 @@ int run_fuzz(const FuzzArgs &a) {
       });
   const auto rows = fuzz::table_of(ref->set->name, r);
   const std::string table = fmt::format("worst-shard{}of{}", o.shard, o.shards);
-  write_atomically((dir / (table + ".json")).string(), fuzz::table_json(rows));
+  fuzz::Campaign campaign;
+  campaign.set = ref->set->name;
+  campaign.seed = std::to_string(o.seed);
+  campaign.budget = o.cases > 0 ? fmt::format("cases {}", o.cases) : "seconds";
+  std::string selection = "ops";
+  for (softcheck_op op : o.ops) selection += std::string(" ") + softcheck_op_name(op);
+  selection += "; dtypes";
+  for (softcheck_dtype d : o.dtypes) selection += std::string(" ") + softcheck_dtype_name(d);
+  selection += "; regimes" + (regimes.empty() ? std::string(" all") : " " + regimes);
+  campaign.selection = selection;
+  campaign.shard = o.shard;
+  campaign.shards = o.shards;
+  campaign.streams = o.streams;
+  campaign.units = r.units;
+  write_atomically((dir / (table + ".json")).string(), fuzz::table_json(rows, &campaign));
   write_atomically((dir / (table + ".md")).string(), fuzz::table_markdown(rows));
 
   // Finite error and special-value mismatches apart: a library whose masked
@@ -133,54 +220,101 @@ int run_fuzz(const FuzzArgs &a) {
   return r.findings.empty() && sandbox::faults().empty() ? 0 : 1;
 }
 
+// Which of two rows of one op and dtype is the worse case: the larger
+// ratio, then the lower stream, then the file name, so a merge gives the
+// same table whatever the order of its inputs.
+bool worse(const fuzz::TableRow &a, const fuzz::TableRow &b) {
+  if (a.ratio != b.ratio) return a.ratio > b.ratio;
+  if (a.stream != b.stream) return a.stream < b.stream;
+  return a.file < b.file;
+}
+
 int run_merge(const MergeArgs &a) {
   if (a.inputs.empty()) throw UsageError("give the corpus folders to merge");
   // Read everything first: a bad input changes nothing.
-  std::map<std::string, std::string> cases;
-  std::map<std::string, fuzz::TableRow> worst; // by set / op / dtype
-  std::map<std::string, int64_t> specials;     // summed over the corpora
-  for (const std::string &in : a.inputs) {
+  std::map<std::string, std::string> cases;                       // findings, by name
+  std::map<std::pair<size_t, std::string>, std::string> worsts;   // (corpus, name): text
+  std::map<std::string, std::pair<fuzz::TableRow, size_t>> worst; // by set / op / dtype
+  std::map<std::string, int64_t> specials;                        // summed over the corpora
+  // The shards seen of each campaign, to name the missing ones.
+  std::map<std::string, std::pair<fuzz::Campaign, std::set<int64_t>>> campaigns;
+  for (size_t corpus = 0; corpus < a.inputs.size(); ++corpus) {
+    const std::string &in = a.inputs[corpus];
     std::error_code ec;
     if (!fs::is_directory(in, ec)) throw UsageError("'" + in + "' is not a folder");
-    for (const auto &e : fs::directory_iterator(in, ec)) {
-      const std::string name = e.path().filename().string();
-      if (e.path().extension() == ".case") {
-        const std::string t = slurp(e.path());
-        auto [it, added] = cases.emplace(name, t);
-        if (!added && it->second != t && name.rfind("worst-", 0) != 0)
-          throw UsageError("'" + name + "' differs between two corpora");
-      } else if (name.rfind("worst-", 0) == 0 && e.path().extension() == ".json") {
-        std::vector<fuzz::TableRow> rows;
-        try {
-          rows = fuzz::parse_table(slurp(e.path()));
-        } catch (const std::runtime_error &err) {
-          throw UsageError("'" + e.path().string() + "': " + err.what());
+    std::vector<fs::path> entries;
+    for (const auto &e : fs::directory_iterator(in, ec)) entries.push_back(e.path());
+    if (ec) throw UsageError("cannot read '" + in + "': " + ec.message());
+    std::sort(entries.begin(), entries.end());
+    for (const fs::path &path : entries) {
+      const std::string name = path.filename().string();
+      if (path.extension() == ".case") {
+        const std::string t = slurp(path);
+        if (name.rfind("worst-", 0) == 0) {
+          worsts[{corpus, name}] = t; // each corpus's own: campaigns reuse the names
+          continue;
         }
-        for (const fuzz::TableRow &row : rows) {
+        auto [it, added] = cases.emplace(name, t);
+        if (!added && it->second != t)
+          throw UsageError("'" + name + "' differs between two corpora");
+      } else if (name.rfind("worst-", 0) == 0 && path.extension() == ".json") {
+        fuzz::Table table;
+        try {
+          table = fuzz::parse_table(slurp(path));
+        } catch (const std::runtime_error &err) {
+          throw UsageError("'" + path.string() + "': " + err.what());
+        }
+        if (table.has_campaign) {
+          const fuzz::Campaign &c = table.campaign;
+          const std::string key = fmt::format("{}|{}|{}|{}|{}|{}|{}", c.set, c.seed, c.budget,
+                                              c.selection, c.shards, c.streams, c.units);
+          auto &entry = campaigns[key];
+          entry.first = c;
+          entry.second.insert(c.shard);
+        }
+        for (const fuzz::TableRow &row : table.rows) {
           const std::string key = row.set + "/" + row.op + "/" + row.dtype;
           specials[key] += row.specials;
           auto it = worst.find(key);
-          if (it == worst.end() || row.ratio > it->second.ratio) worst[key] = row;
+          if (it == worst.end() || worse(row, it->second.first)) worst[key] = {row, corpus};
         }
       }
     }
-    if (ec) throw UsageError("cannot read '" + in + "': " + ec.message());
   }
+  std::string missing;
+  for (const auto &[key, entry] : campaigns) {
+    const auto &[c, seen] = entry;
+    std::string lacks;
+    int64_t n = 0;
+    for (int64_t i = 0; i < c.shards; ++i)
+      if (!seen.count(i)) {
+        if (++n <= 8) lacks += (lacks.empty() ? "" : ", ") + std::to_string(i);
+      }
+    if (n == 0) continue;
+    if (n > 8) lacks += fmt::format(" and {} more", n - 8);
+    missing +=
+        fmt::format("{}campaign of set {}, seed {}, {}: {} of its {} shards missing ({})",
+                    missing.empty() ? "" : "; ", c.set, c.seed, c.budget, n, c.shards, lacks);
+  }
+  if (!missing.empty() && !a.partial)
+    throw UsageError(missing + "; merge their corpora too, or give --partial");
+  if (!missing.empty()) fmt::print("softcheck merge: --partial: {}\n", missing);
   ensure_writable_folder(a.out, "--out");
   const fs::path dir(a.out);
   // The worst case files of the winners; every finding.
   size_t findings = 0;
   for (const auto &[name, t] : cases) {
-    if (name.rfind("worst-", 0) == 0) continue;
     write_atomically((dir / name).string(), t);
     ++findings;
   }
   std::vector<fuzz::TableRow> rows;
-  for (auto &[key, row] : worst) {
-    auto it = cases.find(row.file);
-    if (it != cases.end()) write_atomically((dir / row.file).string(), it->second);
+  for (auto &[key, winner] : worst) {
+    const auto &[row, corpus] = winner;
+    auto it = worsts.find({corpus, row.file});
+    if (it != worsts.end()) write_atomically((dir / row.file).string(), it->second);
     rows.push_back(row);
     rows.back().specials = specials[key];
+    rows.back().stream = -1; // one row per op and dtype, over every stream
   }
   write_atomically((dir / "worst.json").string(), fuzz::table_json(rows));
   write_atomically((dir / "worst.md").string(), fuzz::table_markdown(rows));

@@ -202,7 +202,13 @@ int run(int argc, char **argv) {
                    "folder for findings and worst cases (default softcheck-corpus)")
       ->type_name("DIR");
   fuzz->add_option("--shard", fuzz_args.shard,
-                   "I/N: run shard I (from 0) of N, a disjoint part of the seed space");
+                   "I/N: run shard I (from 0) of N, the campaign's units k with k mod N = I; "
+                   "'auto' or 'auto/N': I (and N) from SOFTCHECK_SHARD_INDEX/_COUNT, a "
+                   "Kubernetes Indexed Job's JOB_COMPLETION_INDEX or a Slurm array's "
+                   "SLURM_ARRAY_TASK_ID/_COUNT");
+  fuzz->add_option("--streams", fuzz_args.streams,
+                   "independent search streams per op and dtype (default 1): more units to "
+                   "spread over shards; part of the campaign, like --seed");
   fuzz->add_option("--regime", fuzz_args.regimes,
                    "seed and redraw rows only from these regimes (ids as in check)");
   fuzz->add_option("--skip-regime", fuzz_args.skip_regimes,
@@ -218,6 +224,9 @@ int run(int argc, char **argv) {
   merge->add_option("corpora", merge_args.inputs, "corpus folders")->required();
   merge->add_option("--out", merge_args.out, "merged corpus folder (default softcheck-corpus)")
       ->type_name("DIR");
+  merge->add_flag("--partial", merge_args.partial,
+                  "merge even when a campaign's shards are not all there (default: exit 2 "
+                  "naming the missing shards)");
 
   softcheck::cli::ZooArgs zoo_args;
   CLI::App *zoo = app.add_subcommand(

@@ -75,7 +75,7 @@ std::vector<fuzz::TableRow> fuzz_tables(const std::vector<std::string> &dirs) {
     std::sort(tables.begin(), tables.end());
     for (const auto &t : tables) {
       try {
-        for (fuzz::TableRow &r : fuzz::parse_table(read_text(t.string(), "fuzz table")))
+        for (fuzz::TableRow &r : fuzz::parse_table(read_text(t.string(), "fuzz table")).rows)
           rows.push_back(std::move(r));
       } catch (const std::runtime_error &e) {
         throw UsageError("fuzz table '" + t.string() + "': " + e.what());

@@ -37,12 +37,22 @@ std::string digest(const std::string &s) {
   return fmt::format("{:016x}", h);
 }
 
-template <class T> struct Lane {
+// One unit of a campaign: an op, a dtype and a stream (of --streams), with
+// its own pool, random stream and budget. Units never share state, so a
+// campaign's result is the same however its units are spread over shards.
+template <class T> struct Unit {
   softcheck_op op;
   softcheck_dtype dtype;
+  int64_t stream = 0;
+  int64_t budget = -1; // executions; -1: until the time is up
+  uint64_t random = 0; // the unit's stream of draws
+  int64_t iteration = 0;
   std::vector<std::pair<double, Case<T>>> pool; // (score, case)
   Worst worst;
   bool have_worst = false;
+  std::set<std::string> seen;    // finding files written
+  std::vector<Finding> findings; // by kind, in the order found
+  bool spent() const { return budget >= 0 && worst.execs >= budget; }
 };
 
 struct Evaluated {
@@ -87,123 +97,141 @@ template <class T> Evaluated evaluate(const softcheck_kernel_set &set, const Cas
 
 template <class T> class Search {
 public:
-  Search(const softcheck_kernel_set &set, const Options &o, const Writer &write, Result &result)
-      : set_(set), o_(o), write_(write), result_(result), admits_(Admits::of(o.regimes)) {}
+  Search(const softcheck_kernel_set &set, const Options &o, const Writer &write)
+      : set_(set), o_(o), write_(write), admits_(Admits::of(o.regimes)) {}
 
-  void add_lane(softcheck_op op, softcheck_dtype dt) {
-    Lane<T> lane{op, dt, {}, {}, false};
-    lane.worst.op = op;
-    lane.worst.dtype = dt;
-    lanes_.push_back(std::move(lane));
-  }
-  size_t lanes() const { return lanes_.size(); }
-
-  // Seeds the pools: one generator draw per selected regime.
-  void seed_pools() {
-    for (size_t l = 0; l < lanes_.size(); ++l)
-      for (gen::Regime g : admits_.regimes) {
-        gen::Draw d(mix(mix(mix(stream(), 0x5eed), l), uint64_t(g)));
-        gen::Spec spec;
-        spec.regimes = {g};
-        spec.large_rows = false;
-        consider(lanes_[l], gen::draw_case<T>(d, lanes_[l].op, spec, 30 + 5 * int(g)), "generated",
-                 0);
-      }
+  size_t add_unit(softcheck_op op, softcheck_dtype dt, int64_t stream, int64_t budget) {
+    Unit<T> u;
+    u.op = op;
+    u.dtype = dt;
+    u.stream = stream;
+    u.budget = budget;
+    u.random = mix(mix(mix(mix(mix(o_.seed, 0x66757a7aull), uint64_t(op)), uint64_t(dt)),
+                       uint64_t(o_.streams)),
+                   uint64_t(stream));
+    u.worst.op = op;
+    u.worst.dtype = dt;
+    u.worst.stream = o_.streams > 1 ? stream : -1;
+    units_.push_back(std::move(u));
+    return units_.size() - 1;
   }
 
-  void step(size_t l, int64_t iteration) {
-    Lane<T> &lane = lanes_[l];
-    gen::Draw d(mix(stream(), uint64_t(iteration)));
+  // Seeds the pool: one generator draw per selected regime (within the
+  // unit's budget).
+  void seed_pool(size_t k) {
+    Unit<T> &u = units_[k];
+    for (gen::Regime g : admits_.regimes) {
+      if (u.spent()) return;
+      consider(u, generated(u, mix(mix(u.random, 0x5eed), uint64_t(g)), g), "generated", 0);
+    }
+  }
+
+  bool spent(size_t k) const { return units_[k].spent(); }
+
+  void step(size_t k) {
+    Unit<T> &u = units_[k];
+    const int64_t iteration = ++u.iteration;
+    gen::Draw d(mix(u.random, uint64_t(iteration)));
+    if (u.pool.empty()) { // every case so far declined: draw afresh
+      const gen::Regime g = admits_.regimes[size_t(d.below(int64_t(admits_.regimes.size())))];
+      consider(u, generated(u, d.rng(), g), "generated", iteration);
+      return;
+    }
     // Tournament of two: the better one is the parent.
-    const auto &a = lane.pool[size_t(d.below(int64_t(lane.pool.size())))];
-    const auto &b = lane.pool[size_t(d.below(int64_t(lane.pool.size())))];
+    const auto &a = u.pool[size_t(d.below(int64_t(u.pool.size())))];
+    const auto &b = u.pool[size_t(d.below(int64_t(u.pool.size())))];
     Case<T> child = (a.first >= b.first ? a : b).second;
     const std::string how = mutate(child, d, admits_);
-    consider(lane, std::move(child), how, iteration);
+    consider(u, std::move(child), how, iteration);
   }
 
-  void finish() {
-    for (Lane<T> &lane : lanes_)
-      if (lane.have_worst) result_.worst.push_back(lane.worst);
-  }
+  const Unit<T> &unit(size_t k) const { return units_[k]; }
 
 private:
-  uint64_t stream() const {
-    return mix(mix(mix(o_.seed, 0x66757a7aull), uint64_t(o_.shards)), uint64_t(o_.shard));
+  Case<T> generated(const Unit<T> &u, uint64_t seed, gen::Regime g) const {
+    gen::Draw d(seed);
+    gen::Spec spec;
+    spec.regimes = {g};
+    spec.large_rows = false;
+    return gen::draw_case<T>(d, u.op, spec, 30 + 5 * int(g));
   }
 
-  std::string header(const Lane<T> &lane, const std::string &what, const std::string &how,
+  // Names and headers say the seed and the stream, never the shard: a
+  // unit writes the same files in whichever shard it runs.
+  std::string stream_tag(const Unit<T> &u) const {
+    return o_.streams > 1 ? fmt::format("-{}of{}", u.stream, o_.streams) : "";
+  }
+
+  std::string header(const Unit<T> &u, const std::string &what, const std::string &how,
                      int64_t iteration) const {
-    return fmt::format("# softcheck fuzz: set {}, {} {}; {}\n# found by {} at iteration {} of "
-                       "seed {}, shard {}/{}\n",
-                       set_.name, softcheck_op_name(lane.op), dtype_name(lane.dtype), what, how,
-                       iteration, o_.seed, o_.shard, o_.shards);
+    return fmt::format(
+        "# softcheck fuzz: set {}, {} {}; {}\n# found by {} at iteration {} of "
+        "seed {}{}\n",
+        set_.name, softcheck_op_name(u.op), dtype_name(u.dtype), what, how, iteration, o_.seed,
+        o_.streams > 1 ? fmt::format(", stream {} of {}", u.stream, o_.streams) : "");
   }
 
   // A case that breaks the bound or has a special-value mismatch: written
   // (the first kMaxFilesPerKind of each kind) and counted by kind.
-  void record(const Lane<T> &lane, const Case<T> &c, const std::string &reason,
-              const std::string &how, int64_t iteration) {
+  void record(Unit<T> &u, const Case<T> &c, const std::string &reason, const std::string &how,
+              int64_t iteration) {
     const std::string body = to_text(c, "oracle_agreement");
     const std::string name =
-        fmt::format("finding-{}-{}-{}-{}.case", set_.name, softcheck_op_name(lane.op),
-                    dtype_name(lane.dtype), digest(body + reason));
-    if (!seen_.insert(name).second) return;
-    const std::string kind =
-        fmt::format("{} {} {}", softcheck_op_name(lane.op), dtype_name(lane.dtype),
-                    reason.substr(0, reason.find_first_of("(0123456789-")));
-    auto it = std::find_if(result_.findings.begin(), result_.findings.end(),
+        fmt::format("finding-{}-{}-{}{}-{}.case", set_.name, softcheck_op_name(u.op),
+                    dtype_name(u.dtype), stream_tag(u), digest(body + reason));
+    if (!u.seen.insert(name).second) return;
+    const std::string kind = fmt::format("{} {} {}", softcheck_op_name(u.op), dtype_name(u.dtype),
+                                         reason.substr(0, reason.find_first_of("(0123456789-")));
+    auto it = std::find_if(u.findings.begin(), u.findings.end(),
                            [&](const Finding &f) { return f.kind == kind; });
-    const int64_t count = it == result_.findings.end() ? 0 : it->count;
-    if (count < kMaxFilesPerKind) write_(name, header(lane, reason, how, iteration) + body);
-    if (it == result_.findings.end())
-      result_.findings.push_back({lane.op, lane.dtype, kind, reason, name,
-                                  header(lane, reason, how, iteration) + body, 1});
+    const int64_t count = it == u.findings.end() ? 0 : it->count;
+    if (count < kMaxFilesPerKind) write_(name, header(u, reason, how, iteration) + body);
+    if (it == u.findings.end())
+      u.findings.push_back(
+          {u.op, u.dtype, kind, reason, name, header(u, reason, how, iteration) + body, 1});
     else
       ++it->count;
   }
 
-  void consider(Lane<T> &lane, Case<T> c, const std::string &how, int64_t iteration) {
+  void consider(Unit<T> &u, Case<T> c, const std::string &how, int64_t iteration) {
     const Evaluated e = evaluate(set_, c);
-    ++lane.worst.execs;
-    ++result_.execs;
+    ++u.worst.execs;
     if (e.declined) {
-      ++lane.worst.declined;
+      ++u.worst.declined;
       return;
     }
     const props::Judged &j = e.judged;
     const std::string unit = j.scaled ? "u scaled" : "ulp";
     if (j.specials > 0) { // kept apart from the finite error (the table's own column)
-      if (lane.worst.specials++ == 0) {
-        lane.worst.special_reason = j.special_reason;
-        lane.worst.special_got = e.special_got;
-        lane.worst.special_want = e.special_want;
+      if (u.worst.specials++ == 0) {
+        u.worst.special_reason = j.special_reason;
+        u.worst.special_got = e.special_got;
+        u.worst.special_want = e.special_want;
       }
-      record(lane, c, j.special_reason, how, iteration);
+      record(u, c, j.special_reason, how, iteration);
     }
-    if (j.ratio > 1) record(lane, c, j.reason, how, iteration);
-    if (!lane.have_worst || j.ratio > lane.worst.judged.ratio) {
-      lane.have_worst = true;
-      lane.worst.judged = j;
-      lane.worst.got = e.got;
-      lane.worst.want = e.want;
+    if (j.ratio > 1) record(u, c, j.reason, how, iteration);
+    if (!u.have_worst || j.ratio > u.worst.judged.ratio) {
+      u.have_worst = true;
+      u.worst.judged = j;
+      u.worst.got = e.got;
+      u.worst.want = e.want;
       const std::string what =
           fmt::format("error {:.4g} {} at output {} (bound {:.4g}), got {} want {}", j.error, unit,
                       j.output, j.allowed, e.got, e.want);
-      lane.worst.file =
-          fmt::format("worst-{}-{}-{}-shard{}of{}.case", set_.name, softcheck_op_name(lane.op),
-                      dtype_name(lane.dtype), o_.shard, o_.shards);
-      lane.worst.text = header(lane, what, how, iteration) + to_text(c, "oracle_agreement");
-      write_(lane.worst.file, lane.worst.text);
+      u.worst.file = fmt::format("worst-{}-{}-{}{}.case", set_.name, softcheck_op_name(u.op),
+                                 dtype_name(u.dtype), stream_tag(u));
+      u.worst.text = header(u, what, how, iteration) + to_text(c, "oracle_agreement");
+      write_(u.worst.file, u.worst.text);
     }
     // The pool keeps the highest scores; a NaN-free score, ties by age. A
     // special-value mismatch scores as a broken bound, so its neighbours are
     // searched too.
     const double score = std::max(std::isnan(j.ratio) ? 0 : j.ratio, j.specials > 0 ? 2.0 : 0.0);
-    if (lane.pool.size() < kPool) {
-      lane.pool.emplace_back(score, std::move(c));
+    if (u.pool.size() < kPool) {
+      u.pool.emplace_back(score, std::move(c));
     } else {
-      auto low = std::min_element(lane.pool.begin(), lane.pool.end(),
+      auto low = std::min_element(u.pool.begin(), u.pool.end(),
                                   [](const auto &x, const auto &y) { return x.first < y.first; });
       if (score > low->first) *low = {score, std::move(c)};
     }
@@ -212,63 +240,94 @@ private:
   const softcheck_kernel_set &set_;
   const Options &o_;
   const Writer &write_;
-  Result &result_;
   const Admits admits_;
-  std::vector<Lane<T>> lanes_;
-  std::set<std::string> seen_;
+  std::vector<Unit<T>> units_;
 };
 
 } // namespace
+
+std::vector<UnitKey> campaign_units(const softcheck_kernel_set &set, const Options &o) {
+  std::vector<softcheck_op> ops = o.ops;
+  if (ops.empty())
+    for (int i = 0; i < SOFTCHECK_OP_COUNT; ++i) ops.push_back(softcheck_op(i));
+  // A fixed order: op-major, dtypes in the order asked for, then streams.
+  std::vector<UnitKey> units;
+  for (softcheck_op op : ops)
+    for (softcheck_dtype dt : o.dtypes)
+      if (provides(set, dt, op))
+        for (int64_t s = 0; s < o.streams; ++s) units.push_back({op, dt, s});
+  return units;
+}
 
 Result search(const softcheck_kernel_set &set, const Options &o, const Writer &write) {
   Result result;
   const auto t0 = std::chrono::steady_clock::now();
   std::tuple<Search<float>, Search<double>, Search<bf16>, Search<f16>> searches{
-      {set, o, write, result},
-      {set, o, write, result},
-      {set, o, write, result},
-      {set, o, write, result}};
+      {set, o, write}, {set, o, write}, {set, o, write}, {set, o, write}};
   auto of = [&](softcheck_dtype dt, auto fn) {
-    visit_dtype(dt, [&](auto t) { fn(std::get<Search<typename decltype(t)::type>>(searches)); });
+    return visit_dtype(
+        dt, [&](auto t) { return fn(std::get<Search<typename decltype(t)::type>>(searches)); });
   };
-  auto each = [&](auto fn) { std::apply([&](auto &...s) { (fn(s), ...); }, searches); };
-  std::vector<softcheck_op> ops = o.ops;
-  if (ops.empty())
-    for (int i = 0; i < SOFTCHECK_OP_COUNT; ++i) ops.push_back(softcheck_op(i));
-  // Lanes in a fixed order: op-major, dtypes in the order asked for.
-  std::vector<std::pair<softcheck_dtype, size_t>> order;
-  for (softcheck_op op : ops)
-    for (softcheck_dtype dt : o.dtypes) {
-      if (!provides(set, dt, op)) continue;
-      of(dt, [&](auto &s) {
-        order.emplace_back(dt, s.lanes());
-        s.add_lane(op, dt);
-      });
-    }
-  if (order.empty()) return result;
-  each([](auto &s) { s.seed_pools(); });
+  // The campaign's units, their budgets (--cases split evenly, the first
+  // ones one more), and this shard's share: unit k runs in shard k mod N.
+  const std::vector<UnitKey> all = campaign_units(set, o);
+  result.units = int64_t(all.size());
+  std::vector<std::pair<softcheck_dtype, size_t>> mine; // (dtype, index in its Search)
+  for (size_t k = 0; k < all.size(); ++k) {
+    if (int64_t(k % uint64_t(o.shards)) != o.shard) continue;
+    const int64_t n = int64_t(all.size());
+    const int64_t budget = o.cases > 0 ? o.cases / n + (int64_t(k) < o.cases % n ? 1 : 0) : -1;
+    const UnitKey &u = all[k];
+    mine.emplace_back(
+        u.dtype, of(u.dtype, [&](auto &s) { return s.add_unit(u.op, u.dtype, u.stream, budget); }));
+  }
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
+  auto out_of_time = [&] { return o.seconds > 0 && elapsed() >= o.seconds; };
+  for (const auto &[dt, k] : mine) {
+    if (out_of_time()) break;
+    of(dt, [&, k = k](auto &s) { s.seed_pool(k); });
+  }
   double last_status = 0;
-  for (int64_t it = 1;; ++it) {
-    if (o.cases > 0 && result.execs >= o.cases) break;
-    if (o.seconds > 0 && elapsed() >= o.seconds) break;
-    const auto [dt, lane] = order[size_t(it) % order.size()];
-    of(dt, [&, lane = lane](auto &s) { s.step(lane, it); });
+  for (bool any = !mine.empty(); any && !out_of_time();) {
+    any = false;
+    for (const auto &[dt, k] : mine) {
+      const bool stepped = of(dt, [&, k = k](auto &s) {
+        if (s.spent(k)) return false;
+        s.step(k);
+        return true;
+      });
+      if (stepped) ++result.execs;
+      any = any || stepped;
+      if (out_of_time()) break;
+    }
     if (o.progress && elapsed() - last_status > 0.5) {
       last_status = elapsed();
-      std::fprintf(stderr, "\rsoftcheck fuzz: %lld executions, %.0f/s, %zu findings   ",
-                   (long long)result.execs, double(result.execs) / last_status,
-                   result.findings.size());
+      std::fprintf(stderr, "\rsoftcheck fuzz: %lld executions, %.0f/s   ", (long long)result.execs,
+                   double(result.execs) / last_status);
       std::fflush(stderr);
     }
   }
   if (o.progress) std::fprintf(stderr, "\r%78s\r", "");
-  each([](auto &s) { s.finish(); });
-  std::stable_sort(result.worst.begin(), result.worst.end(), [](const Worst &a, const Worst &b) {
-    return a.op != b.op ? a.op < b.op : a.dtype < b.dtype;
-  });
+  // The units' worst cases, in the campaign's order; their findings merged
+  // by kind (counts summed, the first unit's case kept).
+  result.execs = 0;
+  for (const auto &[dt, k] : mine)
+    of(dt, [&, k = k](auto &s) {
+      const auto &u = s.unit(k);
+      result.execs += u.worst.execs;
+      if (u.have_worst) result.worst.push_back(u.worst);
+      for (const Finding &f : u.findings) {
+        auto it = std::find_if(result.findings.begin(), result.findings.end(),
+                               [&](const Finding &g) { return g.kind == f.kind; });
+        if (it == result.findings.end())
+          result.findings.push_back(f);
+        else
+          it->count += f.count;
+      }
+      return 0;
+    });
   result.seconds = elapsed();
   return result;
 }

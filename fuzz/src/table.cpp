@@ -24,30 +24,38 @@ std::vector<TableRow> table_of(const std::string &set, const Result &r) {
   for (const Worst &w : r.worst)
     rows.push_back({set, softcheck_op_name(w.op), softcheck_dtype_name(w.dtype),
                     w.judged.scaled ? "u scaled" : "ulp", w.file, w.judged.ratio, w.judged.error,
-                    w.judged.allowed, w.specials});
+                    w.judged.allowed, w.specials, w.stream});
   return rows;
 }
 
-std::string table_json(const std::vector<TableRow> &rows) {
+std::string table_json(const std::vector<TableRow> &rows, const Campaign *c) {
   json j;
   j["schema"] = "softcheck-fuzz-worst";
   j["schema_version"] = 1;
+  if (c != nullptr)
+    j["campaign"] = {{"set", c->set},         {"seed", c->seed},
+                     {"budget", c->budget},   {"selection", c->selection},
+                     {"shard", c->shard},     {"shards", c->shards},
+                     {"streams", c->streams}, {"units", c->units}};
   json a = json::array();
-  for (const TableRow &r : rows)
-    a.push_back({{"set", r.set},
-                 {"op", r.op},
-                 {"dtype", r.dtype},
-                 {"ratio", num(r.ratio)},
-                 {"error", num(r.error)},
-                 {"allowed", num(r.allowed)},
-                 {"unit", r.unit},
-                 {"file", r.file},
-                 {"special_cases", r.specials}});
+  for (const TableRow &r : rows) {
+    json row = {{"set", r.set},
+                {"op", r.op},
+                {"dtype", r.dtype},
+                {"ratio", num(r.ratio)},
+                {"error", num(r.error)},
+                {"allowed", num(r.allowed)},
+                {"unit", r.unit},
+                {"file", r.file},
+                {"special_cases", r.specials}};
+    if (r.stream >= 0) row["stream"] = r.stream;
+    a.push_back(std::move(row));
+  }
   j["worst"] = a;
   return j.dump(1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
-std::vector<TableRow> parse_table(const std::string &text) {
+Table parse_table(const std::string &text) {
   json j;
   try {
     j = json::parse(text);
@@ -61,18 +69,30 @@ std::vector<TableRow> parse_table(const std::string &text) {
     throw std::runtime_error("fuzz table schema version " +
                              (j.contains("schema_version") ? j["schema_version"].dump() : "?") +
                              " (this softcheck reads version 1)");
-  std::vector<TableRow> rows;
+  Table t;
   try {
     for (const json &r : j.at("worst"))
-      rows.push_back({r.at("set").get<std::string>(), r.at("op").get<std::string>(),
-                      r.at("dtype").get<std::string>(), r.at("unit").get<std::string>(),
-                      r.at("file").get<std::string>(), get_num(r.at("ratio")),
-                      get_num(r.at("error")), get_num(r.at("allowed")),
-                      r.contains("special_cases") ? r.at("special_cases").get<int64_t>() : 0});
+      t.rows.push_back({r.at("set").get<std::string>(), r.at("op").get<std::string>(),
+                        r.at("dtype").get<std::string>(), r.at("unit").get<std::string>(),
+                        r.at("file").get<std::string>(), get_num(r.at("ratio")),
+                        get_num(r.at("error")), get_num(r.at("allowed")),
+                        r.contains("special_cases") ? r.at("special_cases").get<int64_t>() : 0,
+                        r.contains("stream") ? r.at("stream").get<int64_t>() : -1});
+    if (j.contains("campaign")) {
+      const json &c = j.at("campaign");
+      t.has_campaign = true;
+      t.campaign = {c.at("set").get<std::string>(),    c.at("seed").get<std::string>(),
+                    c.at("budget").get<std::string>(), c.at("selection").get<std::string>(),
+                    c.at("shard").get<int64_t>(),      c.at("shards").get<int64_t>(),
+                    c.at("streams").get<int64_t>(),    c.at("units").get<int64_t>()};
+      if (t.campaign.shards < 1 || t.campaign.shard < 0 || t.campaign.shard >= t.campaign.shards)
+        throw std::runtime_error("campaign shard " + std::to_string(t.campaign.shard) + " of " +
+                                 std::to_string(t.campaign.shards));
+    }
   } catch (const json::exception &e) {
     throw std::runtime_error(std::string("malformed fuzz table: ") + e.what());
   }
-  return rows;
+  return t;
 }
 
 std::string table_markdown(const std::vector<TableRow> &rows) {

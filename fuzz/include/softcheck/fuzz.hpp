@@ -7,9 +7,13 @@
 // bound): the search climbs toward the worst inputs, and anything past 1
 // breaks the bound and is a finding.
 //
-// Deterministic: iteration k of shard I of N draws from a stream seeded by
-// (seed, I, N, k), so a run with --cases is the same run everywhere, and N
-// shards explore disjoint streams.
+// A campaign is split into units: each op and dtype the set provides, times
+// `streams` independent streams. A unit has its own pool and its own random
+// stream, seeded by (seed, op, dtype, streams, stream), and, with --cases,
+// its own share of the budget (the cases split evenly over the units). So a
+// run with --cases is the same run everywhere, and shard I of N, which runs
+// the units k with k mod N = I, writes exactly what those units write in an
+// unsharded run: merged, N shards give the unsharded run's corpus and table.
 #pragma once
 
 #include <softcheck/generators.hpp>
@@ -26,7 +30,8 @@ namespace softcheck::fuzz {
 struct Options {
   uint64_t seed = 1;
   int64_t shard = 0, shards = 1; // this shard, of how many (0-based)
-  int64_t cases = 0;             // executions; 0: until `seconds`
+  int64_t streams = 1;           // independent streams per op and dtype
+  int64_t cases = 0;             // executions of the whole campaign; 0: until `seconds`
   double seconds = 30;           // 0: until `cases`
   std::vector<softcheck_op> ops; // empty: every op the set provides
   // Lanes only where the set provides the op (no half lanes for a set
@@ -48,6 +53,7 @@ struct Options {
 struct Worst {
   softcheck_op op = SOFTCHECK_OP_SOFTMAX;
   softcheck_dtype dtype = SOFTCHECK_F32;
+  int64_t stream = -1; // of --streams, when more than one
   props::Judged judged;
   std::string got, want; // the worst output, hex
   std::string text;      // the case file
@@ -73,14 +79,23 @@ struct Finding {
 };
 
 struct Result {
-  std::vector<Worst> worst;
+  std::vector<Worst> worst; // one per unit of this shard that scored a case
   std::vector<Finding> findings;
+  int64_t units = 0; // of the whole campaign
   int64_t execs = 0;
   double seconds = 0;
 };
 
 // Writes a corpus file (name, text) at once; the CLI writes atomically.
 using Writer = std::function<void(const std::string &name, const std::string &text)>;
+
+// The campaign's units, in order (unit k runs in shard k mod N).
+struct UnitKey {
+  softcheck_op op;
+  softcheck_dtype dtype;
+  int64_t stream;
+};
+std::vector<UnitKey> campaign_units(const softcheck_kernel_set &set, const Options &o);
 
 Result search(const softcheck_kernel_set &set, const Options &o, const Writer &write);
 
@@ -90,11 +105,23 @@ struct TableRow {
   std::string set, op, dtype, unit, file;
   double ratio = 0, error = 0, allowed = 0; // the finite error
   int64_t specials = 0;                     // cases with a special-value mismatch
+  int64_t stream = -1;                      // of --streams, when more than one
 };
-std::string table_json(const std::vector<TableRow> &rows);
+// The run a table came from (absent from merged tables): a merge checks
+// that every shard of each campaign is there.
+struct Campaign {
+  std::string set, seed, budget, selection; // budget: "cases N" or "seconds S"
+  int64_t shard = 0, shards = 1, streams = 1, units = 0;
+};
+struct Table {
+  std::vector<TableRow> rows;
+  bool has_campaign = false;
+  Campaign campaign;
+};
+std::string table_json(const std::vector<TableRow> &rows, const Campaign *campaign = nullptr);
 std::string table_markdown(const std::vector<TableRow> &rows);
 // Throws std::runtime_error naming the problem.
-std::vector<TableRow> parse_table(const std::string &json_text);
+Table parse_table(const std::string &json_text);
 std::vector<TableRow> table_of(const std::string &set, const Result &r);
 
 } // namespace softcheck::fuzz
