@@ -50,6 +50,11 @@ cc -std=c99 -Wall -Wextra -Werror -O2 -shared -fPIC $flags \
 "$prefix/bin/softcheck" kernels --plugin ./libbyhand.so | grep -q mykernels ||
   fail "softcheck kernels does not list the hand-built plugin"
 
+# The C++ helpers compile from the installed headers alone.
+printf '#include <softcheck/adapt.hpp>\n#include <softcheck/plugin_util.h>\nint main() { return softcheck::bf16(1.5f).bits() == 0x3fc0 ? 0 : 1; }\n' >helpers.cpp
+c++ -std=c++20 -Wall -Wextra -Werror $flags helpers.cpp -o helpers && ./helpers ||
+  fail "the installed C++ helpers do not build or run"
+
 # find_package with a version the package does not have fails the configure.
 for want in 99.0 0.1; do
   mkdir -p "version-$want"
@@ -115,4 +120,39 @@ configure broken -DMYKERNELS_BROKEN=ON -DMYKERNELS_BASELINE=ON
 ctest --test-dir broken -R 'baseline' --output-on-failure >baseline-worse.log 2>&1 &&
   { cat baseline-worse.log; fail "the broken softmax meets the careful one's baseline"; }
 grep -q 'a metric is worse' baseline-worse.log || { cat baseline-worse.log; fail "worse: message"; }
+# softcheck_add_check's other forms, read back from ctest: one test for
+# every set, one per set, labels, timeouts, dtypes; and its bad arguments.
+mkdir -p api
+cp src/mykernels.c api/
+api_project() { # body
+  printf 'cmake_minimum_required(VERSION 3.25)\nproject(api LANGUAGES C)\nfind_package(softcheck 0.2 CONFIG REQUIRED)\nsoftcheck_add_plugin(k mykernels.c)\ntarget_link_libraries(k PRIVATE m)\nenable_testing()\n%s\n' "$1" >api/CMakeLists.txt
+  rm -rf api/build
+  cmake -S api -B api/build -DCMAKE_PREFIX_PATH="$prefix" >api.log 2>&1
+}
+api_project 'softcheck_add_check(NAME all TARGET k)
+softcheck_add_check(NAME each TARGET k SETS mykernels DTYPES f64 CASES 7 SEED 9 LABELS nightly TIMEOUT 120 ARGS --quiet)' ||
+  { cat api.log; fail "api project"; }
+ctest --test-dir api/build --show-only=json-v1 >api.json || fail "ctest --show-only"
+/usr/bin/python3 - api.json <<'PY' || fail "softcheck_add_check registered other tests"
+import json, sys
+tests = {t["name"]: t for t in json.load(open(sys.argv[1]))["tests"]}
+assert sorted(tests) == ["all", "each.mykernels"], sorted(tests)
+props = lambda t: {p["name"]: p["value"] for p in t["properties"]}
+a, e = tests["all"], tests["each.mykernels"]
+assert "--set" not in a["command"] and "--plugin" in a["command"], a["command"]
+cmd = e["command"]
+for want in (["--set", "mykernels"], ["--dtype", "f64"], ["--cases", "7"], ["--seed", "9"],
+             ["--timeout", "110"], ["--quiet"]):
+    i = cmd.index(want[0])
+    assert cmd[i:i + len(want)] == want, (want, cmd)
+assert any(c.endswith("softcheck-results/each.mykernels.xml") for c in cmd), cmd
+assert any(c.endswith("softcheck-results/each.mykernels.json") for c in cmd), cmd
+assert props(e)["TIMEOUT"] == 120 and sorted(props(e)["LABELS"]) == ["nightly", "softcheck"]
+assert props(a)["TIMEOUT"] == 1500 and props(a)["LABELS"] == ["softcheck"]
+PY
+for bad in 'softcheck_add_check(NAME x TARGET k OPS softmaxx)|unknown op softmaxx'   'softcheck_add_check(NAME x TARGET nosuch)|no target nosuch'   'softcheck_add_check(NAME x TARGET k BASELINE b.json)|BASELINE needs SETS'   'softcheck_add_check(NAME x TARGET k PER ROW)|PER takes SET or OP'   'softcheck_add_check(NAME x TARGET k DTYPES f8)|DTYPES take f32'   'softcheck_add_check(NAME x TARGET k CASES many)|CASES takes a whole number'; do
+  api_project "${bad%%|*}" && fail "configure accepted ${bad%%|*}"
+  grep -q "${bad#*|}" api.log || { cat api.log; fail "no '${bad#*|}' for ${bad%%|*}"; }
+done
+
 echo "ok: installed, moved, consumer passes (3 tests) and its broken build fails"

@@ -1,6 +1,7 @@
-// Builds a plugin ABI table from C++ kernels. K is a class with static
-// member templates named after the ops, taking typed pointers and
-// LossOptions<T> (see softcheck/kernels.hpp for the signatures).
+// Builds a plugin ABI table from C++ kernels (C++20, header only). K is a
+// class with static member templates named after every op of
+// softcheck_ops, taking plugin.h's arguments with typed pointers (const T *
+// inputs, T * outputs) and LossOptions<T> (types.hpp) for the loss options.
 #pragma once
 
 #include <softcheck/types.hpp>
