@@ -85,6 +85,8 @@ struct ReportArgs {
   std::string baseline;
   std::vector<std::string> fuzz; // corpus folders whose worst-case tables to include
   std::vector<std::string> regimes, skip_regimes; // --regime, --skip-regime
+  std::string shard;                              // --shard I/N | auto | auto/N
+  std::vector<std::string> merge;                 // --merge DIR...: shards' report folders
   IsolationArgs isolation;
 };
 int run_report(const ReportArgs &args);

@@ -181,6 +181,15 @@ int run(int argc, char **argv) {
                    "include the worst-case tables of these fuzz corpus folders")
       ->type_name("DIR");
   add_isolation_options(report, report_args.isolation);
+  report->add_option("--shard", report_args.shard,
+                     "I/N: run part I (from 0) of N of the report (the op x dtype x regime "
+                     "groups g with g mod N = I), or auto / auto/N as for fuzz; --merge makes "
+                     "the whole report of the parts");
+  report
+      ->add_option("--merge", report_args.merge,
+                   "run nothing: the report of these --shard folders (every part of one run), "
+                   "the same as the run unsharded; --baseline, --fuzz and --out apply")
+      ->type_name("DIR");
   report->add_option("--tolerance", report_args.tolerance,
                      "slack for --baseline: ulp=X, normwise=X (in u), count=N (default 0)");
 

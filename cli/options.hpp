@@ -23,6 +23,12 @@ inline uint64_t parse_seed(const std::string &text) {
   return uint64_t(s);
 }
 
+// --shard: "I/N", or "auto" / "auto/N", where the index (and the count)
+// come from SOFTCHECK_SHARD_INDEX (and _COUNT), a Kubernetes Indexed Job's
+// JOB_COMPLETION_INDEX or a Slurm array's SLURM_ARRAY_TASK_ID (with its
+// MIN, STEP and COUNT). Returns where they came from ("" for I/N).
+std::string parse_shard(const std::string &text, int64_t &index, int64_t &count);
+
 // --op NAME ...
 inline std::vector<softcheck_op> parse_ops(const std::vector<std::string> &names) {
   std::vector<softcheck_op> ops;

@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -102,6 +103,28 @@ report::SetRef set_ref(const KernelSetRef &ref, const IsolationArgs &iso) {
   return s;
 }
 
+// The report of the sets --plugin and --set name; nullopt when a plugin
+// does not load (said so already).
+std::optional<report::Output> run_sets(const ReportArgs &a, report::Options &opt) {
+  Registry registry;
+  if (!load_registry(registry, a.plugins, a.isolation)) return std::nullopt;
+  std::vector<report::SetRef> sets;
+  if (a.sets.empty()) {
+    for (const KernelSetRef &ref : registry.sets()) sets.push_back(set_ref(ref, a.isolation));
+  } else {
+    for (const std::string &name : a.sets) {
+      const KernelSetRef *ref = registry.find(name);
+      if (ref == nullptr) throw UsageError("no kernel set named '" + name + "'");
+      for (const report::SetRef &s : sets)
+        if (std::string(s.set->name) == name) throw UsageError("--set " + name + " is given twice");
+      sets.push_back(set_ref(*ref, a.isolation));
+    }
+  }
+  opt.progress = isatty(STDERR_FILENO) != 0;
+
+  return report::run(sets, opt);
+}
+
 } // namespace
 
 int run_report(const ReportArgs &a) {
@@ -123,6 +146,15 @@ int run_report(const ReportArgs &a) {
   if (!a.tolerance.empty() && a.baseline.empty())
     throw UsageError("--tolerance applies to --baseline, which is missing");
 
+  const std::string shard_from = a.shard.empty() ? "" : parse_shard(a.shard, opt.shard, opt.shards);
+  if (opt.shards > 1 && !a.baseline.empty())
+    throw UsageError("--baseline judges a whole run: give it to report --merge of the shards");
+  if (!a.merge.empty() &&
+      (!a.plugins.empty() || !a.sets.empty() || !a.shard.empty() || !a.ops.empty() ||
+       !a.dtype.empty() || !a.regimes.empty() || !a.skip_regimes.empty()))
+    throw UsageError("--merge takes the run from the shards' folders: no --plugin, --set, --op, "
+                     "--dtype, --regime or --shard");
+
   // Everything that can be wrong with the command line is found before the
   // run, so a bad baseline or folder never costs a run or touches a file.
   report::Report baseline;
@@ -132,7 +164,7 @@ int run_report(const ReportArgs &a) {
     } catch (const report::FormatError &e) {
       throw UsageError("baseline '" + a.baseline + "': " + e.what());
     }
-    if (baseline.seed != opt.seed || baseline.cases != opt.cases)
+    if (a.merge.empty() && (baseline.seed != opt.seed || baseline.cases != opt.cases))
       throw UsageError(fmt::format("baseline '{}' was made with --seed {} --cases {}; run with "
                                    "the same to compare the same inputs",
                                    a.baseline, baseline.seed, baseline.cases));
@@ -140,23 +172,51 @@ int run_report(const ReportArgs &a) {
   check_report_folder(a.out, "--out");
   const std::vector<fuzz::TableRow> fuzz_rows = fuzz_tables(a.fuzz);
 
-  Registry registry;
-  if (!load_registry(registry, a.plugins, a.isolation)) return 2;
-  std::vector<report::SetRef> sets;
-  if (a.sets.empty()) {
-    for (const KernelSetRef &ref : registry.sets()) sets.push_back(set_ref(ref, a.isolation));
-  } else {
-    for (const std::string &name : a.sets) {
-      const KernelSetRef *ref = registry.find(name);
-      if (ref == nullptr) throw UsageError("no kernel set named '" + name + "'");
-      for (const report::SetRef &s : sets)
-        if (std::string(s.set->name) == name) throw UsageError("--set " + name + " is given twice");
-      sets.push_back(set_ref(*ref, a.isolation));
+  report::Output out;
+  size_t set_count = 0;
+  if (!a.merge.empty()) {
+    std::vector<report::Report> parts;
+    std::vector<report::Timing> timings;
+    for (const std::string &dir : a.merge) {
+      const std::string path = (std::filesystem::path(dir) / "report.json").string();
+      try {
+        parts.push_back(report::from_json(read_text(path, "report")));
+        const std::string timing = (std::filesystem::path(dir) / "timing.json").string();
+        std::error_code ec;
+        if (std::filesystem::exists(timing, ec))
+          timings.push_back(report::timing_from_json(read_text(timing, "timing")));
+      } catch (const report::FormatError &e) {
+        throw UsageError("--merge '" + dir + "': " + e.what());
+      }
     }
+    try {
+      out.report = report::merge(parts);
+      out.timing = report::merge(parts, timings);
+    } catch (const report::FormatError &e) {
+      throw UsageError(std::string("--merge: ") + e.what());
+    }
+    if (!a.baseline.empty() &&
+        (baseline.seed != out.report.seed || baseline.cases != out.report.cases))
+      throw UsageError(fmt::format("baseline '{}' was made with --seed {} --cases {}, the shards "
+                                   "with --seed {} --cases {}",
+                                   a.baseline, baseline.seed, baseline.cases, out.report.seed,
+                                   out.report.cases));
+    for (const report::Entry &e : out.report.results)
+      for (const report::Worst &w : e.worst)
+        out.case_files.emplace_back(w.file.substr(w.file.rfind('/') + 1), w.text);
+    set_count = out.report.sets.size();
+    opt.seed = out.report.seed;
+    opt.cases = out.report.cases;
+  } else {
+    std::optional<report::Output> ran = run_sets(a, opt);
+    if (!ran) return 2;
+    out = std::move(*ran);
+    set_count = out.report.sets.size();
   }
-  opt.progress = isatty(STDERR_FILENO) != 0;
-
-  report::Output out = report::run(sets, opt);
+  if (opt.shards > 1)
+    fmt::print("softcheck report: shard {}/{}{}; softcheck report --merge of every shard's folder "
+               "gives the whole report\n",
+               opt.shard, opt.shards, shard_from.empty() ? "" : " (from " + shard_from + ")");
   std::string md = report::to_markdown(out.report, &out.timing);
   int code = 0;
   std::string verdict;
@@ -220,7 +280,7 @@ int run_report(const ReportArgs &a) {
   fmt::print("{}", fault_text);
   fmt::print("softcheck report: {} sets, seed {}, {} cases per op x dtype x regime, {:.1f} s; "
              "written to {} (report.json, report.md, index.html)\n",
-             sets.size(), opt.seed, opt.cases, out.timing.wall_seconds,
+             set_count, opt.seed, opt.cases, out.timing.wall_seconds,
              text::printable(absolute(folder_target(a.out))));
   std::fflush(stdout);
   print_plugin_output();

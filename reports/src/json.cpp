@@ -86,6 +86,11 @@ std::string to_json(const Report &r) {
   j["seed"] = r.seed;
   j["cases"] = r.cases;
   j["worst_n"] = r.worst_n;
+  if (r.shard.count > 1)
+    j["shard"] = {{"index", r.shard.index},
+                  {"count", r.shard.count},
+                  {"ops", r.shard.ops},
+                  {"dtypes", r.shard.dtypes}};
   j["units"] = {{"ulp", "|got - want| / spacing(want), want the correctly rounded value"},
                 {"normwise_u", "max over rows of ||got - want||_2 / ||want||_2, in u = 2^-p"},
                 {"elementwise_max_ulp", "max ulp over the outputs the default bound judges "
@@ -272,16 +277,115 @@ Report from_json(const std::string &text) {
         x.counts.status_mismatch = get_int(c, "status_mismatch");
         x.counts.declined = c.contains("declined") ? get_int(c, "declined") : 0; // older files
         x.counts.by_convention = c.contains("by_convention") ? get_int(c, "by_convention") : 0;
+        if (e.contains("histogram")) {
+          const json &h = get_array(e, "histogram");
+          if (h.size() != x.histogram.size())
+            throw FormatError("histogram has " + std::to_string(h.size()) + " bins, not " +
+                              std::to_string(x.histogram.size()));
+          for (size_t b = 0; b < h.size(); ++b) {
+            if (!h[b].is_number_integer()) throw FormatError("histogram bin is not an integer");
+            x.histogram[b] = h[b].get<int64_t>();
+          }
+        }
+        if (e.contains("worst"))
+          for (const json &w : get_array(e, "worst")) {
+            Worst y;
+            y.error = get_num(field(w, "error"));
+            y.unit = get_str(w, "unit");
+            y.ulp = get_num(field(w, "ulp"));
+            y.output = get_int(w, "output");
+            y.got = get_str(w, "got");
+            y.want = get_str(w, "want");
+            y.mismatch = get_str(w, "mismatch");
+            y.file = get_str(w, "file");
+            y.text = get_str(w, "case");
+            y.reproduce = get_str(w, "reproduce");
+            x.worst.push_back(std::move(y));
+          }
         r.results.push_back(std::move(x));
       } catch (const FormatError &err) {
         throw FormatError("results[" + std::to_string(index) + "]: " + err.what());
       }
       ++index;
     }
+    if (j.contains("shard")) {
+      const json &sh = field(j, "shard");
+      r.shard.index = get_int(sh, "index");
+      r.shard.count = get_int(sh, "count");
+      for (const json &v : get_array(sh, "ops")) r.shard.ops.push_back(v.get<std::string>());
+      for (const json &v : get_array(sh, "dtypes")) r.shard.dtypes.push_back(v.get<std::string>());
+      if (r.shard.count < 2 || r.shard.index < 0 || r.shard.index >= r.shard.count)
+        throw FormatError("shard " + std::to_string(r.shard.index) + " of " +
+                          std::to_string(r.shard.count));
+    }
+    if (j.contains("error_vs_gap"))
+      for (const json &g : get_array(j, "error_vs_gap")) {
+        GapCurve c;
+        c.set = get_str(g, "set");
+        c.op = get_op(g);
+        c.dtype = get_dtype(g);
+        const json &count = get_array(g, "count"), &mx = get_array(g, "max_ulp");
+        if (count.size() != c.count.size() || mx.size() != c.max_ulp.size())
+          throw FormatError("error_vs_gap: not " + std::to_string(kGapBins) + " bins");
+        for (size_t b = 0; b < c.count.size(); ++b) {
+          c.count[b] = count[b].get<int64_t>();
+          c.max_ulp[b] = get_num(mx[b]);
+        }
+        r.gaps.push_back(std::move(c));
+      }
+    if (j.contains("special_values"))
+      for (const json &v : get_array(j, "special_values")) {
+        SpecialValue x;
+        x.set = get_str(v, "set");
+        x.dtype = get_dtype(v);
+        x.input = get_str(v, "input");
+        x.op = get_op(v);
+        x.got = get_str(v, "got");
+        x.want = get_str(v, "want");
+        const json &agrees = field(v, "agrees");
+        if (!agrees.is_boolean()) throw FormatError("field 'agrees' is not a boolean");
+        x.agrees = agrees.get<bool>();
+        r.special.push_back(std::move(x));
+      }
+    if (j.contains("pipelines"))
+      for (const json &p : get_array(j, "pipelines")) {
+        Pipeline x;
+        x.id = get_str(p, "id");
+        x.set = get_str(p, "set");
+        x.dtype = get_dtype(p);
+        x.metric = get_str(p, "metric");
+        for (const json &pt : get_array(p, "points"))
+          x.points.push_back({get_str(pt, "at"), get_num(field(pt, "scale")), get_int(pt, "rows"),
+                              get_num(field(pt, "median")), get_num(field(pt, "max"))});
+        r.pipelines.push_back(std::move(x));
+      }
   } catch (const json::exception &e) {
     throw FormatError(e.what());
   }
   return r;
+}
+
+Timing timing_from_json(const std::string &text) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error &e) {
+    throw FormatError(std::string("not JSON (") + e.what() + ")");
+  }
+  if (!j.is_object() || !j.contains("schema") || j["schema"] != "softcheck-timing")
+    throw FormatError("not a softcheck timing file (no \"schema\": \"softcheck-timing\")");
+  if (get_int(j, "schema_version") != 1) throw FormatError("timing schema version is not 1");
+  Timing t;
+  try {
+    t.threads = int(get_int(j, "threads"));
+    t.wall_seconds = get_num(field(j, "wall_seconds"));
+    for (const json &e : get_array(j, "results"))
+      t.results.push_back({get_str(e, "set"), get_op(e), get_dtype(e), get_str(e, "regime"),
+                           get_int(e, "elements"), get_num(field(e, "seconds"))});
+  } catch (const json::exception &e) {
+    throw FormatError(e.what());
+  }
+  return t;
 }
 
 } // namespace softcheck::report

@@ -471,6 +471,7 @@ Output run(const std::vector<SetRef> &sets, const Options &o) {
     gen::Regime regime;
   };
   std::vector<Group> groups;
+  size_t group_index = 0; // over the whole run: shard I keeps the groups g with g mod N = I
   for (softcheck_op op : ops)
     for (softcheck_dtype dt : o.dtypes)
       for (int g = 0; g < gen::kRegimes; ++g) {
@@ -478,8 +479,16 @@ Output run(const std::vector<SetRef> &sets, const Options &o) {
                         std::find(o.regimes.begin(), o.regimes.end(), g) != o.regimes.end();
         const bool out =
             std::find(o.skip_regimes.begin(), o.skip_regimes.end(), g) != o.skip_regimes.end();
-        if (in && !out) groups.push_back({op, dt, gen::Regime(g)});
+        if (!in || out) continue;
+        if (int64_t(group_index++ % uint64_t(o.shards)) == o.shard)
+          groups.push_back({op, dt, gen::Regime(g)});
       }
+  if (o.shards > 1) {
+    rep.shard.index = o.shard;
+    rep.shard.count = o.shards;
+    for (softcheck_op op : ops) rep.shard.ops.push_back(softcheck_op_name(op));
+    for (softcheck_dtype dt : o.dtypes) rep.shard.dtypes.push_back(softcheck_dtype_name(dt));
+  }
   auto unit_of = [&](size_t id) {
     const Group &g = groups[id / size_t(o.cases)];
     return Unit{g.op, g.dtype, g.regime, int64_t(id % size_t(o.cases))};
@@ -585,8 +594,10 @@ Output run(const std::vector<SetRef> &sets, const Options &o) {
     }
   }
 
-  rep.special = special_values(sets, o);
-  rep.pipelines = pipelines(sets, o);
+  if (o.shard == 0) { // once per run
+    rep.special = special_values(sets, o);
+    rep.pipelines = pipelines(sets, o);
+  }
   out.timing.threads = std::max(1, o.threads);
   out.timing.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();

@@ -138,6 +138,10 @@ TEST_CASE("from_json reads back what to_json wrote, and refuses anything else", 
   CHECK(back.results[5].max_ulp == r.results[5].max_ulp);
   CHECK(back.seed == r.seed);
   CHECK(report::compare(r, back, {}).items.empty());
+  // Every field, worst inputs, curves, special values and pipelines too.
+  CHECK(report::to_json(back) == report::to_json(r));
+  CHECK(report::to_json(report::timing_from_json(report::to_json(builtin_run().timing))) ==
+        report::to_json(builtin_run().timing));
 
   auto refused = [](const std::string &text) {
     try {
@@ -157,6 +161,52 @@ TEST_CASE("from_json reads back what to_json wrote, and refuses anything else", 
   CHECK_THAT(refused(j.dump()), Catch::Contains("results[3]") && Catch::Contains("p99_ulp"));
   j["results"][3]["p99_ulp"] = "lots";
   CHECK_THAT(refused(j.dump()), Catch::Contains("results[3]"));
+}
+
+TEST_CASE("the shards of a run, merged, are the run", "[report]") {
+  // A textbook-like set beside the built-in one, so entries interleave.
+  const softcheck_kernel_set nudged = nudged_set();
+  const std::vector<report::SetRef> sets = {{&builtin_kernel_set(), ""}, {&nudged, ""}};
+  report::Options o = small(2);
+  o.ops = {SOFTCHECK_OP_LOG_SOFTMAX, SOFTCHECK_OP_SOFTMAX, SOFTCHECK_OP_CROSS_ENTROPY};
+  o.dtypes = {SOFTCHECK_F64, SOFTCHECK_F32};
+  const std::string whole = report::to_json(report::run(sets, o).report);
+  for (int64_t n : {2, 5, 45}) { // 45: more shards than groups (3 ops x 2 dtypes x 15 regimes = 90)
+    std::vector<report::Report> parts;
+    for (int64_t i = n - 1; i >= 0; --i) { // any order
+      report::Options p = o;
+      p.shard = i;
+      p.shards = n;
+      parts.push_back(report::from_json(report::to_json(report::run(sets, p).report)));
+      CHECK(parts.back().shard.count == n);
+    }
+    CHECK(report::to_json(report::merge(parts)) == whole);
+  }
+
+  std::vector<report::Report> parts;
+  for (int64_t i = 0; i < 3; ++i) {
+    report::Options p = o;
+    p.shard = i;
+    p.shards = 3;
+    parts.push_back(report::run(sets, p).report);
+  }
+  auto refused = [](const std::vector<report::Report> &v) {
+    try {
+      report::merge(v);
+    } catch (const report::FormatError &e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  CHECK_THAT(refused({parts[0], parts[2]}), Catch::Contains("1 of the 3 shards missing (1)"));
+  CHECK_THAT(refused({parts[0], parts[1], parts[1], parts[2]}), Catch::Contains("given twice"));
+  std::vector<report::Report> other = parts;
+  other[1].seed = 8;
+  CHECK_THAT(refused(other), Catch::Contains("not parts of one run"));
+  other = parts;
+  other[2].shard.dtypes = {"f32", "f64"};
+  CHECK_THAT(refused(other), Catch::Contains("ops or dtypes"));
+  CHECK_THAT(refused({builtin_run().report}), Catch::Contains("not a shard"));
 }
 
 TEST_CASE("the baseline gate flags a worse kernel and only a worse one", "[report]") {

@@ -145,11 +145,22 @@ struct SetInfo {
   std::vector<std::string> conventions = {};
 };
 
+// Which part of a run a report is: shard `index` of `count` runs the op x
+// dtype x regime groups g with g mod count = index (and shard 0 the
+// special values and pipelines); `ops` and `dtypes` are the run's selection
+// in its order, which a merge puts the entries back in. count 1: a whole run
+// (report.json then has no "shard").
+struct ReportShard {
+  int64_t index = 0, count = 1;
+  std::vector<std::string> ops, dtypes;
+};
+
 struct Report {
   std::string tool_version;
   uint64_t seed = 1;
   int64_t cases = 0; // per op x dtype x regime
   int64_t worst_n = 0;
+  ReportShard shard;
   std::vector<SetInfo> sets;
   std::vector<Entry> results;
   std::vector<GapCurve> gaps;
@@ -177,6 +188,7 @@ struct Options {
   int64_t cases = 200;
   int64_t worst_n = 3;
   int threads = 1;
+  int64_t shard = 0, shards = 1; // this part of the run (ReportShard)
   std::vector<softcheck_op> ops; // empty: every op
   // Entries only for what a set provides (a set without half kernels has
   // no bf16 or f16 entries).
@@ -217,6 +229,17 @@ struct FormatError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 Report from_json(const std::string &text);
+// timing.json, the same way.
+Timing timing_from_json(const std::string &text);
+
+// The shards of one run as the whole run: every shard of `count` exactly
+// once, the same seed, cases, worst_n, version, selection and sets (by
+// name, description and version; plugin paths may differ between machines:
+// the first shard's are kept). The result is the report the run gives
+// unsharded, byte for byte in to_json. Timing: every shard's entries, the
+// longest wall time. Throws FormatError naming what does not fit.
+Report merge(const std::vector<Report> &shards);
+Timing merge(const std::vector<Report> &shards, const std::vector<Timing> &timings);
 
 std::string to_markdown(const Report &r, const Timing *timing);
 // One line per set for the terminal: max error per bound kind, mismatches.
