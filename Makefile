@@ -5,7 +5,7 @@
 
 PACKAGES := cmake ninja-build g++ pkg-config python3 \
   librapidcheck-dev catch2 libboost-dev libmpfr-dev libeigen3-dev libhwy-dev \
-  libcli11-dev nlohmann-json3-dev libfmt-dev libbenchmark-dev python3-jsonschema
+  libcli11-dev nlohmann-json3-dev libfmt-dev libbenchmark-dev python3-jsonschema python3-yaml
 
 BUILD := build
 SOFTCHECK := $(BUILD)/cli/softcheck
