@@ -8,6 +8,7 @@
 #include <benchmark/benchmark.h>
 
 #include <random>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -46,15 +47,19 @@ template <class T> void BM_oracle(benchmark::State &state) {
     benchmark::DoNotOptimize(out.data());
   }
   state.SetItemsProcessed(state.iterations() * c.elems());
-  state.SetLabel(std::string(softcheck_op_name(op)) + (sizeof(T) == 4 ? " f32" : " f64") +
-                 (cfg.fast ? " fast" : "") +
+  const char *dtype = std::is_same_v<T, float>             ? " f32"
+                      : std::is_same_v<T, double>          ? " f64"
+                      : std::is_same_v<T, softcheck::bf16> ? " bf16"
+                                                           : " f16";
+  state.SetLabel(std::string(softcheck_op_name(op)) + dtype + (cfg.fast ? " fast" : "") +
                  (cfg.start_precision ? " p=" + std::to_string(cfg.start_precision) : ""));
 }
 
 void args(benchmark::internal::Benchmark *b, bool fast_phase) {
   for (int op = 0; op < SOFTCHECK_OP_COUNT; ++op) {
     b->Args({op, 0, 0});
-    if (fast_phase && op <= SOFTCHECK_OP_LOGSUMEXP) b->Args({op, 0, 1});
+    // The fast phase: the forward ops and the softmax family's backward ops.
+    if (fast_phase && op <= SOFTCHECK_OP_LOG_SOFTMAX_BACKWARD) b->Args({op, 0, 1});
   }
   for (int64_t p : {256, 1024}) b->Args({SOFTCHECK_OP_SOFTMAX, p, 0});
   b->Unit(benchmark::kMillisecond)->MinTime(0.2);
@@ -62,6 +67,8 @@ void args(benchmark::internal::Benchmark *b, bool fast_phase) {
 
 BENCHMARK(BM_oracle<float>)->Apply([](auto *b) { args(b, true); });
 BENCHMARK(BM_oracle<double>)->Apply([](auto *b) { args(b, false); });
+BENCHMARK(BM_oracle<softcheck::bf16>)->Apply([](auto *b) { args(b, true); });
+BENCHMARK(BM_oracle<softcheck::f16>)->Apply([](auto *b) { args(b, true); });
 
 } // namespace
 

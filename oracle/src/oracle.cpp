@@ -99,17 +99,21 @@ enum class Forward { softmax, log_softmax };
 
 // The fast phase (float32, interval backend): true when every output of the
 // row was settled in double.
+// The formats the fast phase serves: those double holds exactly.
+template <class N, class T>
+constexpr bool has_fast_phase = std::is_same_v<N, Ival> && !std::is_same_v<T, double>;
+
 template <class N, class T>
 bool fast_forward(Forward f, RowView<T> xr, Shape s, int64_t r, T *y, const Config &c) {
-  if constexpr (std::is_same_v<N, Ival> && std::is_same_v<T, float>) {
+  if constexpr (has_fast_phase<N, T>) {
     if (!c.fast) return false;
-    static thread_local fast::RowState st;
-    static thread_local std::vector<float> vals;
+    static thread_local fast::RowState<T> st;
+    static thread_local std::vector<T> vals;
     if (!fast::prepare(xr, st)) return false;
     vals.resize(size_t(xr.n));
     for (int64_t k = 0; k < xr.n; ++k)
-      if (!(f == Forward::softmax ? fast::softmax(st, k, vals[size_t(k)])
-                                  : fast::log_softmax(st, k, vals[size_t(k)])))
+      if (!(f == Forward::softmax ? fast::softmax(st, k, vals[size_t(k)], c.fast_bound_scale)
+                                  : fast::log_softmax(st, k, vals[size_t(k)], c.fast_bound_scale)))
         return false;
     for (int64_t k = 0; k < xr.n; ++k) y[offset(s, r, k)] = vals[size_t(k)];
     if (c.stats) c.stats->fast_settled++;
@@ -122,9 +126,10 @@ bool fast_forward(Forward f, RowView<T> xr, Shape s, int64_t r, T *y, const Conf
 
 // The fast phase for one row's logsumexp (float32, interval backend).
 template <class N, class T> bool fast_logsumexp(RowView<T> xr, T &out, const Config &c) {
-  if constexpr (std::is_same_v<N, Ival> && std::is_same_v<T, float>) {
-    static thread_local fast::RowState st;
-    if (!c.fast || !fast::prepare(xr, st) || !fast::logsumexp(st, out)) return false;
+  if constexpr (has_fast_phase<N, T>) {
+    static thread_local fast::RowState<T> st;
+    if (!c.fast || !fast::prepare(xr, st) || !fast::logsumexp(st, out, c.fast_bound_scale))
+      return false;
     if (c.stats) c.stats->fast_settled++;
     return true;
   } else {
@@ -335,9 +340,30 @@ template <class T> Status logsumexp(Shape s, const T *x, T *out, const Config &c
 
 namespace {
 
+enum class Backward { softmax, log_softmax };
+
+// The fast phase of one row of softmax_backward or log_softmax_backward.
+template <class N, class T>
+bool fast_backward(Backward b, RowView<T> yr, RowView<T> dyr, Shape s, int64_t r, T *dx,
+                   const Config &c) {
+  if constexpr (has_fast_phase<N, T>) {
+    static thread_local std::vector<T> vals;
+    if (!c.fast ||
+        !(b == Backward::softmax ? fast::softmax_backward(yr, dyr, vals, c.fast_bound_scale)
+                                 : fast::log_softmax_backward(yr, dyr, vals, c.fast_bound_scale)))
+      return false;
+    for (int64_t k = 0; k < yr.n; ++k) dx[offset(s, r, k)] = vals[size_t(k)];
+    if (c.stats) c.stats->fast_settled++;
+    return true;
+  } else {
+    (void)b, (void)yr, (void)dyr, (void)s, (void)r, (void)dx, (void)c;
+    return false;
+  }
+}
+
 // softmax_backward and log_softmax_backward: checks, then `row` per row.
 template <class T, class RowFn>
-Status softmax_family_backward(Shape s, const T *y, const T *dy, T *dx, const Config &c,
+Status softmax_family_backward(Backward b, Shape s, const T *y, const T *dy, T *dx, const Config &c,
                                RowFn row) {
   Extent e;
   if (Status st = detail::check_shape<T>(s, e)) return st;
@@ -345,10 +371,12 @@ Status softmax_family_backward(Shape s, const T *y, const T *dy, T *dx, const Co
     return SOFTCHECK_ERR_NULL_POINTER;
   with_backend<T>(c, [&](auto n) {
     using N = decltype(n);
-    for (int64_t r = 0; r < e.rows; ++r)
+    for (int64_t r = 0; r < e.rows; ++r) {
+      if (fast_backward<N, T>(b, row_at(y, s, r), row_at(dy, s, r), s, r, dx, c)) continue;
       evaluate<N, T>(
           c, [&] { return row(N(), row_at(y, s, r), row_at(dy, s, r)); },
           [&](size_t k, T v) { dx[offset(s, r, int64_t(k))] = v; });
+    }
   });
   return SOFTCHECK_OK;
 }
@@ -357,20 +385,23 @@ Status softmax_family_backward(Shape s, const T *y, const T *dy, T *dx, const Co
 
 template <class T>
 Status softmax_backward(Shape s, const T *y, const T *dy, T *dx, const Config &c) {
-  return softmax_family_backward(s, y, dy, dx, c, [](auto n, RowView<T> yr, RowView<T> dyr) {
-    return softmax_backward_row<decltype(n)>(yr, dyr);
-  });
+  return softmax_family_backward(Backward::softmax, s, y, dy, dx, c,
+                                 [](auto n, RowView<T> yr, RowView<T> dyr) {
+                                   return softmax_backward_row<decltype(n)>(yr, dyr);
+                                 });
 }
 
 template <class T>
 Status log_softmax_backward(Shape s, const T *y, const T *dy, T *dx, const Config &c) {
-  return softmax_family_backward(s, y, dy, dx, c, [](auto n, RowView<T> yr, RowView<T> dyr) {
-    using N = decltype(n);
-    // An infinite dy: the row is undefined (plugin.h).
-    for (int64_t k = 0; k < yr.n; ++k)
-      if (std::isinf(dyr[k])) return std::vector<N>(size_t(yr.n), N::nan());
-    return log_softmax_backward_row<N>(yr, dyr);
-  });
+  return softmax_family_backward(Backward::log_softmax, s, y, dy, dx, c,
+                                 [](auto n, RowView<T> yr, RowView<T> dyr) {
+                                   using N = decltype(n);
+                                   // An infinite dy: the row is undefined (plugin.h).
+                                   for (int64_t k = 0; k < yr.n; ++k)
+                                     if (std::isinf(dyr[k]))
+                                       return std::vector<N>(size_t(yr.n), N::nan());
+                                   return log_softmax_backward_row<N>(yr, dyr);
+                                 });
 }
 
 template <class T>
