@@ -6,7 +6,9 @@
 // from the interval path: the comparison can fail.
 //
 // SOFTCHECK_FAST_OUTPUTS sets the outputs compared per op and format
-// (default 10^6; ctest's sanitizer-friendly copy uses fewer).
+// (default 10^6, about 13 minutes; ctest runs 10^5, and 10^4 under the
+// sanitizers: tests/CMakeLists.txt). Ops with one output per row or one in
+// all compare a twentieth of that many.
 #include <softcheck/half.hpp>
 #include <softcheck/oracle.hpp>
 
@@ -44,16 +46,52 @@ template <class T> bool same_bits(T a, T b) {
   return std::memcmp(&a, &b, sizeof a) == 0;
 }
 
-enum class Op { softmax, log_softmax, logsumexp, softmax_backward, log_softmax_backward };
+enum class Op {
+  softmax,
+  log_softmax,
+  logsumexp,
+  softmax_backward,
+  log_softmax_backward,
+  nll_loss,
+  nll_loss_backward,
+  cross_entropy,
+  cross_entropy_backward,
+  cross_entropy_prob,
+  cross_entropy_prob_backward
+};
 const char *name(Op op) {
-  static const char *n[] = {"softmax", "log_softmax", "logsumexp", "softmax_backward",
-                            "log_softmax_backward"};
+  static const char *n[] = {"softmax",
+                            "log_softmax",
+                            "logsumexp",
+                            "softmax_backward",
+                            "log_softmax_backward",
+                            "nll_loss",
+                            "nll_loss_backward",
+                            "cross_entropy",
+                            "cross_entropy_backward",
+                            "cross_entropy_prob",
+                            "cross_entropy_prob_backward"};
+  static_assert(sizeof n / sizeof n[0] == size_t(Op::cross_entropy_prob_backward) + 1);
   return n[int(op)];
+}
+bool is_loss(Op op) { return op >= Op::nll_loss; }
+bool is_nll(Op op) { return op == Op::nll_loss || op == Op::nll_loss_backward; }
+bool per_row_or_one(Op op) {
+  return op == Op::nll_loss || op == Op::cross_entropy || op == Op::cross_entropy_prob;
+}
+bool is_prob(Op op) {
+  return op == Op::cross_entropy_prob || op == Op::cross_entropy_prob_backward;
 }
 
 struct Rows {
   int64_t rows = 0, classes = 0;
-  std::vector<double> x, y, dy; // x: logits (forward); y, dy: backward inputs
+  std::vector<double> x, y, dy; // x: logits (forward), log-probabilities (nll); y, dy: backward
+  // nll_loss: targets, options, the gradient of the loss output
+  std::vector<int64_t> target;
+  std::vector<double> weight, dout, prob;
+  softcheck::Reduction reduction = softcheck::Reduction::none;
+  int64_t ignore_index = -100;
+  double eps = 0;
 };
 
 // A batch of rows of one regime. Backward inputs: y the softmax (or
@@ -91,6 +129,48 @@ template <class T> Rows draw(std::mt19937_64 &rng, Op op, int regime, bool trap)
         b.x[size_t(r * b.classes + c)] =
             c < k ? to_d(T(-std::log(double(k)) * (1 + std::ldexp(normal(1), -30)))) : -INFINITY;
     }
+  if (is_loss(op)) {
+    // log-probabilities (the logits' log_softmax), targets with some
+    // ignored, weights or none, smoothing, every reduction.
+    for (int64_t r = 0; r < b.rows && is_nll(op); ++r) {
+      double m = -INFINITY, sum = 0;
+      double *x = &b.x[size_t(r * b.classes)];
+      for (int64_t c = 0; c < b.classes; ++c) m = std::max(m, x[c]);
+      for (int64_t c = 0; c < b.classes; ++c) sum += std::exp(x[c] - m);
+      for (int64_t c = 0; c < b.classes; ++c) x[c] = to_d(T((x[c] - m) - std::log(sum)));
+    }
+    const int pick = int(uniform() * 1000);
+    b.reduction = softcheck::Reduction(pick % 3);
+    const double eps_of[] = {0, 0, 0.1, 0.25, 1, 0.5};
+    b.eps = pick % 7 == 6 ? uniform() : eps_of[(pick / 3) % 6];
+    b.ignore_index = pick % 2 ? -100 : int64_t(uniform() * double(b.classes));
+    b.target.resize(size_t(b.rows));
+    for (int64_t &t : b.target) t = int64_t(uniform() * double(b.classes));
+    if ((pick / 18) % 2) {
+      b.weight.resize(size_t(b.classes));
+      for (double &w : b.weight) w = to_d(T(uniform() < 0.1 ? 0 : uniform() * 3));
+    }
+    if (is_prob(op)) { // probability rows: a softmax, a one-hot, or with zeros
+      b.prob.resize(n);
+      for (int64_t r = 0; r < b.rows; ++r) {
+        double total = 0;
+        for (int64_t c = 0; c < b.classes; ++c) {
+          double &p = b.prob[size_t(r * b.classes + c)];
+          p = (pick + r) % 3 == 0 ? (c == b.target[size_t(r)] ? 1 : 0)
+              : uniform() < 0.2   ? 0
+                                  : std::exp(normal(2));
+          total += p;
+        }
+        for (int64_t c = 0; c < b.classes; ++c) {
+          double &p = b.prob[size_t(r * b.classes + c)];
+          p = to_d(T(total > 0 ? p / total : 0));
+        }
+      }
+    }
+    b.dout.resize(size_t(b.reduction == softcheck::Reduction::none ? b.rows : 1));
+    for (double &d : b.dout) d = to_d(T(trap ? 1 : normal(1) * std::exp(normal(2))));
+    return b;
+  }
   if (op <= Op::logsumexp) return b;
   b.y.resize(n);
   b.dy.resize(n);
@@ -125,12 +205,40 @@ template <class T> std::vector<T> as(const std::vector<double> &v) {
   return out;
 }
 
-template <class T>
-std::vector<T> run(Op op, const Rows &b, const oracle::Config &c) {
+template <class T> std::vector<T> run(Op op, const Rows &b, const oracle::Config &c) {
   const softcheck::Shape s{b.rows, b.classes, 1};
-  std::vector<T> out(size_t(op == Op::logsumexp ? b.rows : b.rows * b.classes));
+  const size_t loss_outputs = b.reduction == softcheck::Reduction::none ? size_t(b.rows) : 1;
+  std::vector<T> out(op == Op::logsumexp  ? size_t(b.rows)
+                     : per_row_or_one(op) ? loss_outputs
+                                          : size_t(b.rows * b.classes));
   softcheck_status st = SOFTCHECK_OK;
-  if (op <= Op::logsumexp) {
+  if (is_loss(op)) {
+    const std::vector<T> x = as<T>(b.x), w = as<T>(b.weight), dout = as<T>(b.dout),
+                         pr = as<T>(b.prob);
+    softcheck::LossOptions<T> o;
+    o.reduction = b.reduction;
+    o.ignore_index = b.ignore_index;
+    o.weight = w.empty() ? nullptr : w.data();
+    o.label_smoothing = b.eps;
+    const int64_t *t = b.target.data();
+    switch (op) {
+    case Op::nll_loss: st = oracle::nll_loss<T>(s, x.data(), t, o, out.data(), c); break;
+    case Op::nll_loss_backward:
+      st = oracle::nll_loss_backward<T>(s, t, o, dout.data(), out.data(), c);
+      break;
+    case Op::cross_entropy: st = oracle::cross_entropy<T>(s, x.data(), t, o, out.data(), c); break;
+    case Op::cross_entropy_backward:
+      st = oracle::cross_entropy_backward<T>(s, x.data(), t, o, dout.data(), out.data(), c);
+      break;
+    case Op::cross_entropy_prob:
+      st = oracle::cross_entropy_prob<T>(s, x.data(), pr.data(), o, out.data(), c);
+      break;
+    default:
+      st = oracle::cross_entropy_prob_backward<T>(s, x.data(), pr.data(), o, dout.data(),
+                                                  out.data(), c);
+      break;
+    }
+  } else if (op <= Op::logsumexp) {
     const std::vector<T> x = as<T>(b.x);
     st = op == Op::softmax       ? oracle::softmax<T>(s, x.data(), out.data(), c)
          : op == Op::log_softmax ? oracle::log_softmax<T>(s, x.data(), out.data(), c)
@@ -178,21 +286,24 @@ template <class T> Tally compare(Op op, int64_t wanted, double scale, bool traps
     t.outputs += int64_t(fast.size());
     (trap ? t.trap_rows : t.rows) += b.rows;
     (trap ? t.trap_settled : t.settled) += stats.fast_settled - before;
-    if (!trap) rows[size_t(regime)] += b.rows, settled[size_t(regime)] += stats.fast_settled - before;
+    if (!trap)
+      rows[size_t(regime)] += b.rows, settled[size_t(regime)] += stats.fast_settled - before;
   }
   for (size_t g = 0; g < rows.size(); ++g)
     t.by_regime += " " + std::to_string(settled[g]) + "/" + std::to_string(rows[g]);
   return t;
 }
 
-template <class T> void fast_equals_intervals() {
+template <class T> void fast_equals_intervals(std::initializer_list<Op> ops) {
   const int64_t wanted = outputs_wanted();
-  for (Op op : {Op::softmax, Op::log_softmax, Op::logsumexp, Op::softmax_backward,
-                Op::log_softmax_backward}) {
-    // logsumexp has one output per row: fewer outputs for the same work.
-    const Tally t = compare<T>(op, op == Op::logsumexp ? wanted / 20 : wanted, 1, true, 2024);
-    INFO(name(op) << ": " << t.outputs << " outputs; rows settled by the fast phase per regime:"
-                  << t.by_regime << "; traps " << t.trap_settled << "/" << t.trap_rows);
+  for (Op op : ops) {
+    // logsumexp and nll_loss have one output per row or one in all: fewer
+    // outputs for the same work.
+    const int64_t n = op == Op::logsumexp || per_row_or_one(op) ? wanted / 20 : wanted;
+    const Tally t = compare<T>(op, n, 1, true, 2024);
+    INFO(name(op) << ": " << t.outputs
+                  << " outputs; rows (nll_loss: calls) settled fast, per regime:" << t.by_regime
+                  << "; traps " << t.trap_settled << "/" << t.trap_rows);
     CHECK(t.differ == 0);
     WARN(name(op) << " settled per regime:" << t.by_regime << "; traps " << t.trap_settled << "/"
                   << t.trap_rows);
@@ -217,7 +328,18 @@ void weakened_bound_is_caught() {
 
 TEMPLATE_TEST_CASE("oracle fast phase: the interval path's bits on every op it takes",
                    "[oracle][fast]", float, bf16, f16) {
-  fast_equals_intervals<TestType>();
+  fast_equals_intervals<TestType>(
+      {Op::softmax, Op::log_softmax, Op::logsumexp, Op::softmax_backward, Op::log_softmax_backward,
+       Op::nll_loss, Op::nll_loss_backward, Op::cross_entropy, Op::cross_entropy_backward,
+       Op::cross_entropy_prob, Op::cross_entropy_prob_backward});
+}
+
+TEST_CASE("oracle fast phase: the interval path's bits on float64 (double-double)",
+          "[oracle][fast]") {
+  fast_equals_intervals<double>({Op::softmax, Op::log_softmax, Op::logsumexp, Op::softmax_backward,
+                                 Op::log_softmax_backward, Op::nll_loss, Op::nll_loss_backward,
+                                 Op::cross_entropy, Op::cross_entropy_backward,
+                                 Op::cross_entropy_prob, Op::cross_entropy_prob_backward});
 }
 
 TEST_CASE("oracle fast phase: with its bounds shrunk to 0 it differs (the check can fail)",

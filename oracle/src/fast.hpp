@@ -6,7 +6,9 @@
 // answers, 30-100x faster.
 //
 // softmax, log_softmax and logsumexp: relative bounds, below. The backward
-// ops: absolute bounds, at settle_abs.
+// ops and nll_loss: absolute bounds, at settle_abs. float64 (every op), and
+// cross entropy in every format: double-double with running error bounds
+// (dd.hpp), at the end of this file.
 //
 // The bound, with u = 2^-53 and n = classes:
 // - d_c = x_c - max is exact in double when TwoSum's error is 0 (exponents
@@ -28,6 +30,7 @@
 //   E = ((9 + D) L / |v| + 2) u, doubled; a cancelling row falls back.
 #pragma once
 
+#include "dd.hpp"
 #include "formulas.hpp"
 
 #include <cmath>
@@ -321,6 +324,575 @@ bool log_softmax_backward(RowView<T> y, RowView<T> dy, std::vector<T> &out, doub
                       (exact_product ? 0 : eta) + std::abs(ev)) *
                      (1 + 8 * u) * weaken;
     if (!settle_abs(v, b, out[size_t(c)], dyc == 0 ? minus_s : 0)) return false;
+  }
+  return true;
+}
+
+// -------------------------------------------------------------- nll_loss
+//
+// nll_loss: l_r = -sum_k a_{r,k} x_{r,k} (formulas.hpp: a = eps/K w_k, plus
+// (1 - eps) w_t at the target; omitted terms as there), then the reduction.
+// Each term is computed in double with its own absolute error, and the sums
+// carry them (BoundedSum: Sum2's pair bound plus the terms' errors, summed
+// upward). With eps = 0 the only term is w_t x_t, a product of two inputs:
+// exact, so every row's loss is exact and rounds correctly once. Otherwise:
+//   q = fl(fl(eps / K) w_k): within 2u (1 + u) |q^| of eps/K w_k, and the
+//   term fl(q x) within (2u (1 + u) (1 + u) + u) |term| + 2 eta of q x; the
+//   same for h = fl(fl(1 - eps) w_t), 1 - eps exact when TwoSum says so.
+// mean: v = fl(S / W), W = sum of the rows' w_t (BoundedSum, exact for
+// most rows), |v - S/W| <= (E_S + |v| E_W) / (|W^| - E_W) + u |v| + eta.
+// Rows with a NaN or an infinity among the inputs a term reads fall back.
+
+// A sum of computed terms, each within its own error of the exact term.
+struct BoundedSum {
+  Sum2 sum;
+  double err = 0; // the terms' errors, summed in double
+  void add(double t, double e) {
+    sum.add(t);
+    err += e;
+  }
+  double value() const { return sum.pi + sum.sigma; }
+  // value() itself rounds pi + sigma: u |value| more, unless exact.
+  double bound() const {
+    const double rounding = sum.sigma == 0 ? 0 : u * std::abs(value()) + eta;
+    const double terms = err * (1 + 2 * double(sum.n + 1) * u); // err rounded up
+    return (sum.pair_bound() + terms + rounding) * (1 + 8 * u);
+  }
+};
+
+// The terms of row r's loss -sum a_k x_k, added to `s`; false where the
+// row has a non-finite input a term reads.
+template <class T, class X>
+bool nll_row(const LossSpec<T> &spec, int64_t r, X x_of, BoundedSum &s) {
+  const int64_t K = spec.shape.classes;
+  const double eps = spec.eps();
+  const int64_t t = spec.target[r];
+  const double k_inv = eps / double(K); // one rounding
+  const double one_minus = 1 - eps;
+  const bool one_minus_exact = sum_error(1.0, -eps, one_minus) == 0;
+  for (int64_t k = 0; k < K; ++k) {
+    const double w = to_double(spec.weight(k));
+    const bool smooth = eps != 0 && w != 0;
+    const bool hit = k == t && eps != 1 && w != 0;
+    if (!smooth && !hit) continue;
+    const double x = x_of(k);
+    if (!std::isfinite(x)) return false;
+    if (smooth) {
+      const double q = k_inv * w, term = -(q * x);
+      s.add(term, (2 * u * (1 + u) * (1 + u) + u) * std::abs(term) * (1 + 2 * u) + 3 * eta);
+    }
+    if (hit) {
+      const double h = one_minus * w, term = -(h * x);
+      if (one_minus_exact && eps == 0)
+        s.add(term, 0); // w x: exact
+      else
+        s.add(term, ((one_minus_exact ? 1 : 2) * u * (1 + u) + u) * std::abs(term) * (1 + 2 * u) +
+                        3 * eta);
+    }
+  }
+  return true;
+}
+
+// The mean's denominator sum_r w_{t_r} over the rows not ignored, with its
+// bound.
+template <class T>
+void nll_denominator(const LossSpec<T> &spec, int64_t rows, double &W, double &eW) {
+  BoundedSum den;
+  for (int64_t r = 0; r < rows; ++r)
+    if (!spec.ignored(r)) den.add(to_double(spec.weight(spec.target[r])), 0);
+  W = den.value();
+  eW = den.bound();
+}
+
+// nll_loss forward of every row: all outputs, or false (nothing written).
+template <class T>
+bool nll_loss(const LossSpec<T> &spec, const T *input, int64_t rows, T *out, double weaken = 1) {
+  const Shape sh = spec.shape;
+  auto row_sum = [&](int64_t r, BoundedSum &s) {
+    return nll_row(
+        spec, r, [&](int64_t k) { return to_double(input[offset(sh, r, k)]); }, s);
+  };
+  if (spec.opt.reduction == Reduction::none) {
+    static thread_local std::vector<T> vals;
+    vals.resize(size_t(rows));
+    for (int64_t r = 0; r < rows; ++r) {
+      if (spec.ignored(r)) {
+        vals[size_t(r)] = T(0.0f);
+        continue;
+      }
+      BoundedSum s;
+      if (!row_sum(r, s) || !settle_abs(s.value(), s.bound() * weaken, vals[size_t(r)]))
+        return false;
+    }
+    for (int64_t r = 0; r < rows; ++r) out[r] = vals[size_t(r)];
+    return true;
+  }
+  BoundedSum total;
+  for (int64_t r = 0; r < rows; ++r) {
+    if (spec.ignored(r)) continue;
+    BoundedSum s;
+    if (!row_sum(r, s)) return false;
+    total.add(s.value(), s.bound());
+  }
+  double v = total.value(), b = total.bound();
+  if (spec.opt.reduction == Reduction::mean) {
+    double W = 0, eW = 0;
+    nll_denominator(spec, rows, W, eW);
+    if (!(std::abs(W) > 2 * eW) || W == 0) return false; // 0 / 0 and its neighbours: intervals
+    const double S = v;
+    v = S / W;
+    // Never exact: even from exact S and W, fl(S / W) is a double rounding.
+    b = ((b + std::abs(v) * eW) / (std::abs(W) - eW) * (1 + 4 * u) + u * std::abs(v) + eta) *
+        (1 + 8 * u);
+  }
+  return settle_abs(v, b * weaken, out[0]);
+}
+
+// nll_loss_backward: dlogp_{r,k} = -g a_{r,k} (+0 where a is omitted or the
+// row ignored), g = dout_r, dout_0 or dout_0 / W (mean). With eps = 0 and
+// no mean, g w_t is a product of two inputs: exact. Otherwise a_k and g
+// carry their errors as in nll_loss, and the product adds u |v| + eta.
+// `W` and `eW` are the mean's denominator and its bound (unused otherwise).
+template <class T>
+bool nll_loss_backward_row(const LossSpec<T> &spec, int64_t r, const T *dout, double W, double eW,
+                           T *dx, double weaken = 1) {
+  const Shape sh = spec.shape;
+  const int64_t K = sh.classes;
+  static thread_local std::vector<T> vals;
+  vals.assign(size_t(K), T(0.0f));
+  if (!spec.ignored(r)) {
+    const double d = to_double(dout[spec.opt.reduction == Reduction::none ? r : 0]);
+    if (!std::isfinite(d)) return false;
+    const bool mean = spec.opt.reduction == Reduction::mean;
+    if (mean && (!(std::abs(W) > 2 * eW) || W == 0)) return false;
+    const double eps = spec.eps();
+    const int64_t t = spec.target[r];
+    const double k_inv = eps / double(K), one_minus = 1 - eps;
+    const bool one_minus_exact = sum_error(1.0, -eps, one_minus) == 0;
+    for (int64_t k = 0; k < K; ++k) {
+      const double w = to_double(spec.weight(k));
+      const bool smooth = eps != 0 && w != 0;
+      const bool hit = k == t && eps != 1 && w != 0;
+      if (!smooth && !hit) continue;
+      // a = (smooth ? eps/K w : 0) + (hit ? (1 - eps) w : 0), relative error ra.
+      double a = 0, ra = 0;
+      if (smooth) a = k_inv * w, ra = 2 * u * (1 + u);
+      if (hit) {
+        const double h = one_minus * w;
+        const double rh = eps == 0 ? 0 : (one_minus_exact ? 1 : 2) * u * (1 + u);
+        // Both parts have w's sign: the sum's relative error is the larger
+        // part's, plus its own rounding.
+        ra = smooth ? std::max(ra, rh) + u * (1 + 4 * u) : rh;
+        a = smooth ? a + h : h;
+      }
+      double v = -(d * a), b = 0;
+      if (mean) {
+        // v = fl(fl(d a^) / W^) against d a / W: relative errors a's, the
+        // product's, the division's and W's (eW / (|W^| - eW)), compounded.
+        v = v / W;
+        const double rel = (ra * (1 + 4 * u) + 2 * u) * (1 + 4 * u) + eW / (std::abs(W) - eW);
+        b = std::abs(v) * rel * (1 + 4 * u) + 3 * eta;
+      } else if (ra != 0) {
+        b = (ra * (1 + 4 * u) + u) * std::abs(v) * (1 + 2 * u) + 2 * eta;
+      }
+      if (!settle_abs(v, b * (1 + 8 * u) * weaken, vals[size_t(k)])) return false;
+    }
+  }
+  for (int64_t k = 0; k < K; ++k) dx[offset(sh, r, k)] = vals[size_t(k)];
+  return true;
+}
+
+// --------------------------------------------------------------- float64
+//
+// softmax, log_softmax and logsumexp of float64 rows in double-double with
+// running error bounds (dd.hpp: its exp and log1p, with their own error
+// analysis; no libm accuracy is assumed). d_c = x_c - max is exact in two
+// doubles; e_c = exp(d_c); rest = sum of the non-max e_c; L = log1p(rest).
+// softmax_c = e_c / (1 + rest), log_softmax_c = d_c - L, logsumexp = max +
+// L, each with its bound, then settled: every value within the bound
+// rounds to one double.
+
+// Whether every value within e of hi + lo rounds to one double: then out.
+// hi + t for doubles rounds the exact sum once, so the two ends, each
+// pushed one ulp outward, decide; a result >= 0 may be given as such.
+// `below`: the exact value is known to be strictly below hi + lo (which
+// may be a midpoint of doubles): the top end is then open, and the reals in
+// [hi + next_down(lo), hi + lo) round as hi + next_down(lo) (no other
+// midpoint lies between).
+inline bool settle_dd(const dd::DE &v, double &out, bool nonnegative = false, bool below = false) {
+  if (!std::isfinite(v.hi) || !std::isfinite(v.e)) return false;
+  if (v.e == 0 && !below) {
+    out = v.hi + v.lo;
+    if (out == 0) out = 0.0; // an exact zero: +0, as the interval path gives
+    return true;
+  }
+  const double t1 = std::nextafter(v.lo - v.e, -INFINITY);
+  const double t2 = below ? std::nextafter(v.lo, -INFINITY) : std::nextafter(v.lo + v.e, INFINITY);
+  double a = v.hi + t1, b = v.hi + t2;
+  if (nonnegative) { // the exact value is >= 0: a negative end is below it
+    if (a < 0 || (a == 0 && std::signbit(a))) a = 0.0;
+    if (b == 0) b = 0.0;
+  }
+  if (a != b || std::signbit(a) != std::signbit(b)) return false;
+  out = a;
+  return true;
+}
+
+// settle_dd for any output format: for one narrower than double the two
+// ends are pushed one more double ulp outward before rounding to T (a
+// double between them may be a midpoint of T), and an exact zero is +0.
+template <class O> bool settle_as(const dd::DE &v, O &out, bool nonnegative = false) {
+  if constexpr (std::is_same_v<O, double>) {
+    return settle_dd(v, out, nonnegative);
+  } else {
+    if (!std::isfinite(v.hi) || !std::isfinite(v.e)) return false;
+    if (dd::is_exact_zero(v) || (v.e == 0 && v.hi == 0 && v.lo == 0)) {
+      out = O(0.0f);
+      return true;
+    }
+    const double a = std::nextafter(v.hi + std::nextafter(v.lo - v.e, -INFINITY), -INFINITY);
+    const double b = std::nextafter(v.hi + std::nextafter(v.lo + v.e, INFINITY), INFINITY);
+    O x = O(a), y = O(b);
+    if (nonnegative) {
+      if (a <= 0) x = O(0.0f);
+      if (b == 0) y = O(0.0f);
+    }
+    if (!same_value(x, y)) return false;
+    out = x;
+    return true;
+  }
+}
+
+struct RowState64 {
+  std::vector<dd::DE> e, d;
+  dd::DE rest, L;
+  double d_rest = -INFINITY; // the largest d_c but the max's
+  bool others_masked = true;
+  double max = 0;
+  int64_t argmax = 0;
+};
+
+inline bool prepare(RowView<double> x, RowState64 &st) {
+  if (classify_row(x, st.max, st.argmax) != RowKind::finite) return false;
+  const size_t n = size_t(x.n);
+  st.e.resize(n);
+  st.d.resize(n);
+  st.rest = dd::DE{};
+  st.d_rest = -INFINITY;
+  st.others_masked = true;
+  for (int64_t k = 0; k < x.n; ++k) {
+    const dd::DE d = std::isinf(x[k]) ? dd::DE{-INFINITY, 0, 0} : dd::exact_sum(x[k], -st.max);
+    st.d[size_t(k)] = d;
+    const dd::DE e = std::isinf(d.hi) ? dd::DE{} : dd::exp(d);
+    if (!std::isfinite(e.hi) || !std::isfinite(e.e)) return false;
+    st.e[size_t(k)] = e;
+    if (k == st.argmax) continue;
+    if (!std::isinf(d.hi)) st.others_masked = false;
+    st.d_rest = std::max(st.d_rest, d.hi);
+    st.rest = dd::add(st.rest, e);
+  }
+  return dd::log1p(st.rest, st.L) && std::isfinite(st.L.hi);
+}
+
+inline bool softmax(const RowState64 &st, int64_t k, double &out, double weaken = 1) {
+  const dd::DE &e = st.e[size_t(k)];
+  if ((e.hi == 0 && e.lo == 0 && e.e == 0) || st.d[size_t(k)].hi < -746) {
+    out = 0.0; // a -inf entry: exactly 0; else e^d_c / (1 + rest) < e^-746 < 2^-1076: +0
+    return true;
+  }
+  dd::DE v;
+  if (!dd::div(st.e[size_t(k)], dd::add(dd::exact(1), st.rest), v)) return false;
+  v.e *= weaken;
+  return settle_dd(v, out, true);
+}
+
+inline bool log_softmax(const RowState64 &st, int64_t k, double &out, double weaken = 1) {
+  const dd::DE &d = st.d[size_t(k)];
+  if (std::isinf(d.hi)) { // a -inf entry: -inf exactly
+    out = -INFINITY;
+    return true;
+  }
+  if (d.hi == 0 && st.others_masked) {
+    out = 0.0; // exactly 0
+    return true;
+  }
+  const double n = double(st.d.size());
+  if (d.hi == 0 && st.rest.hi == 0 && st.d_rest + std::log(n) < -745.2) {
+    // Every other exp underflowed: -log1p(rest) with 0 < rest < n e^d_rest
+    // < 2^-1075 rounds to -0.
+    out = -0.0;
+    return true;
+  }
+  dd::DE v = dd::sub(d, st.L);
+  v.e *= weaken;
+  // L vanished beside d_c: the exact d_c - L (L > 0) is below d_c, which
+  // may be a midpoint of doubles.
+  const bool below = v.hi == d.hi && v.lo == d.lo && !st.others_masked;
+  return settle_dd(v, out, false, below);
+}
+
+inline bool logsumexp(const RowState64 &st, double &out, double weaken = 1) {
+  if (st.others_masked) { // lse = max exactly, the sign of a zero included
+    if (st.max == 0) return false;
+    out = st.max;
+    return true;
+  }
+  dd::DE v = dd::add(dd::exact(st.max), st.L);
+  v.e *= weaken;
+  if (v.hi == 0) return false;
+  return settle_dd(v, out);
+}
+
+// ---------------------------------------------------- float64 losses
+//
+// nll_loss and cross_entropy (class-index targets) of float64 rows, and
+// cross_entropy_backward, in double-double with running error bounds. The
+// coefficients a_k (formulas.hpp) in DE: eps / K w_k and (1 - eps) w_t
+// (1 - eps exact in two doubles). nll_loss's terms are -a_k x_k; cross
+// entropy's a_k (L - d_k), with L and d_k from the forward state. The
+// gradient g (s p_k - a_k), s = sum a_k, would cancel at the argmax of a
+// confident row; there it is s (p_k - 1) + (s - a_k), with p_k - 1 =
+// -rest / (1 + rest) and s - a_k the other coefficients' sum, both without
+// cancellation. Rows with a NaN or an infinity read by a term, and
+// probability targets, fall back.
+
+// a_k of row r in DE, false when omitted.
+template <class T> bool coefficient64(const LossSpec<T> &spec, int64_t r, int64_t k, dd::DE &a) {
+  const double eps = spec.eps(), w = to_double(spec.weight(k));
+  if (spec.prob != nullptr) { // w ((1 - eps) p + eps / K)
+    const double p = to_double(spec.prob[offset(spec.shape, r, k)]);
+    if (w == 0 || (p == 0 && eps == 0)) return false;
+    a = dd::add(dd::mul(dd::exact_sum(1, -eps), p),
+                dd::div(dd::exact(eps), double(spec.shape.classes)));
+    a = dd::mul(a, w);
+    return true;
+  }
+  const bool smooth = eps != 0 && w != 0;
+  const bool hit = k == spec.target[r] && eps != 1 && w != 0;
+  if (!smooth && !hit) return false;
+  a = dd::DE{};
+  if (smooth) a = dd::mul(dd::div(dd::exact(eps), double(spec.shape.classes)), w);
+  if (hit) a = dd::add(a, dd::mul(dd::exact_sum(1, -eps), w));
+  return true;
+}
+
+// Row r's loss: -sum a_k x_k (nll) or sum a_k (L - d_k) (cross entropy).
+template <class T>
+bool loss_row64(const LossSpec<T> &spec, int64_t r, const double *input, bool logits,
+                RowState64 &st, dd::DE &loss) {
+  const Shape sh = spec.shape;
+  loss = dd::DE{};
+  if (logits &&
+      !prepare(RowView<double>{input + (r / sh.inner * sh.classes) * sh.inner + r % sh.inner,
+                               sh.classes, sh.inner},
+               st))
+    return false;
+  for (int64_t k = 0; k < sh.classes; ++k) {
+    dd::DE a;
+    if (!coefficient64(spec, r, k, a)) continue;
+    dd::DE nlp; // -log-probability
+    if (logits) {
+      if (std::isinf(st.d[size_t(k)].hi)) return false;
+      nlp = dd::sub(st.L, st.d[size_t(k)]);
+    } else {
+      const double x = input[offset(sh, r, k)];
+      if (!std::isfinite(x)) return false;
+      nlp = dd::exact(-x);
+    }
+    loss = dd::add(loss, dd::mul(a, nlp));
+  }
+  return std::isfinite(loss.hi) && std::isfinite(loss.e);
+}
+
+// The mean's denominator: the weights at the targets of the rows kept.
+template <class T> dd::DE denominator64(const LossSpec<T> &spec, int64_t rows) {
+  if (spec.prob != nullptr) return dd::exact(double(rows)); // one per row
+  dd::DE W;
+  for (int64_t r = 0; r < rows; ++r)
+    if (!spec.ignored(r)) W = dd::add(W, dd::exact(to_double(spec.weight(spec.target[r]))));
+  return W;
+}
+
+// Probability targets: all finite (an infinite one makes the row undefined,
+// the interval path's case).
+template <class T> bool finite_targets(const LossSpec<T> &spec, int64_t rows) {
+  if (spec.prob == nullptr) return true;
+  for (int64_t i = 0; i < rows * spec.shape.classes; ++i)
+    if (!std::isfinite(to_double(spec.prob[i]))) return false;
+  return true;
+}
+
+// The loss in double-double, rounded to T (the input converted to double:
+// every format's values are doubles).
+template <class T>
+bool loss64(const LossSpec<T> &spec, const double *input, bool logits, int64_t rows, T *out,
+            double weaken = 1) {
+  if (!finite_targets(spec, rows)) return false;
+  static thread_local RowState64 st;
+  static thread_local std::vector<T> vals;
+  if (spec.opt.reduction == Reduction::none) {
+    vals.resize(size_t(rows));
+    for (int64_t r = 0; r < rows; ++r) {
+      if (spec.ignored(r)) {
+        vals[size_t(r)] = T(0.0f);
+        continue;
+      }
+      dd::DE l;
+      if (!loss_row64(spec, r, input, logits, st, l)) return false;
+      l.e *= weaken;
+      if (!settle_as(l, vals[size_t(r)])) return false;
+    }
+    for (int64_t r = 0; r < rows; ++r) out[r] = vals[size_t(r)];
+    return true;
+  }
+  dd::DE total;
+  for (int64_t r = 0; r < rows; ++r) {
+    if (spec.ignored(r)) continue;
+    dd::DE l;
+    if (!loss_row64(spec, r, input, logits, st, l)) return false;
+    total = dd::add(total, l);
+  }
+  if (spec.opt.reduction == Reduction::mean) {
+    const dd::DE W = denominator64(spec, rows);
+    dd::DE q;
+    if (W.hi == 0 || !dd::div(total, W, q)) return false;
+    total = q;
+  }
+  total.e *= weaken;
+  return settle_as(total, out[0]);
+}
+
+// cross_entropy_backward of row r; W: the mean's denominator.
+template <class T>
+bool ce_grad_row64(const LossSpec<T> &spec, int64_t r, const double *logits, const double *dout,
+                   const dd::DE &W, T *dx, double weaken = 1) {
+  const Shape sh = spec.shape;
+  const int64_t K = sh.classes;
+  static thread_local std::vector<T> vals;
+  static thread_local std::vector<dd::DE> a;
+  static thread_local std::vector<char> has;
+  static thread_local RowState64 st;
+  vals.assign(size_t(K), T(0.0f));
+  if (!spec.ignored(r)) {
+    const double d = dout[spec.opt.reduction == Reduction::none ? r : 0];
+    if (!std::isfinite(d)) return false;
+    dd::DE g = dd::exact(d);
+    if (spec.opt.reduction == Reduction::mean && (W.hi == 0 || !dd::div(g, W, g))) return false;
+    a.assign(size_t(K), dd::DE{});
+    has.assign(size_t(K), 0);
+    dd::DE sum_a;
+    bool any = false;
+    for (int64_t k = 0; k < K; ++k)
+      if (coefficient64(spec, r, k, a[size_t(k)])) {
+        has[size_t(k)] = 1;
+        sum_a = dd::add(sum_a, a[size_t(k)]);
+        any = true;
+      }
+    if (any) {
+      const RowView<double> x{logits + (r / sh.inner * K) * sh.inner + r % sh.inner, K, sh.inner};
+      if (!prepare(x, st)) return false;
+      const dd::DE one_plus = dd::add(dd::exact(1), st.rest);
+      for (int64_t k = 0; k < K; ++k) {
+        dd::DE v;
+        if (k == st.argmax) {
+          dd::DE pm1; // p_k - 1 = -rest / (1 + rest)
+          if (!dd::div(dd::neg(st.rest), one_plus, pm1)) return false;
+          dd::DE others; // s - a_k
+          for (int64_t j = 0; j < K; ++j)
+            if (j != k && has[size_t(j)]) others = dd::add(others, a[size_t(j)]);
+          v = dd::add(dd::mul(sum_a, pm1), has[size_t(k)] ? others : sum_a);
+        } else {
+          dd::DE p;
+          if (std::isinf(st.d[size_t(k)].hi)) {
+            p = dd::DE{};
+          } else if (!dd::div(st.e[size_t(k)], one_plus, p)) {
+            return false;
+          }
+          v = dd::mul(sum_a, p);
+          if (has[size_t(k)]) v = dd::sub(v, a[size_t(k)]);
+        }
+        v = dd::mul(g, v);
+        v.e *= weaken;
+        if (dd::is_exact_zero(v)) continue; // exactly 0: +0
+        if (!settle_as(v, vals[size_t(k)])) return false;
+      }
+    }
+  }
+  for (int64_t k = 0; k < K; ++k) dx[offset(sh, r, k)] = vals[size_t(k)];
+  return true;
+}
+
+// nll_loss_backward of row r in float64: -g a_k.
+template <class T>
+bool nll_grad_row64(const LossSpec<T> &spec, int64_t r, const double *dout, const dd::DE &W,
+                    double *dx, double weaken = 1) {
+  const Shape sh = spec.shape;
+  const int64_t K = sh.classes;
+  static thread_local std::vector<double> vals;
+  vals.assign(size_t(K), 0.0);
+  if (!spec.ignored(r)) {
+    const double d = dout[spec.opt.reduction == Reduction::none ? r : 0];
+    if (!std::isfinite(d)) return false;
+    dd::DE g = dd::exact(d);
+    if (spec.opt.reduction == Reduction::mean && (W.hi == 0 || !dd::div(g, W, g))) return false;
+    for (int64_t k = 0; k < K; ++k) {
+      dd::DE a;
+      if (!coefficient64(spec, r, k, a)) continue;
+      dd::DE v = dd::neg(dd::mul(g, a));
+      v.e *= weaken;
+      if (dd::is_exact_zero(v)) continue;
+      if (!settle_dd(v, vals[size_t(k)])) return false;
+    }
+  }
+  for (int64_t k = 0; k < K; ++k) dx[offset(sh, r, k)] = vals[size_t(k)];
+  return true;
+}
+
+// softmax_backward and log_softmax_backward of a float64 row in
+// double-double: D = sum y_k dy_k (each product exact in two doubles),
+// dx_c = y_c (dy_c - D); S = sum dy_k, dx_c = dy_c - exp(y_c) S (dd.hpp's
+// exp; a y_c past 709 falls back). An exact zero is +0.
+inline bool softmax_backward(RowView<double> y, RowView<double> dy, std::vector<double> &out,
+                             double weaken = 1) {
+  if (!finite_row(y) || !finite_row(dy)) return false;
+  dd::DE D;
+  for (int64_t k = 0; k < y.n; ++k) {
+    dd::DE p;
+    dd::two_prod(y[k], dy[k], p.hi, p.lo);
+    if (std::abs(p.hi) < 0x1p-960 && p.hi != 0) p.e = 0x1p-1070; // the low part may underflow
+    if (p.hi == 0 && y[k] != 0 && dy[k] != 0) p.e = 0x1p-1070;
+    D = dd::add(D, p);
+  }
+  out.resize(size_t(y.n));
+  for (int64_t c = 0; c < y.n; ++c) {
+    dd::DE v = dd::mul(dd::sub(dd::exact(dy[c]), D), y[c]);
+    v.e *= weaken;
+    if (dd::is_exact_zero(v) || y[c] == 0) {
+      out[size_t(c)] = 0.0;
+      continue;
+    }
+    if (!settle_dd(v, out[size_t(c)])) return false;
+  }
+  return true;
+}
+
+inline bool log_softmax_backward(RowView<double> y, RowView<double> dy, std::vector<double> &out,
+                                 double weaken = 1) {
+  if (!finite_row(y) || !finite_row(dy)) return false;
+  dd::DE S;
+  for (int64_t k = 0; k < dy.n; ++k) S = dd::add(S, dd::exact(dy[k]));
+  out.resize(size_t(y.n));
+  for (int64_t c = 0; c < y.n; ++c) {
+    if (y[c] > 709) return false;
+    const dd::DE e = dd::exp(dd::exact(y[c]));
+    if (!std::isfinite(e.hi)) return false;
+    dd::DE v = dd::sub(dd::exact(dy[c]), dd::mul(e, S));
+    v.e *= weaken;
+    if (dd::is_exact_zero(v)) {
+      out[size_t(c)] = 0.0;
+      continue;
+    }
+    if (!settle_dd(v, out[size_t(c)])) return false;
   }
   return true;
 }

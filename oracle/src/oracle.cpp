@@ -118,6 +118,19 @@ bool fast_forward(Forward f, RowView<T> xr, Shape s, int64_t r, T *y, const Conf
     for (int64_t k = 0; k < xr.n; ++k) y[offset(s, r, k)] = vals[size_t(k)];
     if (c.stats) c.stats->fast_settled++;
     return true;
+  } else if constexpr (std::is_same_v<N, Ival> && std::is_same_v<T, double>) {
+    if (!c.fast) return false;
+    static thread_local fast::RowState64 st;
+    static thread_local std::vector<double> vals;
+    if (!fast::prepare(xr, st)) return false;
+    vals.resize(size_t(xr.n));
+    for (int64_t k = 0; k < xr.n; ++k)
+      if (!(f == Forward::softmax ? fast::softmax(st, k, vals[size_t(k)], c.fast_bound_scale)
+                                  : fast::log_softmax(st, k, vals[size_t(k)], c.fast_bound_scale)))
+        return false;
+    for (int64_t k = 0; k < xr.n; ++k) y[offset(s, r, k)] = vals[size_t(k)];
+    if (c.stats) c.stats->fast_settled++;
+    return true;
   } else {
     (void)f, (void)xr, (void)s, (void)r, (void)y, (void)c;
     return false;
@@ -128,6 +141,12 @@ bool fast_forward(Forward f, RowView<T> xr, Shape s, int64_t r, T *y, const Conf
 template <class N, class T> bool fast_logsumexp(RowView<T> xr, T &out, const Config &c) {
   if constexpr (has_fast_phase<N, T>) {
     static thread_local fast::RowState<T> st;
+    if (!c.fast || !fast::prepare(xr, st) || !fast::logsumexp(st, out, c.fast_bound_scale))
+      return false;
+    if (c.stats) c.stats->fast_settled++;
+    return true;
+  } else if constexpr (std::is_same_v<N, Ival> && std::is_same_v<T, double>) {
+    static thread_local fast::RowState64 st;
     if (!c.fast || !fast::prepare(xr, st) || !fast::logsumexp(st, out, c.fast_bound_scale))
       return false;
     if (c.stats) c.stats->fast_settled++;
@@ -209,9 +228,39 @@ template <class T> bool infinite_coefficient(const LossSpec<T> &spec, int64_t r)
   return false;
 }
 
+// An array as doubles: itself for float64, else a converted copy (one per
+// slot and thread, kept until the next call).
+template <class T> const double *as_doubles(const T *p, int64_t n, int slot = 0) {
+  if constexpr (std::is_same_v<T, double>) {
+    (void)n, (void)slot;
+    return p;
+  } else {
+    static thread_local std::vector<double> copies[2];
+    std::vector<double> &v = copies[slot];
+    v.resize(size_t(n));
+    for (int64_t i = 0; i < n; ++i) v[size_t(i)] = fast::to_double(p[i]);
+    return v.data();
+  }
+}
+
 template <class N, class T>
 void loss_forward(const LossSpec<T> &spec, const T *input, bool logits, T *out, const Config &c,
                   int64_t rows) {
+  if constexpr (has_fast_phase<N, T>)
+    if (c.fast && !logits && spec.prob == nullptr &&
+        fast::nll_loss(spec, input, rows, out, c.fast_bound_scale)) {
+      if (c.stats) c.stats->fast_settled++;
+      return;
+    }
+  // Every loss of float64, and cross entropy of the other formats, in
+  // double-double.
+  if constexpr (std::is_same_v<N, Ival>)
+    if (c.fast && (std::is_same_v<T, double> || logits) &&
+        fast::loss64(spec, as_doubles(input, rows * spec.shape.classes), logits, rows, out,
+                     c.fast_bound_scale)) {
+      if (c.stats) c.stats->fast_settled++;
+      return;
+    }
   auto row_value = [&](int64_t r) -> N {
     if (spec.ignored(r)) return N();
     if (infinite_coefficient(spec, r)) return N::nan();
@@ -265,7 +314,42 @@ void loss_backward(const LossSpec<T> &spec, const T *logits, const T *dout, T *d
     }
     return den;
   };
+  // The fast phase, row by row: nll_loss_backward in the formats double
+  // holds, nll_loss_backward and cross_entropy_backward in float64.
+  double W = 0, eW = 0;
+  const bool fast_nll = has_fast_phase<N, T> && c.fast && logits == nullptr;
+  if (fast_nll && spec.opt.reduction == Reduction::mean) fast::nll_denominator(spec, rows, W, eW);
+  // Every format's cross_entropy_backward, and float64's nll_loss_backward,
+  // in double-double (the inputs as doubles).
+  constexpr bool f64 = std::is_same_v<N, Ival> && std::is_same_v<T, double>;
+  constexpr bool dd_path = std::is_same_v<N, Ival>;
+  const bool fast64 =
+      dd_path && c.fast && (f64 || logits != nullptr) && fast::finite_targets(spec, rows);
+  dd::DE W64;
+  const double *logits64 = nullptr, *dout64 = nullptr;
+  if (fast64) {
+    if (spec.opt.reduction == Reduction::mean) W64 = fast::denominator64(spec, rows);
+    if (logits != nullptr) logits64 = as_doubles(logits, rows * s.classes);
+    dout64 = as_doubles(dout, spec.opt.reduction == Reduction::none ? rows : 1, 1);
+  }
   for (int64_t r = 0; r < rows; ++r) {
+    if constexpr (has_fast_phase<N, T>)
+      if (fast_nll &&
+          fast::nll_loss_backward_row(spec, r, dout, W, eW, dinput, c.fast_bound_scale)) {
+        if (c.stats) c.stats->fast_settled++;
+        continue;
+      }
+    if (fast64) {
+      bool done = false;
+      if (logits != nullptr)
+        done = fast::ce_grad_row64(spec, r, logits64, dout64, W64, dinput, c.fast_bound_scale);
+      else if constexpr (f64)
+        done = fast::nll_grad_row64(spec, r, dout, W64, dinput, c.fast_bound_scale);
+      if (done) {
+        if (c.stats) c.stats->fast_settled++;
+        continue;
+      }
+    }
     evaluate<N, T>(
         c,
         [&] {
@@ -346,7 +430,8 @@ enum class Backward { softmax, log_softmax };
 template <class N, class T>
 bool fast_backward(Backward b, RowView<T> yr, RowView<T> dyr, Shape s, int64_t r, T *dx,
                    const Config &c) {
-  if constexpr (has_fast_phase<N, T>) {
+  // Every format but float64 in double; float64 in double-double.
+  if constexpr (std::is_same_v<N, Ival>) {
     static thread_local std::vector<T> vals;
     if (!c.fast ||
         !(b == Backward::softmax ? fast::softmax_backward(yr, dyr, vals, c.fast_bound_scale)

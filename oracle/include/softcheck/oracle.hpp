@@ -39,10 +39,9 @@ struct Config {
   int64_t start_precision = 0; // bits; 0: 64 for float, 128 for double
   int64_t max_precision = 1 << 16;
   Stats *stats = nullptr; // optional, accumulated into
-  // float32, bfloat16 and float16 softmax, log_softmax, logsumexp,
-  // softmax_backward and log_softmax_backward: first try the row in double
-  // with a rigorous error bound, and keep MPFR for the rows it cannot
-  // settle (see oracle/src/fast.hpp). Same results either way.
+  // First try each row (or loss) in double or double-double with a
+  // rigorous error bound, every op and format, and keep MPFR for what that
+  // cannot settle (oracle/src/fast.hpp). Same results either way.
   bool fast = true;
   // For self-checks only: < 1 shrinks the fast phase's error bounds, which
   // the comparison with the interval path must then catch.
