@@ -97,31 +97,22 @@ void evaluate(const Config &c, Job &&job, Put &&put) {
 
 enum class Forward { softmax, log_softmax };
 
-// The fast phase (float32, interval backend): true when every output of the
-// row was settled in double.
-// The formats the fast phase serves: those double holds exactly.
+// The fast phase (interval backend): true when every output of the row was
+// settled, in double for the formats double holds (RowState) and in
+// double-double for float64 (RowState64).
+template <class T>
+using FastRow = std::conditional_t<std::is_same_v<T, double>, fast::RowState64, fast::RowState<T>>;
+
+// The formats the double fast phase serves: those double holds exactly.
 template <class N, class T>
 constexpr bool has_fast_phase = std::is_same_v<N, Ival> && !std::is_same_v<T, double>;
 
 template <class N, class T>
 bool fast_forward(Forward f, RowView<T> xr, Shape s, int64_t r, T *y, const Config &c) {
-  if constexpr (has_fast_phase<N, T>) {
+  if constexpr (std::is_same_v<N, Ival>) {
     if (!c.fast) return false;
-    static thread_local fast::RowState<T> st;
+    static thread_local FastRow<T> st;
     static thread_local std::vector<T> vals;
-    if (!fast::prepare(xr, st)) return false;
-    vals.resize(size_t(xr.n));
-    for (int64_t k = 0; k < xr.n; ++k)
-      if (!(f == Forward::softmax ? fast::softmax(st, k, vals[size_t(k)], c.fast_bound_scale)
-                                  : fast::log_softmax(st, k, vals[size_t(k)], c.fast_bound_scale)))
-        return false;
-    for (int64_t k = 0; k < xr.n; ++k) y[offset(s, r, k)] = vals[size_t(k)];
-    if (c.stats) c.stats->fast_settled++;
-    return true;
-  } else if constexpr (std::is_same_v<N, Ival> && std::is_same_v<T, double>) {
-    if (!c.fast) return false;
-    static thread_local fast::RowState64 st;
-    static thread_local std::vector<double> vals;
     if (!fast::prepare(xr, st)) return false;
     vals.resize(size_t(xr.n));
     for (int64_t k = 0; k < xr.n; ++k)
@@ -137,16 +128,10 @@ bool fast_forward(Forward f, RowView<T> xr, Shape s, int64_t r, T *y, const Conf
   }
 }
 
-// The fast phase for one row's logsumexp (float32, interval backend).
+// The fast phase for one row's logsumexp.
 template <class N, class T> bool fast_logsumexp(RowView<T> xr, T &out, const Config &c) {
-  if constexpr (has_fast_phase<N, T>) {
-    static thread_local fast::RowState<T> st;
-    if (!c.fast || !fast::prepare(xr, st) || !fast::logsumexp(st, out, c.fast_bound_scale))
-      return false;
-    if (c.stats) c.stats->fast_settled++;
-    return true;
-  } else if constexpr (std::is_same_v<N, Ival> && std::is_same_v<T, double>) {
-    static thread_local fast::RowState64 st;
+  if constexpr (std::is_same_v<N, Ival>) {
+    static thread_local FastRow<T> st;
     if (!c.fast || !fast::prepare(xr, st) || !fast::logsumexp(st, out, c.fast_bound_scale))
       return false;
     if (c.stats) c.stats->fast_settled++;
