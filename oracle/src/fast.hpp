@@ -360,34 +360,50 @@ struct BoundedSum {
   }
 };
 
+// The coefficients a_k of row r in double, formulas.hpp's terms omitted as
+// there: the smoothing part q = fl(fl(eps / K) w_k), within rq |q|, and the
+// target's h = fl(fl(1 - eps) w_t), within rh |h| (0 when eps = 0: h = w_t).
+template <class T> struct RowCoefficients {
+  const LossSpec<T> &spec;
+  int64_t t;
+  double eps, k_inv, one_minus;
+  bool one_minus_exact;
+  static constexpr double rq = 2 * u * (1 + u);
+  RowCoefficients(const LossSpec<T> &s, int64_t r)
+      : spec(s), t(s.target[r]), eps(s.eps()), k_inv(eps / double(s.shape.classes)),
+        one_minus(1 - eps), one_minus_exact(sum_error(1.0, -eps, one_minus) == 0) {}
+  double rh() const { return eps == 0 ? 0 : (one_minus_exact ? 1 : 2) * u * (1 + u); }
+  // The parts of a_k; false when a_k is omitted.
+  bool at(int64_t k, bool &smooth, bool &hit, double &q, double &h) const {
+    const double w = to_double(spec.weight(k));
+    smooth = eps != 0 && w != 0;
+    hit = k == t && eps != 1 && w != 0;
+    q = k_inv * w;
+    h = one_minus * w;
+    return smooth || hit;
+  }
+};
+
 // The terms of row r's loss -sum a_k x_k, added to `s`; false where the
 // row has a non-finite input a term reads.
 template <class T, class X>
 bool nll_row(const LossSpec<T> &spec, int64_t r, X x_of, BoundedSum &s) {
-  const int64_t K = spec.shape.classes;
-  const double eps = spec.eps();
-  const int64_t t = spec.target[r];
-  const double k_inv = eps / double(K); // one rounding
-  const double one_minus = 1 - eps;
-  const bool one_minus_exact = sum_error(1.0, -eps, one_minus) == 0;
-  for (int64_t k = 0; k < K; ++k) {
-    const double w = to_double(spec.weight(k));
-    const bool smooth = eps != 0 && w != 0;
-    const bool hit = k == t && eps != 1 && w != 0;
-    if (!smooth && !hit) continue;
+  const RowCoefficients<T> co(spec, r);
+  const double rh = co.rh();
+  for (int64_t k = 0; k < spec.shape.classes; ++k) {
+    bool smooth, hit;
+    double q, h;
+    if (!co.at(k, smooth, hit, q, h)) continue;
     const double x = x_of(k);
     if (!std::isfinite(x)) return false;
     if (smooth) {
-      const double q = k_inv * w, term = -(q * x);
-      s.add(term, (2 * u * (1 + u) * (1 + u) + u) * std::abs(term) * (1 + 2 * u) + 3 * eta);
+      const double term = -(q * x);
+      s.add(term, (co.rq * (1 + u) + u) * std::abs(term) * (1 + 2 * u) + 3 * eta);
     }
     if (hit) {
-      const double h = one_minus * w, term = -(h * x);
-      if (one_minus_exact && eps == 0)
-        s.add(term, 0); // w x: exact
-      else
-        s.add(term, ((one_minus_exact ? 1 : 2) * u * (1 + u) + u) * std::abs(term) * (1 + 2 * u) +
-                        3 * eta);
+      const double term = -(h * x);
+      s.add(term, rh == 0 ? 0 // w x: exact
+                          : (rh + u) * std::abs(term) * (1 + 2 * u) + 3 * eta);
     }
   }
   return true;
@@ -465,24 +481,18 @@ bool nll_loss_backward_row(const LossSpec<T> &spec, int64_t r, const T *dout, do
     if (!std::isfinite(d)) return false;
     const bool mean = spec.opt.reduction == Reduction::mean;
     if (mean && (!(std::abs(W) > 2 * eW) || W == 0)) return false;
-    const double eps = spec.eps();
-    const int64_t t = spec.target[r];
-    const double k_inv = eps / double(K), one_minus = 1 - eps;
-    const bool one_minus_exact = sum_error(1.0, -eps, one_minus) == 0;
+    const RowCoefficients<T> co(spec, r);
     for (int64_t k = 0; k < K; ++k) {
-      const double w = to_double(spec.weight(k));
-      const bool smooth = eps != 0 && w != 0;
-      const bool hit = k == t && eps != 1 && w != 0;
-      if (!smooth && !hit) continue;
-      // a = (smooth ? eps/K w : 0) + (hit ? (1 - eps) w : 0), relative error ra.
+      bool smooth, hit;
+      double q, h;
+      if (!co.at(k, smooth, hit, q, h)) continue;
+      // a = (smooth ? q : 0) + (hit ? h : 0), relative error ra. Both parts
+      // have w's sign: a sum's relative error is the larger part's, plus its
+      // own rounding.
       double a = 0, ra = 0;
-      if (smooth) a = k_inv * w, ra = 2 * u * (1 + u);
+      if (smooth) a = q, ra = co.rq;
       if (hit) {
-        const double h = one_minus * w;
-        const double rh = eps == 0 ? 0 : (one_minus_exact ? 1 : 2) * u * (1 + u);
-        // Both parts have w's sign: the sum's relative error is the larger
-        // part's, plus its own rounding.
-        ra = smooth ? std::max(ra, rh) + u * (1 + 4 * u) : rh;
+        ra = smooth ? std::max(ra, co.rh()) + u * (1 + 4 * u) : co.rh();
         a = smooth ? a + h : h;
       }
       double v = -(d * a), b = 0;
