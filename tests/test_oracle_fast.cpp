@@ -115,7 +115,8 @@ template <class T> Rows draw(std::mt19937_64 &rng, Op op, int regime, bool trap)
     case 3: v = std::round(normal(2)); break;
     case 4: v = big * (1 - uniform() * 1e-2); break;
     case 5: v = uniform() < 0.5 ? -100.0 : -100 - normal(1); break;
-    default: v = normal(1) * std::exp(normal(3)); break;
+    case 6: v = normal(1) * std::exp(normal(3)); break;
+    default: v = -uniform() * 800; break; // outputs far below double's normal range
     }
     v = to_d(T(v));
   }
@@ -255,9 +256,10 @@ template <class T> std::vector<T> run(Op op, const Rows &b, const oracle::Config
 
 struct Tally {
   int64_t outputs = 0, differ = 0;
-  int64_t rows = 0, settled = 0;           // rows of the random regimes, settled fast
-  int64_t trap_rows = 0, trap_settled = 0; // rows of the traps
-  std::string by_regime;                   // settled / rows per regime
+  // Outputs the oracle computed (fast and interval), of the random regimes
+  // and of the traps, and those the fast phase settled.
+  int64_t computed = 0, settled = 0, trap_computed = 0, trap_settled = 0;
+  std::string by_regime; // settled / computed outputs per regime
 };
 
 template <class T> Tally compare(Op op, int64_t wanted, double scale, bool traps, uint64_t seed) {
@@ -268,12 +270,13 @@ template <class T> Tally compare(Op op, int64_t wanted, double scale, bool traps
   slow_cfg.fast = false;
   std::mt19937_64 rng(seed);
   Tally t;
-  std::vector<int64_t> rows(7), settled(7);
+  constexpr int regimes = 8;
+  std::vector<int64_t> computed(regimes), settled(regimes);
   for (int batch = 0; t.outputs < wanted; ++batch) {
-    const bool trap = traps && batch % 2 == 1;
-    const int regime = batch % 7;
+    const bool trap = traps && (batch / regimes) % 2 == 1;
+    const int regime = batch % regimes;
     const Rows b = draw<T>(rng, op, regime, trap);
-    const int64_t before = stats.fast_settled;
+    const oracle::Stats before = stats;
     const std::vector<T> fast = run<T>(op, b, fast_cfg), slow = run<T>(op, b, slow_cfg);
     for (size_t i = 0; i < fast.size(); ++i)
       if (!same_bits(fast[i], slow[i])) {
@@ -284,13 +287,14 @@ template <class T> Tally compare(Op op, int64_t wanted, double scale, bool traps
                               << ", classes " << b.classes << ")");
       }
     t.outputs += int64_t(fast.size());
-    (trap ? t.trap_rows : t.rows) += b.rows;
-    (trap ? t.trap_settled : t.settled) += stats.fast_settled - before;
-    if (!trap)
-      rows[size_t(regime)] += b.rows, settled[size_t(regime)] += stats.fast_settled - before;
+    const int64_t fast_n = stats.fast_outputs - before.fast_outputs;
+    const int64_t n = fast_n + stats.interval_outputs - before.interval_outputs;
+    (trap ? t.trap_computed : t.computed) += n;
+    (trap ? t.trap_settled : t.settled) += fast_n;
+    if (!trap) computed[size_t(regime)] += n, settled[size_t(regime)] += fast_n;
   }
-  for (size_t g = 0; g < rows.size(); ++g)
-    t.by_regime += " " + std::to_string(settled[g]) + "/" + std::to_string(rows[g]);
+  for (size_t g = 0; g < computed.size(); ++g)
+    t.by_regime += " " + std::to_string(settled[g]) + "/" + std::to_string(computed[g]);
   return t;
 }
 
@@ -301,12 +305,11 @@ template <class T> void fast_equals_intervals(std::initializer_list<Op> ops) {
     // outputs for the same work.
     const int64_t n = op == Op::logsumexp || per_row_or_one(op) ? wanted / 20 : wanted;
     const Tally t = compare<T>(op, n, 1, true, 2024);
-    INFO(name(op) << ": " << t.outputs
-                  << " outputs; rows (nll_loss: calls) settled fast, per regime:" << t.by_regime
-                  << "; traps " << t.trap_settled << "/" << t.trap_rows);
+    INFO(name(op) << ": " << t.outputs << " outputs; outputs settled fast, per regime:"
+                  << t.by_regime << "; traps " << t.trap_settled << "/" << t.trap_computed);
     CHECK(t.differ == 0);
-    WARN(name(op) << " settled per regime:" << t.by_regime << "; traps " << t.trap_settled << "/"
-                  << t.trap_rows);
+    WARN(name(op) << " outputs settled per regime:" << t.by_regime << "; traps " << t.trap_settled
+                  << "/" << t.trap_computed);
   }
 }
 

@@ -136,36 +136,51 @@ inline bool div(const DE &x, const DE &y, DE &z) {
   return true;
 }
 
-// exp(x) for x <= 710, with its error. Below -746 the value is taken as 0
-// within 2^-1074 (the exact one is below e^-746 < 2^-1076; 2^-1074 is the
-// least bound a double holds).
+// exp(x) = p 2^k for x <= 710, p in [0.7, 1.5) with its error, k as
+// exp_scaled gives it: the value keeps its 106 bits however small it is
+// (2^k may lie far below double's range).
 //   x = k ln2 + r, |r| <= ln2/2 (+ the rounding of k): ln2 in three
 //   doubles (the third bounds the tail: |ln2 - hi - lo| < 2^-110), k hi
-//   exact in two (k has 11 bits);
+//   exact in two doubles (TwoProd, far from underflow for |k| >= 1), and
+//   k lo rounded once (|k lo| u);
 //   exp(r) = exp(r / 256)^256: the Taylor polynomial of degree 10 at
 //   s = r / 256 (|s| < 0.0014: the remainder is below 2^-125 |P|), then
 //   eight squarings (each doubles the relative error, which the running
-//   bound follows); then 2^k, exact but for underflow (guard).
+//   bound follows).
 // An error e_x carried in becomes a relative e_x (1 + e_x) e^{e_x} more.
-inline DE exp(const DE &x) {
+// Returns false for x below -700000 (k stays an int, its products exact).
+inline bool exp_scaled(const DE &x, DE &p, int &k) {
   constexpr double ln2_hi = 0x1.62e42fefa39efp-1, ln2_lo = 0x1.abc9e3b39803fp-56;
-  if (x.hi < -746) return {0, 0, x.e + 0x1p-1074};
-  const double k = std::nearbyint(x.hi * 0x1.71547652b82fep0);
+  if (!(x.hi >= -700000) || !(x.e < 1)) return false;
+  const double kd = std::nearbyint(x.hi * 0x1.71547652b82fep0);
   double ph, pl;
-  two_prod(k, ln2_hi, ph, pl); // exact
+  two_prod(kd, ln2_hi, ph, pl); // exact
   DE r = add(x, DE{-ph, -pl, 0});
-  r = add(r, DE{-(k * ln2_lo), 0, std::abs(k) * (0x1p-110 + u * 0x1p-55)}); // k ln2_lo rounded
+  r = add(r, DE{-(kd * ln2_lo), 0, std::abs(kd) * (0x1p-110 + u * 0x1p-55)}); // kd ln2_lo rounded
   const double carried = r.e;
   r.e = 0; // followed below as a relative error
   const DE s = mul(r, 0x1p-8);
-  DE p = exact(1);
+  p = exact(1);
   for (int n = 10; n >= 1; --n) p = add(exact(1), mul(div(s, double(n)), p));
   p.e = up(p.e + 0x1p-125 * p.mag());
   for (int i = 0; i < 8; ++i) p = mul(p, p);
   // The error of r, relative in exp(r): (e^{c} - 1) <= c (1 + c) for c < 1.
   const double rel = carried * (1 + carried) * (1 + 4 * u);
   p.e = up(p.e + p.mag() * rel);
-  DE z{std::ldexp(p.hi, int(k)), std::ldexp(p.lo, int(k)), std::ldexp(p.e, int(k))};
+  k = int(kd);
+  return true;
+}
+
+// exp(x) for x <= 710, with its error. Below -746 the value is taken as 0
+// within 2^-1074 (the exact one is below e^-746 < 2^-1076; 2^-1074 is the
+// least bound a double holds); else exp_scaled's p times 2^k, exact but for
+// underflow (guard).
+inline DE exp(const DE &x) {
+  if (x.hi < -746) return {0, 0, x.e + 0x1p-1074};
+  DE p;
+  int k = 0;
+  exp_scaled(x, p, k);
+  DE z{std::ldexp(p.hi, k), std::ldexp(p.lo, k), std::ldexp(p.e, k)};
   z.e = up(z.e + guard(z.hi) + (z.lo != 0 && std::abs(z.lo) < 0x1p-1000 ? 0x1p-1074 : 0));
   return z;
 }

@@ -573,6 +573,40 @@ template <class O> bool settle_as(const dd::DE &v, O &out, bool nonnegative = fa
   }
 }
 
+// Settles v 2^k, for results far below double's normal range whose
+// scaled value v keeps its precision (dd::exp_scaled). The two ends are
+// pushed one double ulp outward (strict bounds of the exact value), then
+// scaled: ldexp rounds a double into double's subnormal range once, to
+// nearest; for a narrower format, whose least subnormal lies far above
+// 2^-1022, a value below 2^-1022 rounds to the zero of its sign. Rounding
+// is monotone, so equal ends settle the exact value between them.
+template <class O> O scaled_round(double a, int k) {
+  const double v = std::ldexp(a, k);
+  if constexpr (std::is_same_v<O, double>) {
+    return v;
+  } else {
+    if (std::abs(v) < 0x1p-1022) return O(std::signbit(a) ? -0.0f : 0.0f);
+    return O(v);
+  }
+}
+template <class O> bool settle_scaled(const dd::DE &v, int k, O &out, bool nonnegative = false) {
+  if (!std::isfinite(v.hi) || !std::isfinite(v.e)) return false;
+  const double a = std::nextafter(v.hi + std::nextafter(v.lo - v.e, -INFINITY), -INFINITY);
+  const double b = std::nextafter(v.hi + std::nextafter(v.lo + v.e, INFINITY), INFINITY);
+  O x = scaled_round<O>(a, k), y = scaled_round<O>(b, k);
+  if (nonnegative) { // the exact value is >= 0: a negative end is below it
+    if (a <= 0) x = O(0.0f);
+    if (b == 0) y = O(0.0f);
+  }
+  if (!same_value(x, y)) return false;
+  out = x;
+  return true;
+}
+
+// Results below this are recomputed scaled (their low parts, and then
+// their high parts, would lose bits to underflow).
+constexpr double tiny = 0x1p-900;
+
 struct RowState64 {
   std::vector<dd::DE> e, d;
   dd::DE rest, L;
@@ -611,7 +645,14 @@ inline bool softmax(const RowState64 &st, int64_t k, double &out, double weaken 
     return true;
   }
   dd::DE v;
-  if (!dd::div(st.e[size_t(k)], dd::add(dd::exact(1), st.rest), v)) return false;
+  if (e.hi < tiny) { // exp(d_c) = m 2^j, the quotient m / (1 + rest) scaled
+    int j = 0;
+    if (!dd::exp_scaled(st.d[size_t(k)], v, j) || !dd::div(v, dd::add(dd::exact(1), st.rest), v))
+      return false;
+    v.e *= weaken;
+    return settle_scaled(v, j, out, true);
+  }
+  if (!dd::div(e, dd::add(dd::exact(1), st.rest), v)) return false;
   v.e *= weaken;
   return settle_dd(v, out, true);
 }
@@ -811,6 +852,16 @@ bool ce_grad_row64(const LossSpec<T> &spec, int64_t r, const double *logits, con
           for (int64_t j = 0; j < K; ++j)
             if (j != k && has[size_t(j)]) others = dd::add(others, a[size_t(j)]);
           v = dd::add(dd::mul(sum_a, pm1), has[size_t(k)] ? others : sum_a);
+        } else if (!has[size_t(k)] && st.e[size_t(k)].hi < tiny &&
+                   !std::isinf(st.d[size_t(k)].hi)) {
+          // g s p_k with p_k far below double's range: scaled, exp(d_k) =
+          // m 2^j.
+          int j = 0;
+          if (!dd::exp_scaled(st.d[size_t(k)], v, j) || !dd::div(v, one_plus, v)) return false;
+          v = dd::mul(g, dd::mul(sum_a, v));
+          v.e *= weaken;
+          if (!settle_scaled(v, j, vals[size_t(k)])) return false;
+          continue;
         } else {
           dd::DE p;
           if (std::isinf(st.d[size_t(k)].hi)) {
@@ -875,13 +926,16 @@ inline bool softmax_backward(RowView<double> y, RowView<double> dy, std::vector<
   }
   out.resize(size_t(y.n));
   for (int64_t c = 0; c < y.n; ++c) {
-    dd::DE v = dd::mul(dd::sub(dd::exact(dy[c]), D), y[c]);
+    // A y_c far below double's range is scaled by 2^600 (exactly).
+    const bool scaled = std::abs(y[c]) < tiny;
+    dd::DE v = dd::mul(dd::sub(dd::exact(dy[c]), D), scaled ? std::ldexp(y[c], 600) : y[c]);
     v.e *= weaken;
     if (dd::is_exact_zero(v) || y[c] == 0) {
       out[size_t(c)] = 0.0;
       continue;
     }
-    if (!settle_dd(v, out[size_t(c)])) return false;
+    if (!(scaled ? settle_scaled(v, -600, out[size_t(c)]) : settle_dd(v, out[size_t(c)])))
+      return false;
   }
   return true;
 }
@@ -894,6 +948,17 @@ inline bool log_softmax_backward(RowView<double> y, RowView<double> dy, std::vec
   out.resize(size_t(y.n));
   for (int64_t c = 0; c < y.n; ++c) {
     if (y[c] > 709) return false;
+    dd::DE m;
+    int j = 0;
+    if (y[c] < -620 && std::abs(dy[c]) < tiny && dd::exp_scaled(dd::exact(y[c]), m, j) &&
+        (dy[c] == 0 || j > -1100)) {
+      // Both terms far below double's range: exp(y_c) = m 2^j, and the
+      // difference scaled by 2^-j (dy_c 2^-j is exact, below 2^200).
+      dd::DE v = dd::sub(dd::exact(std::ldexp(dy[c], -j)), dd::mul(m, S));
+      v.e *= weaken;
+      if (!settle_scaled(v, j, out[size_t(c)])) return false;
+      continue;
+    }
     const dd::DE e = dd::exp(dd::exact(y[c]));
     if (!std::isfinite(e.hi)) return false;
     dd::DE v = dd::sub(dd::exact(dy[c]), dd::mul(e, S));

@@ -29,6 +29,13 @@ void widen_mpfr_range() {
   }
 }
 
+// Counts a row (or a whole reduction) of n outputs the fast phase settled.
+void settled_fast(const Config &c, int64_t n) {
+  if (c.stats == nullptr) return;
+  c.stats->fast_settled++;
+  c.stats->fast_outputs += n;
+}
+
 // Runs `job` (which returns the values of a group of outputs: a row, or a
 // whole reduction) and hands each correctly rounded value to `put`.
 template <class N> struct Evaluate;
@@ -51,6 +58,7 @@ template <> struct Evaluate<Ival> {
       }
       if (c.stats) {
         c.stats->evaluations++;
+        c.stats->interval_outputs += first ? int64_t(v.size()) : 0;
         c.stats->retries += first ? 0 : 1;
         c.stats->max_precision = std::max(c.stats->max_precision, p);
       }
@@ -120,7 +128,7 @@ bool fast_forward(Forward f, RowView<T> xr, Shape s, int64_t r, T *y, const Conf
                                   : fast::log_softmax(st, k, vals[size_t(k)], c.fast_bound_scale)))
         return false;
     for (int64_t k = 0; k < xr.n; ++k) y[offset(s, r, k)] = vals[size_t(k)];
-    if (c.stats) c.stats->fast_settled++;
+    settled_fast(c, xr.n);
     return true;
   } else {
     (void)f, (void)xr, (void)s, (void)r, (void)y, (void)c;
@@ -134,7 +142,7 @@ template <class N, class T> bool fast_logsumexp(RowView<T> xr, T &out, const Con
     static thread_local FastRow<T> st;
     if (!c.fast || !fast::prepare(xr, st) || !fast::logsumexp(st, out, c.fast_bound_scale))
       return false;
-    if (c.stats) c.stats->fast_settled++;
+    settled_fast(c, 1);
     return true;
   } else {
     (void)xr, (void)out, (void)c;
@@ -234,7 +242,7 @@ void loss_forward(const LossSpec<T> &spec, const T *input, bool logits, T *out, 
   if constexpr (has_fast_phase<N, T>)
     if (c.fast && !logits && spec.prob == nullptr &&
         fast::nll_loss(spec, input, rows, out, c.fast_bound_scale)) {
-      if (c.stats) c.stats->fast_settled++;
+      settled_fast(c, spec.opt.reduction == Reduction::none ? rows : 1);
       return;
     }
   // Every loss of float64, and cross entropy of the other formats, in
@@ -243,7 +251,7 @@ void loss_forward(const LossSpec<T> &spec, const T *input, bool logits, T *out, 
     if (c.fast && (std::is_same_v<T, double> || logits) &&
         fast::loss64(spec, as_doubles(input, rows * spec.shape.classes), logits, rows, out,
                      c.fast_bound_scale)) {
-      if (c.stats) c.stats->fast_settled++;
+      settled_fast(c, spec.opt.reduction == Reduction::none ? rows : 1);
       return;
     }
   auto row_value = [&](int64_t r) -> N {
@@ -321,7 +329,7 @@ void loss_backward(const LossSpec<T> &spec, const T *logits, const T *dout, T *d
     if constexpr (has_fast_phase<N, T>)
       if (fast_nll &&
           fast::nll_loss_backward_row(spec, r, dout, W, eW, dinput, c.fast_bound_scale)) {
-        if (c.stats) c.stats->fast_settled++;
+        settled_fast(c, s.classes);
         continue;
       }
     if (fast64) {
@@ -331,7 +339,7 @@ void loss_backward(const LossSpec<T> &spec, const T *logits, const T *dout, T *d
       else if constexpr (f64)
         done = fast::nll_grad_row64(spec, r, dout, W64, dinput, c.fast_bound_scale);
       if (done) {
-        if (c.stats) c.stats->fast_settled++;
+        settled_fast(c, s.classes);
         continue;
       }
     }
@@ -423,7 +431,7 @@ bool fast_backward(Backward b, RowView<T> yr, RowView<T> dyr, Shape s, int64_t r
                                  : fast::log_softmax_backward(yr, dyr, vals, c.fast_bound_scale)))
       return false;
     for (int64_t k = 0; k < yr.n; ++k) dx[offset(s, r, k)] = vals[size_t(k)];
-    if (c.stats) c.stats->fast_settled++;
+    settled_fast(c, yr.n);
     return true;
   } else {
     (void)b, (void)yr, (void)dyr, (void)s, (void)r, (void)dx, (void)c;

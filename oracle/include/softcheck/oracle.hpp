@@ -27,11 +27,13 @@ enum class Backend {
 };
 
 struct Stats {
-  int64_t evaluations = 0;   // row or whole-op evaluations, retries included
-  int64_t retries = 0;       // evaluations repeated at a higher precision
-  int64_t max_precision = 0; // highest precision used, bits
-  int64_t unresolved = 0;    // outputs still ambiguous at max_precision
-  int64_t fast_settled = 0;  // rows settled by the fast phase
+  int64_t evaluations = 0;      // row or whole-op evaluations, retries included
+  int64_t retries = 0;          // evaluations repeated at a higher precision
+  int64_t max_precision = 0;    // highest precision used, bits
+  int64_t unresolved = 0;       // outputs still ambiguous at max_precision
+  int64_t fast_settled = 0;     // rows (or whole reductions) settled by the fast phase
+  int64_t fast_outputs = 0;     // their outputs
+  int64_t interval_outputs = 0; // outputs the interval path evaluated (first pass)
 };
 
 struct Config {
