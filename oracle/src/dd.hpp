@@ -12,8 +12,11 @@
 //   DW / DW (Algorithm 17)        15u^2 + 56u^3  here 16u^2
 // with u = 2^-53, plus the errors carried in, propagated to first order
 // and one more term of room. Those bounds assume no underflow: every
-// operation whose result is below 2^-960 in magnitude also adds 2^-1070
-// (the most the low parts can lose there). Every error sum is computed in
+// product and quotient whose result is below 2^-960 in magnitude also adds
+// 2^-1070 (the most the low parts can lose there). Sums need nothing: a
+// sum of doubles that lands in the subnormal range is exact, so the
+// model fl(a + b) = (a + b)(1 + d), |d| <= u, the bound rests on, holds
+// there too (Higham 2002, section 2.1). Every error sum is computed in
 // double and then widened by (1 + 8u), which covers its own roundings.
 // Overflow is not handled: callers check that the results are finite.
 #pragma once
@@ -66,7 +69,7 @@ inline DE add(const DE &x, const DE &y) {
   const double w = tl + vl;
   DE z;
   fast_two_sum(vh, w, z.hi, z.lo);
-  z.e = up(x.e + y.e + 4 * u2 * z.mag() + guard(z.hi));
+  z.e = up(x.e + y.e + 4 * u2 * z.mag()); // sums: exact when they underflow
   return z;
 }
 inline DE neg(DE x) {

@@ -19,7 +19,9 @@
 // - rest = sum of the n-1 non-max exps (each >= 0) with Neumaier
 //   compensation: relative error <= 2u + 4 n u^2 <= 3u for n < 2^50, on top
 //   of each term's own error (2u + |d| u), so rest is within (5u + D u)
-//   relative, D = max |d_c| over the row (0 where every d_c is exact).
+//   relative, D = max |d_c| over the row's inexact d_c (0 where every d_c
+//   is exact). An exp that underflows to 0 (d_c < -746) errs instead by
+//   < 2^-1075 absolutely: nothing beside 1 + rest, and it leaves D out.
 // - softmax_c = e_c / (1 + rest): e_c's error + S's error + division u:
 //       E = (2 + |d_c| [if inexact] + 6 + D + 1 + 1) u, doubled.
 // - log_softmax_c = d_c - L, L = log1p(rest): both d_c <= 0 and -L <= 0,
@@ -186,7 +188,9 @@ template <class T> bool prepare(RowView<T> x, RowState<T> &st) {
     const bool ex = ((xk - (d - bb)) + (-m - bb)) == 0 || std::isinf(d);
     st.d[size_t(k)] = d;
     st.exact[size_t(k)] = ex;
-    if (!ex) st.worst_d = std::max(st.worst_d, std::abs(d));
+    // An exp that underflows to 0 (d < -746) errs absolutely, by < 2^-1075:
+    // negligible beside 1 + rest, and past every narrower format.
+    if (!ex && d > -746) st.worst_d = std::max(st.worst_d, std::abs(d));
     const double ek = std::exp(d);
     st.e[size_t(k)] = ek;
     if (k == st.argmax) continue;
@@ -574,33 +578,79 @@ template <class O> bool settle_as(const dd::DE &v, O &out, bool nonnegative = fa
 }
 
 // Settles v 2^k, for results far below double's normal range whose
-// scaled value v keeps its precision (dd::exp_scaled). The two ends are
-// pushed one double ulp outward (strict bounds of the exact value), then
-// scaled: ldexp rounds a double into double's subnormal range once, to
-// nearest; for a narrower format, whose least subnormal lies far above
-// 2^-1022, a value below 2^-1022 rounds to the zero of its sign. Rounding
-// is monotone, so equal ends settle the exact value between them.
+// scaled value v keeps its precision (dd::exp_scaled).
+//
+// float64: a result in the normal range has the grid of its scaled value,
+// scaled by a power of two, so settle_dd decides it. (Just below the
+// scaled image P of 2^-1022 the scaled grid halves while the real one
+// stays 2^-1074; a value rounded up to P lies within a quarter of the
+// scaled ulp of P, i.e. within 2^-1076 of 2^-1022, which rounds to 2^-1022
+// too.) Below 2^-1022 the result is n 2^-1074 for the integer n nearest to
+// q = v 2^(1074 + k): with q = qh + ql (exact scalings but for underflow,
+// which costs < 2^-1074 here), n = the integer nearest to qh (or the next
+// one, when qh is a half-integer and ql says so), f = (qh - n) + ql (qh - n
+// exact: |qh| <= 2^52; the addition errs by <= 2^-54 |f|), every value within
+// the bound rounds to n when |f| + e 2^(1074 + k) + 2^-50 < 1/2. A zero
+// takes the sign of the exact value, when |lo| + e < |hi| / 2 decides it.
+//
+// Narrower formats: the two ends, pushed one double ulp outward (strict
+// bounds of the exact value), are scaled; below 2^-1022 a value rounds to
+// the zero of its sign in each of them (their least subnormal lies far
+// above), elsewhere ldexp is exact and T rounds once. Rounding is
+// monotone, so equal ends settle the exact value between them.
 template <class O> O scaled_round(double a, int k) {
   const double v = std::ldexp(a, k);
-  if constexpr (std::is_same_v<O, double>) {
-    return v;
-  } else {
-    if (std::abs(v) < 0x1p-1022) return O(std::signbit(a) ? -0.0f : 0.0f);
-    return O(v);
-  }
+  if (std::abs(v) < 0x1p-1022) return O(std::signbit(a) ? -0.0f : 0.0f);
+  return O(v);
 }
 template <class O> bool settle_scaled(const dd::DE &v, int k, O &out, bool nonnegative = false) {
   if (!std::isfinite(v.hi) || !std::isfinite(v.e)) return false;
-  const double a = std::nextafter(v.hi + std::nextafter(v.lo - v.e, -INFINITY), -INFINITY);
-  const double b = std::nextafter(v.hi + std::nextafter(v.lo + v.e, INFINITY), INFINITY);
-  O x = scaled_round<O>(a, k), y = scaled_round<O>(b, k);
-  if (nonnegative) { // the exact value is >= 0: a negative end is below it
-    if (a <= 0) x = O(0.0f);
-    if (b == 0) y = O(0.0f);
+  if constexpr (std::is_same_v<O, double>) {
+    double r = 0;
+    if (std::abs(std::ldexp(v.hi, k)) >= 0x1p-1022) {
+      if (!settle_dd(v, r, nonnegative)) return false;
+      if (std::abs(std::ldexp(r, k)) >= 0x1p-1022) {
+        out = std::ldexp(r, k); // exact
+        return true;
+      }
+    }
+    const int s = 1074 + k;
+    const double qh = std::ldexp(v.hi, s), ql = std::ldexp(v.lo, s), qe = std::ldexp(v.e, s);
+    if (!(std::abs(qh) <= 0x1p52)) return false;
+    double n = std::nearbyint(qh), f = (qh - n) + ql;
+    if (std::abs(f) > 0.5) { // qh was a half-integer, rounded the other way
+      const double step = f > 0 ? 1 : -1;
+      n += step;
+      f = (qh - n) + ql;
+    }
+    if (!(std::abs(f) + qe + 0x1p-50 < 0.5)) return false;
+    if (n != 0) {
+      out = std::ldexp(n, -1074); // exact
+      return true;
+    }
+    // The sign, from v itself (q may have underflowed): |lo| + e < |hi| / 2.
+    const bool sure = std::abs(v.lo) + v.e < std::abs(v.hi) / 2;
+    if ((sure && v.hi > 0) || nonnegative || dd::is_exact_zero(v)) {
+      out = 0.0;
+      return true;
+    }
+    if (sure && v.hi < 0) {
+      out = -0.0;
+      return true;
+    }
+    return false;
+  } else {
+    const double a = std::nextafter(v.hi + std::nextafter(v.lo - v.e, -INFINITY), -INFINITY);
+    const double b = std::nextafter(v.hi + std::nextafter(v.lo + v.e, INFINITY), INFINITY);
+    O x = scaled_round<O>(a, k), y = scaled_round<O>(b, k);
+    if (nonnegative) { // the exact value is >= 0: a negative end is below it
+      if (a <= 0) x = O(0.0f);
+      if (b == 0) y = O(0.0f);
+    }
+    if (!same_value(x, y)) return false;
+    out = x;
+    return true;
   }
-  if (!same_value(x, y)) return false;
-  out = x;
-  return true;
 }
 
 // Results below this are recomputed scaled (their low parts, and then
@@ -773,29 +823,32 @@ template <class T> bool finite_targets(const LossSpec<T> &spec, int64_t rows) {
   return true;
 }
 
-// The loss in double-double, rounded to T (the input converted to double:
-// every format's values are doubles).
+// Row r's loss (reduction none) in double-double, rounded to T (the input
+// converted to double: every format's values are doubles); a row it cannot
+// settle is the interval path's alone.
+template <class T>
+bool loss_row_settled(const LossSpec<T> &spec, int64_t r, const double *input, bool logits, T &out,
+                      double weaken = 1) {
+  if (spec.ignored(r)) {
+    out = T(0.0f);
+    return true;
+  }
+  if (spec.prob != nullptr)
+    for (int64_t k = 0; k < spec.shape.classes; ++k)
+      if (!std::isfinite(to_double(spec.prob[offset(spec.shape, r, k)]))) return false;
+  static thread_local RowState64 st;
+  dd::DE l;
+  if (!loss_row64(spec, r, input, logits, st, l)) return false;
+  l.e *= weaken;
+  return settle_as(l, out);
+}
+
+// The reduced loss (sum or mean) in double-double, rounded to T.
 template <class T>
 bool loss64(const LossSpec<T> &spec, const double *input, bool logits, int64_t rows, T *out,
             double weaken = 1) {
-  if (!finite_targets(spec, rows)) return false;
+  if (spec.opt.reduction == Reduction::none || !finite_targets(spec, rows)) return false;
   static thread_local RowState64 st;
-  static thread_local std::vector<T> vals;
-  if (spec.opt.reduction == Reduction::none) {
-    vals.resize(size_t(rows));
-    for (int64_t r = 0; r < rows; ++r) {
-      if (spec.ignored(r)) {
-        vals[size_t(r)] = T(0.0f);
-        continue;
-      }
-      dd::DE l;
-      if (!loss_row64(spec, r, input, logits, st, l)) return false;
-      l.e *= weaken;
-      if (!settle_as(l, vals[size_t(r)])) return false;
-    }
-    for (int64_t r = 0; r < rows; ++r) out[r] = vals[size_t(r)];
-    return true;
-  }
   dd::DE total;
   for (int64_t r = 0; r < rows; ++r) {
     if (spec.ignored(r)) continue;
@@ -934,8 +987,9 @@ inline bool softmax_backward(RowView<double> y, RowView<double> dy, std::vector<
       out[size_t(c)] = 0.0;
       continue;
     }
-    if (!(scaled ? settle_scaled(v, -600, out[size_t(c)]) : settle_dd(v, out[size_t(c)])))
+    if (!(scaled ? settle_scaled(v, -600, out[size_t(c)]) : settle_dd(v, out[size_t(c)]))) {
       return false;
+    }
   }
   return true;
 }

@@ -246,14 +246,14 @@ void loss_forward(const LossSpec<T> &spec, const T *input, bool logits, T *out, 
       return;
     }
   // Every loss of float64, and cross entropy of the other formats, in
-  // double-double.
-  if constexpr (std::is_same_v<N, Ival>)
-    if (c.fast && (std::is_same_v<T, double> || logits) &&
-        fast::loss64(spec, as_doubles(input, rows * spec.shape.classes), logits, rows, out,
-                     c.fast_bound_scale)) {
-      settled_fast(c, spec.opt.reduction == Reduction::none ? rows : 1);
-      return;
-    }
+  // double-double: a reduction whole, and without one row by row.
+  const bool dd_path = std::is_same_v<N, Ival> && c.fast && (std::is_same_v<T, double> || logits);
+  const double *input64 = dd_path ? as_doubles(input, rows * spec.shape.classes) : nullptr;
+  if (dd_path && spec.opt.reduction != Reduction::none &&
+      fast::loss64(spec, input64, logits, rows, out, c.fast_bound_scale)) {
+    settled_fast(c, 1);
+    return;
+  }
   auto row_value = [&](int64_t r) -> N {
     if (spec.ignored(r)) return N();
     if (infinite_coefficient(spec, r)) return N::nan();
@@ -263,9 +263,14 @@ void loss_forward(const LossSpec<T> &spec, const T *input, bool logits, T *out, 
     return row_loss<N>(spec, r, [&](int64_t k) { return row.log_prob(xr[k]); });
   };
   if (spec.opt.reduction == Reduction::none) {
-    for (int64_t r = 0; r < rows; ++r)
+    for (int64_t r = 0; r < rows; ++r) {
+      if (dd_path && fast::loss_row_settled(spec, r, input64, logits, out[r], c.fast_bound_scale)) {
+        settled_fast(c, 1);
+        continue;
+      }
       evaluate<N, T>(
           c, [&] { return std::vector<N>{row_value(r)}; }, [&](size_t, T v) { out[r] = v; });
+    }
     return;
   }
   evaluate<N, T>(
