@@ -160,6 +160,85 @@ struct Sum2 {
   }
 };
 
+template <class O> bool settle_as(const dd::DE &v, O &out, bool nonnegative = false); // below
+
+// An exact sum of doubles (a superaccumulator): the value is
+// sum_i d[i] 2^(32 i - 1088), every double a multiple of 2^-1074 (bit 14
+// of d[0]) and below 2^1024 (d[64] and under), 32-bit digits in 64-bit
+// limbs, so 2^30 additions need no carry. value() rounds the exact sum to
+// a double-double whose bound covers the dropped digits; `err` is an
+// absolute error the caller's terms carry in (products that underflowed).
+struct ExactSum {
+  static constexpr int limbs = 68, base = -1088;
+  int64_t d[limbs] = {};
+  double err = 0;
+  void add(double x) {
+    if (x == 0) return;
+    int e = 0;
+    const double m = std::frexp(x, &e);
+    int64_t M = int64_t(std::ldexp(m, 53)); // x = M 2^(e - 53), exactly
+    int p = e - 53 - base;
+    if (p < 0) { // subnormal x: M's low bits are zeros
+      M /= int64_t(1) << -p;
+      p = 0;
+    }
+    const int64_t sign = M < 0 ? -1 : 1;
+    const unsigned __int128 mag = (unsigned __int128)(uint64_t)(M < 0 ? -M : M) << (p % 32);
+    const int i = p / 32;
+    d[i] += sign * int64_t(uint64_t(mag) & 0xffffffffu);
+    d[i + 1] += sign * int64_t(uint64_t(mag >> 32) & 0xffffffffu);
+    d[i + 2] += sign * int64_t(uint64_t(mag >> 64));
+  }
+  // Carries: every limb but the last in [0, 2^32); the last holds the sign.
+  void normalize() {
+    for (int i = 0; i + 1 < limbs; ++i) {
+      const int64_t c = d[i] >> 32; // floor(d[i] / 2^32)
+      d[i] -= c * (int64_t(1) << 32);
+      d[i + 1] += c;
+    }
+  }
+  // The sum as a DE: its five leading digits (160 bits, exact in doubles,
+  // added with their bounds), the rest (below one unit of the fifth) and
+  // err in the bound.
+  dd::DE value() const {
+    ExactSum a = *this;
+    a.normalize();
+    const bool negative = a.d[limbs - 1] < 0;
+    if (negative) {
+      for (int64_t &v : a.d) v = -v;
+      a.normalize();
+    }
+    int h = limbs - 1;
+    while (h >= 0 && a.d[h] == 0) --h;
+    dd::DE v;
+    if (h < 0) {
+      v.e = err;
+      return v;
+    }
+    for (int i = h; i >= 0 && i > h - 5; --i)
+      v = dd::add(v, dd::exact(std::ldexp(double(a.d[i]), 32 * i + base)));
+    if (h >= 5) v.e += std::ldexp(1.0, 32 * (h - 4) + base);
+    v.e = dd::up(v.e + err);
+    return negative ? dd::neg(v) : v;
+  }
+};
+
+// y_c (dy_c - D) with D = sum_k y_k dy_k exact (acc; its err covers the
+// products that underflowed): for the outputs whose cancellation goes past
+// what the faster sums hold. The products are exact in two doubles.
+inline void add_products(ExactSum &acc, double y, double dy) {
+  double p, lo;
+  dd::two_prod(y, dy, p, lo);
+  if ((std::abs(p) < 0x1p-960 && p != 0) || (p == 0 && y != 0 && dy != 0)) acc.err += 0x1p-1074;
+  acc.add(p);
+  acc.add(lo);
+}
+inline dd::DE minus_dot(const ExactSum &acc, double dyc) {
+  ExactSum t = acc;
+  t.add(-dyc);
+  return dd::neg(t.value()); // dy_c - D
+}
+
 template <class T> struct RowState {
   std::vector<double> e, d; // exp(d_c), d_c
   std::vector<bool> exact;  // d_c exact
@@ -290,6 +369,8 @@ bool softmax_backward(RowView<T> y, RowView<T> dy, std::vector<T> &out, double w
   for (int64_t k = 0; k < y.n; ++k) dot.add(to_double(y[k]) * to_double(dy[k]));
   const double G = dot.pair_bound();
   out.resize(size_t(y.n));
+  static thread_local ExactSum exact;
+  bool have_exact = false;
   for (int64_t c = 0; c < y.n; ++c) {
     const double yc = to_double(y[c]), dyc = to_double(dy[c]);
     const double t_hi = dyc - dot.pi, e1 = sum_error(dyc, -dot.pi, t_hi);
@@ -303,7 +384,20 @@ bool softmax_backward(RowView<T> y, RowView<T> dy, std::vector<T> &out, double w
     const double b = (std::abs(yc) * (G + u * std::abs(t_lo) + eta) + u * std::abs(p_lo) +
                       u * std::abs(v) + 2 * eta) *
                      (1 + 8 * u) * weaken;
-    if (!settle_abs(v, b, out[size_t(c)])) return false;
+    if (settle_abs(v, b, out[size_t(c)])) continue;
+    // dy_c - D cancelled past the pair: D exact (each product is a double).
+    if (!have_exact) {
+      exact = ExactSum{};
+      for (int64_t k = 0; k < y.n; ++k) exact.add(to_double(y[k]) * to_double(dy[k]));
+      have_exact = true;
+    }
+    dd::DE w = dd::mul(minus_dot(exact, dyc), yc);
+    w.e *= weaken;
+    if (dd::is_exact_zero(w)) {
+      out[size_t(c)] = T(0.0f);
+      continue;
+    }
+    if (!settle_as(w, out[size_t(c)], false)) return false;
   }
   return true;
 }
@@ -555,7 +649,7 @@ inline bool settle_dd(const dd::DE &v, double &out, bool nonnegative = false, bo
 // settle_dd for any output format: for one narrower than double the two
 // ends are pushed one more double ulp outward before rounding to T (a
 // double between them may be a midpoint of T), and an exact zero is +0.
-template <class O> bool settle_as(const dd::DE &v, O &out, bool nonnegative = false) {
+template <class O> bool settle_as(const dd::DE &v, O &out, bool nonnegative) {
   if constexpr (std::is_same_v<O, double>) {
     return settle_dd(v, out, nonnegative);
   } else {
@@ -978,6 +1072,8 @@ inline bool softmax_backward(RowView<double> y, RowView<double> dy, std::vector<
     D = dd::add(D, p);
   }
   out.resize(size_t(y.n));
+  static thread_local ExactSum exact;
+  bool have_exact = false;
   for (int64_t c = 0; c < y.n; ++c) {
     // A y_c far below double's range is scaled by 2^600 (exactly).
     const bool scaled = std::abs(y[c]) < tiny;
@@ -987,9 +1083,21 @@ inline bool softmax_backward(RowView<double> y, RowView<double> dy, std::vector<
       out[size_t(c)] = 0.0;
       continue;
     }
-    if (!(scaled ? settle_scaled(v, -600, out[size_t(c)]) : settle_dd(v, out[size_t(c)]))) {
-      return false;
+    if (scaled ? settle_scaled(v, -600, out[size_t(c)]) : settle_dd(v, out[size_t(c)])) continue;
+    // dy_c - D cancelled past double-double: D exact.
+    if (!have_exact) {
+      exact = ExactSum{};
+      for (int64_t k = 0; k < y.n; ++k) add_products(exact, y[k], dy[k]);
+      have_exact = true;
     }
+    v = dd::mul(minus_dot(exact, dy[c]), scaled ? std::ldexp(y[c], 600) : y[c]);
+    v.e *= weaken;
+    if (dd::is_exact_zero(v)) {
+      out[size_t(c)] = 0.0;
+      continue;
+    }
+    if (!(scaled ? settle_scaled(v, -600, out[size_t(c)]) : settle_dd(v, out[size_t(c)])))
+      return false;
   }
   return true;
 }
