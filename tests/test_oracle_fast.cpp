@@ -197,6 +197,17 @@ template <class T> Rows draw(std::mt19937_64 &rng, Op op, int regime, bool trap)
       b.dy[i] = to_d(T(d));
     }
   }
+  if (regime == 6 && !trap && b.classes > 1) { // special values, one kind a row
+    const size_t K = size_t(b.classes);
+    b.y[0] = NAN;                       // row 0: a NaN y
+    b.dy[K] = NAN;                      // row 1: a NaN dy
+    b.dy[2 * K] = INFINITY;             // row 2: an infinite dy
+    for (size_t c = 0; c < K; c += 2) { // row 3: masked classes
+      b.y[3 * K + c] = op == Op::log_softmax_backward ? -INFINITY : 0;
+      if (c % 4 == 0) b.dy[3 * K + c] = -0.0;
+    }
+    b.y[4 * K] = op == Op::log_softmax_backward ? INFINITY : -INFINITY; // row 4: falls back
+  }
   return b;
 }
 

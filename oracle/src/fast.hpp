@@ -37,6 +37,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 namespace softcheck::oracle::fast {
@@ -361,9 +362,23 @@ template <class T> bool finite_row(RowView<T> r) {
     if (!std::isfinite(to_double(r[k]))) return false;
   return true;
 }
+template <class T> bool has_nan(RowView<T> r) {
+  for (int64_t k = 0; k < r.n; ++k)
+    if (std::isnan(to_double(r[k]))) return true;
+  return false;
+}
+// A row of NaN: what the interval path gives where a NaN enters the sum
+// every output reads (NaN propagates through each of its operations).
+template <class T> bool nan_row(std::vector<T> &out, int64_t n) {
+  out.assign(size_t(n), std::numeric_limits<T>::quiet_NaN());
+  return true;
+}
 
 template <class T>
 bool softmax_backward(RowView<T> y, RowView<T> dy, std::vector<T> &out, double weaken = 1) {
+  // A NaN in y or dy: D is NaN, and so is every output; other non-finite
+  // rows fall back.
+  if (has_nan(y) || has_nan(dy)) return nan_row(out, y.n);
   if (!finite_row(y) || !finite_row(dy)) return false;
   Sum2 dot;
   for (int64_t k = 0; k < y.n; ++k) dot.add(to_double(y[k]) * to_double(dy[k]));
@@ -404,13 +419,25 @@ bool softmax_backward(RowView<T> y, RowView<T> dy, std::vector<T> &out, double w
 
 template <class T>
 bool log_softmax_backward(RowView<T> y, RowView<T> dy, std::vector<T> &out, double weaken = 1) {
-  if (!finite_row(y) || !finite_row(dy)) return false;
+  // A non-finite dy makes every output NaN: an infinite one by plugin.h's
+  // rule, a NaN through the sum S. With dy finite, a NaN y_c gives NaN and
+  // a -inf y_c gives dy_c exactly (exp(-inf) S = 0; an exact zero is +0);
+  // a +inf y_c falls back.
+  if (!finite_row(dy)) return nan_row(out, y.n);
+  for (int64_t k = 0; k < y.n; ++k)
+    if (to_double(y[k]) == INFINITY) return false;
   Sum2 sum;
   for (int64_t k = 0; k < dy.n; ++k) sum.add(to_double(dy[k]));
   const double S = sum.value(), A = sum.bound();
   const int minus_s = std::abs(S) > A ? (S > 0 ? -1 : 1) : 0; // the sign of -S, if known
   out.resize(size_t(y.n));
   for (int64_t c = 0; c < y.n; ++c) {
+    if (!std::isfinite(to_double(y[c]))) { // NaN or -inf
+      out[size_t(c)] = std::isnan(to_double(y[c])) ? std::numeric_limits<T>::quiet_NaN()
+                       : is_zero(dy[c])            ? T(0.0f)
+                                                   : dy[c];
+      continue;
+    }
     const double e = std::exp(to_double(y[c]));
     if (!std::isfinite(e)) return false;
     const double dyc = to_double(dy[c]);
@@ -1062,6 +1089,9 @@ bool nll_grad_row64(const LossSpec<T> &spec, int64_t r, const double *dout, cons
 // exp; a y_c past 709 falls back). An exact zero is +0.
 inline bool softmax_backward(RowView<double> y, RowView<double> dy, std::vector<double> &out,
                              double weaken = 1) {
+  // A NaN in y or dy: D is NaN, and so is every output; other non-finite
+  // rows fall back.
+  if (has_nan(y) || has_nan(dy)) return nan_row(out, y.n);
   if (!finite_row(y) || !finite_row(dy)) return false;
   dd::DE D;
   for (int64_t k = 0; k < y.n; ++k) {
@@ -1104,11 +1134,23 @@ inline bool softmax_backward(RowView<double> y, RowView<double> dy, std::vector<
 
 inline bool log_softmax_backward(RowView<double> y, RowView<double> dy, std::vector<double> &out,
                                  double weaken = 1) {
-  if (!finite_row(y) || !finite_row(dy)) return false;
+  // A non-finite dy makes every output NaN: an infinite one by plugin.h's
+  // rule, a NaN through the sum S. With dy finite, a NaN y_c gives NaN and
+  // a -inf y_c gives dy_c exactly (exp(-inf) S = 0; an exact zero is +0);
+  // a +inf y_c falls back.
+  if (!finite_row(dy)) return nan_row(out, y.n);
+  for (int64_t k = 0; k < y.n; ++k)
+    if (to_double(y[k]) == INFINITY) return false;
   dd::DE S;
   for (int64_t k = 0; k < dy.n; ++k) S = dd::add(S, dd::exact(dy[k]));
   out.resize(size_t(y.n));
   for (int64_t c = 0; c < y.n; ++c) {
+    if (!std::isfinite(y[c])) { // NaN or -inf
+      out[size_t(c)] = std::isnan(y[c]) ? std::numeric_limits<double>::quiet_NaN()
+                       : dy[c] == 0     ? 0.0
+                                        : dy[c];
+      continue;
+    }
     if (y[c] > 709) return false;
     dd::DE m;
     int j = 0;
