@@ -11,9 +11,6 @@
 #include <algorithm>
 #include <type_traits>
 #include <vector>
-#include <cstdio>
-#include <chrono>
-#include <typeinfo>
 
 namespace softcheck::oracle {
 namespace {
@@ -23,7 +20,6 @@ using detail::missing;
 
 // MPFR's own exponent range is set to its widest once per thread, so that
 // no intermediate (exp of -2 DBL_MAX, say) overflows or underflows early.
-inline thread_local const char *dbg_op = "";
 void widen_mpfr_range() {
   static thread_local bool done = false;
   if (!done) {
@@ -50,8 +46,6 @@ template <> struct Evaluate<Ival> {
     int64_t p = c.start_precision > 0 ? c.start_precision
                                       : (std::numeric_limits<T>::digits <= 24 ? 64 : 128);
     std::vector<T> rounded;
-    auto t0 = std::chrono::steady_clock::now();
-    struct Tm { std::chrono::steady_clock::time_point t0; ~Tm() { if (getenv("SC_DEBUG")) fprintf(stderr, "EVAL %s %s %.1f\n", dbg_op, typeid(T).name(), std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count()); } } tm{t0};
     for (bool first = true;; first = false) {
       Ival::precision() = mpfr_prec_t(p);
       std::vector<Ival> v = job();
@@ -176,7 +170,6 @@ void forward(Forward f, Shape s, const T *x, T *y, const Config &c, int64_t rows
   for (int64_t r = 0; r < rows; ++r) {
     RowView<T> xr = row_at(x, s, r);
     if (fast_forward<N, T>(f, xr, s, r, y, c)) continue;
-    if (getenv("SC_DEBUG")) { T mx; int64_t am; fprintf(stderr, "FWDKIND %d n=%ld\n", int(classify_row(xr, mx, am)), (long)xr.n); }
     evaluate<N, T>(
         c,
         [&] {
@@ -354,7 +347,6 @@ void loss_backward(const LossSpec<T> &spec, const T *logits, const T *dout, T *d
         settled_fast(c, s.classes);
         continue;
       }
-      if (getenv("SC_DEBUG")) fprintf(stderr, "FAIL %s line %d classes %ld\n", typeid(T).name(), 0, (long)s.classes);
     }
     evaluate<N, T>(
         c,
@@ -398,7 +390,6 @@ void release_thread_caches() { mpfr_free_cache2(MPFR_FREE_LOCAL_CACHE); }
 
 template <class T> Status softmax(Shape s, const T *x, T *y, const Config &c) {
   Extent e;
-  dbg_op = "softmax";
   if (Status st = check_forward(s, x, y, false, e)) return st;
   with_backend<T>(c,
                   [&](auto n) { forward<decltype(n), T>(Forward::softmax, s, x, y, c, e.rows); });
@@ -407,7 +398,6 @@ template <class T> Status softmax(Shape s, const T *x, T *y, const Config &c) {
 
 template <class T> Status log_softmax(Shape s, const T *x, T *y, const Config &c) {
   Extent e;
-  dbg_op = "log_softmax";
   if (Status st = check_forward(s, x, y, false, e)) return st;
   with_backend<T>(
       c, [&](auto n) { forward<decltype(n), T>(Forward::log_softmax, s, x, y, c, e.rows); });
@@ -416,7 +406,6 @@ template <class T> Status log_softmax(Shape s, const T *x, T *y, const Config &c
 
 template <class T> Status logsumexp(Shape s, const T *x, T *out, const Config &c) {
   Extent e;
-  dbg_op = "logsumexp";
   if (Status st = check_forward(s, x, out, true, e)) return st;
   with_backend<T>(c, [&](auto n) {
     using N = decltype(n);
@@ -502,7 +491,6 @@ template <class T>
 Status nll_loss(Shape s, const T *logp, const int64_t *target, const LossOptions<T> &o, T *out,
                 const Config &c) {
   Extent e;
-  dbg_op = "nll_loss";
   if (Status st = check_loss<T>(s, logp, target, false, o, out, false, nullptr, e)) return st;
   auto spec = spec_of<T>(s, o, target, nullptr);
   with_backend<T>(c,
@@ -514,7 +502,6 @@ template <class T>
 Status cross_entropy(Shape s, const T *logits, const int64_t *target, const LossOptions<T> &o,
                      T *out, const Config &c) {
   Extent e;
-  dbg_op = "cross_entropy";
   if (Status st = check_loss<T>(s, logits, target, false, o, out, false, nullptr, e)) return st;
   auto spec = spec_of<T>(s, o, target, nullptr);
   with_backend<T>(
@@ -526,7 +513,6 @@ template <class T>
 Status cross_entropy_prob(Shape s, const T *logits, const T *target, const LossOptions<T> &o,
                           T *out, const Config &c) {
   Extent e;
-  dbg_op = "cross_entropy_prob";
   if (Status st = check_loss<T>(s, logits, target, true, o, out, false, nullptr, e)) return st;
   auto spec = spec_of<T>(s, o, nullptr, target);
   with_backend<T>(
@@ -538,7 +524,6 @@ template <class T>
 Status nll_loss_backward(Shape s, const int64_t *target, const LossOptions<T> &o, const T *dout,
                          T *dlogp, const Config &c) {
   Extent e;
-  dbg_op = "nll_loss_backward";
   if (Status st = check_loss<T>(s, dlogp, target, false, o, dlogp, true, dout, e)) return st;
   auto spec = spec_of<T>(s, o, target, nullptr);
   with_backend<T>(
@@ -550,7 +535,6 @@ template <class T>
 Status cross_entropy_backward(Shape s, const T *logits, const int64_t *target,
                               const LossOptions<T> &o, const T *dout, T *dlogits, const Config &c) {
   Extent e;
-  dbg_op = "cross_entropy_backward";
   if (Status st = check_loss<T>(s, logits, target, false, o, dlogits, true, dout, e)) return st;
   auto spec = spec_of<T>(s, o, target, nullptr);
   with_backend<T>(
@@ -563,7 +547,6 @@ Status cross_entropy_prob_backward(Shape s, const T *logits, const T *target,
                                    const LossOptions<T> &o, const T *dout, T *dlogits,
                                    const Config &c) {
   Extent e;
-  dbg_op = "cross_entropy_prob_backward";
   if (Status st = check_loss<T>(s, logits, target, true, o, dlogits, true, dout, e)) return st;
   auto spec = spec_of<T>(s, o, nullptr, target);
   with_backend<T>(
